@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Proves the local cluster does what issue 3 promises, with kubectl only (builds nothing):
+#  - a Deployment whose pod asks for nvidia.com/gpu: 1 and tolerates the GPU taint runs the
+#    Python base image from localhost:5000, gets a pod IP from the CNI range and one fake GPU;
+#  - its HTTP answer comes back through the API server's service proxy;
+#  - the ClusterIP works from inside the pod (kube-proxy) and `kubectl exec/logs` work (kubelet
+#    authn/authz through the API server);
+#  - a pod asking for more GPUs than the node has stays Pending with a FailedScheduling event.
+# Exits non-zero at the first failed assertion. Needs `hack/cluster.sh up` first.
+set -euo pipefail
+HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HACK_DIR/lib/common.sh"
+source "$HACK_DIR/lib/images.sh"
+source "$HACK_DIR/lib/kube.sh"
+
+NAMESPACE="model-canary-smoke"
+IMAGE="${SMOKE_IMAGE:-$PYTHON_BASE_IMAGE}"
+export KUBECONFIG="$ADMIN_KUBECONFIG"
+KUBECTL=("$BIN_DIR/kubectl" --request-timeout=30s)
+
+pass() { log "PASS: $*"; }
+fail() { log "FAIL: $*"; "${KUBECTL[@]}" -n "$NAMESPACE" get pods,events -o wide >&2 2>/dev/null || true; exit 1; }
+
+[ -s "$KUBECONFIG" ] || fail "no kubeconfig at $KUBECONFIG; run hack/cluster.sh up"
+"${KUBECTL[@]}" get --raw /readyz >/dev/null 2>&1 || fail "the API server does not answer; run hack/cluster.sh up"
+
+cleanup() { "${KUBECTL[@]}" delete namespace "$NAMESPACE" --ignore-not-found --wait=true --timeout=90s >/dev/null 2>&1 || true; }
+cleanup
+trap cleanup EXIT
+"${KUBECTL[@]}" create namespace "$NAMESPACE" >/dev/null
+
+"${KUBECTL[@]}" -n "$NAMESPACE" apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gpu-echo
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: gpu-echo}
+  template:
+    metadata:
+      labels: {app: gpu-echo}
+    spec:
+      nodeSelector:
+        nvidia.com/gpu.product: NVIDIA-H100-80GB-HBM3
+      tolerations:
+      - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: server
+        image: $IMAGE
+        command: [sh, -c, 'mkdir -p /srv && echo "visible-gpus=\$NVIDIA_VISIBLE_DEVICES" >/srv/index.html && echo serving && exec python3 -m http.server 8080 --directory /srv']
+        ports: [{containerPort: 8080}]
+        readinessProbe:
+          httpGet: {path: /, port: 8080}
+          periodSeconds: 1
+        resources:
+          limits: {nvidia.com/gpu: 1}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: gpu-echo
+spec:
+  selector: {app: gpu-echo}
+  ports: [{port: 80, targetPort: 8080}]
+EOF
+
+"${KUBECTL[@]}" -n "$NAMESPACE" rollout status deployment/gpu-echo --timeout=180s >/dev/null \
+  || fail "Deployment gpu-echo did not become available"
+pass "Deployment with nvidia.com/gpu: 1 and the GPU toleration is available"
+
+pod="$("${KUBECTL[@]}" -n "$NAMESPACE" get pods -l app=gpu-echo -o jsonpath='{.items[0].metadata.name}')"
+pod_ip="$("${KUBECTL[@]}" -n "$NAMESPACE" get pod "$pod" -o jsonpath='{.status.podIP}')"
+case "$pod_ip" in 198.18.0.*) pass "pod $pod has IP $pod_ip from the node's pod CIDR" ;; *) fail "pod IP '$pod_ip' is not in $NODE_POD_CIDR" ;; esac
+
+answer="$("${KUBECTL[@]}" get --raw "/api/v1/namespaces/$NAMESPACE/services/gpu-echo:80/proxy/")" \
+  || fail "no answer through the API server's service proxy"
+[[ "$answer" == visible-gpus=GPU-* ]] || fail "unexpected answer through the service proxy: $answer"
+pass "HTTP answer through the service proxy: $answer (the device plugin's allocation reached the container)"
+
+allocated="$("${KUBECTL[@]}" get node "$NODE_NAME" -o jsonpath='{.status.allocatable.nvidia\.com/gpu}')"
+[ "$allocated" = 4 ] || fail "node allocatable nvidia.com/gpu is '$allocated', expected 4"
+pass "node $NODE_NAME has nvidia.com/gpu allocatable 4"
+
+cluster_ip="$("${KUBECTL[@]}" -n "$NAMESPACE" get service gpu-echo -o jsonpath='{.spec.clusterIP}')"
+in_cluster="$("${KUBECTL[@]}" -n "$NAMESPACE" exec "$pod" -- python3 -c \
+  "import urllib.request; print(urllib.request.urlopen('http://$cluster_ip:80/', timeout=5).read().decode().strip())")" \
+  || fail "the ClusterIP $cluster_ip did not answer from inside the pod (kube-proxy), or exec failed"
+[ "$in_cluster" = "$answer" ] || fail "ClusterIP answered '$in_cluster'"
+pass "ClusterIP $cluster_ip answers from inside the pod (kubectl exec and kube-proxy work)"
+
+"${KUBECTL[@]}" -n "$NAMESPACE" logs "$pod" | grep -q serving || fail "kubectl logs did not show the container's output"
+pass "kubectl logs works"
+
+"${KUBECTL[@]}" -n "$NAMESPACE" apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: too-many-gpus
+spec:
+  tolerations:
+  - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
+  containers:
+  - name: server
+    image: $IMAGE
+    command: [sleep, infinity]
+    resources:
+      limits: {nvidia.com/gpu: 5}
+EOF
+deadline=$((SECONDS + 60))
+until "${KUBECTL[@]}" -n "$NAMESPACE" get events --field-selector involvedObject.name=too-many-gpus,reason=FailedScheduling \
+    -o jsonpath='{.items[*].message}' | grep -q 'nvidia.com/gpu'; do
+  [ $SECONDS -lt $deadline ] || fail "no FailedScheduling event naming nvidia.com/gpu for too-many-gpus within 60s"
+  sleep 1
+done
+phase="$("${KUBECTL[@]}" -n "$NAMESPACE" get pod too-many-gpus -o jsonpath='{.status.phase}')"
+[ "$phase" = Pending ] || fail "too-many-gpus is $phase, expected Pending"
+message="$("${KUBECTL[@]}" -n "$NAMESPACE" get events --field-selector involvedObject.name=too-many-gpus,reason=FailedScheduling -o jsonpath='{.items[0].message}')"
+pass "pod asking for 5 GPUs is Pending: FailedScheduling: $message"
+
+log "smoke test passed"
