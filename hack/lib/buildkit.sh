@@ -20,11 +20,31 @@ BUILDX_BUILDER_NAME=model-canary
 BUILDX_PLUGIN="$HOME/.docker/cli-plugins/docker-buildx"
 export BUILDKIT_HOST
 
+buildkit_tools_built() {
+  [ -x "$BUILDKIT_BIN_DIR/buildkitd" ] && [ -x "$BUILDKIT_BIN_DIR/buildctl" ] && [ -x "$BUILDKIT_BIN_DIR/docker-buildx" ]
+}
+
+# buildkit_build_tools_in_background — starts the (minutes-long) cold build early, e.g. while
+# Kubernetes compiles; buildkit_build_tools (and so buildkit_up) waits for it.
+buildkit_build_tools_in_background() {
+  buildkit_tools_built && return 0
+  daemon_running buildkit-build && return 0
+  ( buildkit_compile_tools ) >>"$LOG_DIR/buildkit-build.log" 2>&1 </dev/null &
+  echo $! >"$PID_DIR/buildkit-build.pid"
+  log "building BuildKit in the background (pid $!, log .cluster/logs/buildkit-build.log)"
+}
+
 # buildkit_build_tools — compiles buildkitd, buildctl and docker-buildx once per pinned version.
 buildkit_build_tools() {
-  if [ -x "$BUILDKIT_BIN_DIR/buildkitd" ] && [ -x "$BUILDKIT_BIN_DIR/buildctl" ] && [ -x "$BUILDKIT_BIN_DIR/docker-buildx" ]; then
-    return 0
+  if daemon_running buildkit-build; then
+    log "waiting for the background BuildKit build (pid $(cat "$PID_DIR/buildkit-build.pid"))"
+    while daemon_running buildkit-build; do sleep 2; done
   fi
+  rm -f "$PID_DIR/buildkit-build.pid"
+  buildkit_tools_built || buildkit_compile_tools
+}
+
+buildkit_compile_tools() {
   command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
   command -v go >/dev/null || die "go is needed to build BuildKit (expected /usr/local/go/bin/go)"
   local module_dir="$REPO_ROOT/hack/buildkit" staging="$BUILDKIT_BIN_DIR.partial" started=$SECONDS
