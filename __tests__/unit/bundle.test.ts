@@ -1,0 +1,117 @@
+/**
+ * Runs the committed bundle the way the runner does: `node dist/index.js` with INPUT_* variables
+ * and the GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, then the post step.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+interface StepResult {
+  status: number | null;
+  stdout: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** Parses the runner's file-command format: `name<<DELIMITER\nvalue\nDELIMITER`. */
+function readFileCommands(path: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const pattern = /^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm;
+  for (const [, name, , value] of readFileSync(path, 'utf8').matchAll(pattern)) result[name!] = value!;
+  return result;
+}
+
+function runStep(entry: string, inputs: Record<string, string>): StepResult {
+  const dir = mkdtempSync(join(tmpdir(), 'model-canary-step-'));
+  const files = { GITHUB_OUTPUT: 'output', GITHUB_STATE: 'state', GITHUB_STEP_SUMMARY: 'summary' };
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', GITHUB_WORKSPACE: process.cwd() };
+  for (const [variable, file] of Object.entries(files)) {
+    env[variable] = join(dir, file);
+    writeFileSync(env[variable]!, '');
+  }
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const child = spawnSync(process.execPath, [entry], { env, encoding: 'utf8' });
+  return {
+    status: child.status,
+    stdout: child.stdout + child.stderr,
+    outputs: readFileCommands(env['GITHUB_OUTPUT']!),
+    summary: readFileSync(env['GITHUB_STEP_SUMMARY']!, 'utf8'),
+  };
+}
+
+const SHA = 'feedfacefeedfacefeedfacefeedfacefeedface';
+
+describe('dist/index.js as the runner runs it', () => {
+  it('renders the plan of a dry run and changes nothing', () => {
+    const step = runStep('dist/index.js', {
+      model: 'hack',
+      image: 'localhost:5000/demo',
+      name: 'demo',
+      'canary-steps': '10,50',
+      'dry-run': 'true',
+    });
+    expect(step.status).toBe(0);
+    expect(step.outputs['decision']).toBe('skipped');
+    expect(step.outputs['reason']).toMatch(/^dry-run/);
+    expect(step.outputs['image']).toBe('localhost:5000/demo:dry-run');
+    expect(step.stdout).toContain('stages: build → deploy-canary → analyse → decide');
+    expect(step.summary).toContain('| traffic | auto, canary steps 10% → 50% |');
+  });
+
+  it('exits 1 with an annotation naming each bad input, and no secret in the log', () => {
+    const step = runStep('dist/index.js', {
+      model: 'hack',
+      image: 'localhost:5000/demo',
+      'probe-rate': 'fast',
+      'registry-username': 'bot',
+      'registry-password': 'hunter2-registry-secret',
+      'build-secrets': 'hf_token=hf_abcdefSECRET',
+    });
+    expect(step.status).toBe(1);
+    expect(step.stdout).toMatch(
+      /^::error title=model-canary%3A input probe-rate::probe-rate: expected requests/m,
+    );
+    expect(step.stdout).toMatch(
+      /^::error title=model-canary%3A input mode::mode: mode canary tags the image/m,
+    );
+    expect(step.stdout).toContain('::add-mask::hunter2-registry-secret');
+    expect(step.stdout).toContain('::add-mask::hf_abcdefSECRET');
+    const withoutMaskCommands = step.stdout.replace(/^::add-mask::.*$/gm, '');
+    expect(withoutMaskCommands).not.toContain('hunter2-registry-secret');
+    expect(withoutMaskCommands).not.toContain('hf_abcdefSECRET');
+    expect(step.outputs['decision']).toBe('skipped');
+    expect(step.outputs['reason']).toContain('probe-rate: expected requests per second');
+  });
+
+  it('fails honestly at a stage this version does not have', () => {
+    const step = runStep('dist/index.js', { model: 'hack', image: 'localhost:5000/demo', name: 'demo' });
+    // No GITHUB_SHA: the run is refused before any stage, naming what is missing.
+    expect(step.status).toBe(1);
+    const withSha = spawnSync(process.execPath, ['dist/index.js'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        GITHUB_SHA: SHA,
+        INPUT_MODEL: 'hack',
+        INPUT_IMAGE: 'localhost:5000/demo',
+        GITHUB_WORKSPACE: process.cwd(),
+      },
+      encoding: 'utf8',
+    });
+    expect(withSha.status).toBe(1);
+    expect(withSha.stdout).toMatch(
+      /::error title=model-canary%3A not implemented::The build stage is not implemented/,
+    );
+  });
+});
+
+describe('dist/post/index.js as the runner runs it', () => {
+  it('reports that nothing is pending after a main step that changed nothing', () => {
+    const main = runStep('dist/index.js', { model: 'hack', image: 'localhost:5000/demo', 'dry-run': 'true' });
+    expect(main.status).toBe(0);
+    const post = runStep('dist/post/index.js', {});
+    expect(post.status).toBe(0);
+    expect(post.stdout).toContain('nothing pending');
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseInputs, type InputName, type RunContext } from '../../src/inputs.ts';
+import { planRun, releaseTags, STAGES_BY_MODE } from '../../src/plan.ts';
+import { LABELS, ownerSelector } from '../../src/kube/labels.ts';
+import { renderPlanMarkdown } from '../../src/report/plan-summary.ts';
+
+const RUN: RunContext = {
+  eventName: 'push',
+  sha: 'abcdef1234567890abcdef1234567890abcdef12',
+  ref: 'refs/heads/main',
+  repository: 'acme/models',
+  runId: 9,
+  runAttempt: 1,
+};
+
+function plan(inputs: Partial<Record<InputName, string>>, run: RunContext = RUN) {
+  return planRun(
+    parseInputs({ get: (name) => inputs[name] ?? '', run, pathExists: (path) => path === 'models/resnet' }),
+  );
+}
+
+const CANARY = { model: 'models/resnet', image: 'ghcr.io/acme/resnet' };
+
+describe('planRun', () => {
+  it('names every object of a canary from the target', () => {
+    const p = plan({ ...CANARY, namespace: 'ml' });
+    expect(p.target).toBe('resnet');
+    expect(p.objects).toEqual({
+      stableDeployment: 'resnet',
+      canaryDeployment: 'resnet-canary',
+      service: 'resnet',
+      stableService: 'resnet-stable',
+      canaryService: 'resnet-canary',
+      lease: 'model-canary-resnet',
+    });
+    expect(p.labels).toEqual({
+      [LABELS.name]: 'resnet',
+      [LABELS.managedBy]: 'model-canary',
+      [LABELS.target]: 'resnet',
+    });
+    expect(p.stages).toEqual(['build', 'deploy-canary', 'analyse', 'decide']);
+  });
+
+  it('tags the image with the commit and caches next to it', () => {
+    expect(plan(CANARY).image).toEqual({
+      repository: 'ghcr.io/acme/resnet',
+      commitTag: RUN.sha,
+      reference: `ghcr.io/acme/resnet:${RUN.sha}`,
+      releaseTags: [],
+      cacheReference: 'ghcr.io/acme/resnet:buildcache',
+    });
+    expect(plan({ ...CANARY, cache: 'none' }).image?.cacheReference).toBeUndefined();
+  });
+
+  it('isolates a preview under a name and label of its pull request', () => {
+    const p = plan({ ...CANARY, mode: 'preview' }, { ...RUN, eventName: 'pull_request', pullRequest: 31 });
+    expect(p.target).toBe('resnet-pr-31');
+    expect(p.preview).toBe('pr-31');
+    expect(p.labels[LABELS.preview]).toBe('pr-31');
+    expect(p.objects.stableDeployment).toBe('resnet-pr-31');
+    expect(ownerSelector(p.target, p.preview)).toBe(
+      'app.kubernetes.io/managed-by=model-canary,model-canary.dev/target=resnet-pr-31,model-canary.dev/preview=pr-31',
+    );
+  });
+
+  it('gives a release its semver tags and no build', () => {
+    const p = plan({ ...CANARY, mode: 'release' }, { ...RUN, ref: 'refs/tags/v2.5.1' });
+    expect(p.image?.releaseTags).toEqual(['v2.5.1', 'v2.5', 'v2']);
+    expect(p.stages).not.toContain('build');
+    expect(p.stages[0]).toBe('tag-release');
+  });
+
+  it('keeps the longest names within the 63 characters of a label', () => {
+    const p = plan({ ...CANARY, mode: 'preview', name: 'a'.repeat(40) }, { ...RUN, pullRequest: 99999 });
+    for (const name of Object.values(p.objects)) expect(name.length).toBeLessThanOrEqual(63);
+  });
+
+  it('walks canary steps in order', () => {
+    expect(plan({ ...CANARY, 'canary-steps': '10,25,50' }).traffic.steps).toEqual([10, 25, 50]);
+  });
+});
+
+describe('releaseTags', () => {
+  it('gives only the exact tag to a pre-release', () => {
+    expect(releaseTags({ major: 1, minor: 0, patch: 0, prerelease: 'rc.2' })).toEqual(['v1.0.0-rc.2']);
+    expect(releaseTags(undefined)).toEqual([]);
+  });
+});
+
+describe('STAGES_BY_MODE', () => {
+  it('builds only in the modes that ship new code', () => {
+    const building = Object.entries(STAGES_BY_MODE)
+      .filter(([, stages]) => stages.includes('build'))
+      .map(([mode]) => mode);
+    expect(building.sort()).toEqual(['canary', 'preview']);
+  });
+});
+
+describe('renderPlanMarkdown', () => {
+  it('shows the image, the stages and the gate', () => {
+    const markdown = renderPlanMarkdown(plan({ ...CANARY, 'max-p95-ms': '80', 'dry-run': 'true' }));
+    expect(markdown).toContain(`| image | ghcr.io/acme/resnet:${RUN.sha} |`);
+    expect(markdown).toContain('| stages | build → deploy-canary → analyse → decide |');
+    expect(markdown).toContain('p95 ≤ 80 ms');
+    expect(markdown).toContain('p95 regression ≤ 10.0% at 0.95 confidence');
+  });
+});

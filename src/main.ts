@@ -1,0 +1,52 @@
+/**
+ * The pipeline for each mode, as product.md's table reads: inputs → plan → stages → decision →
+ * report. Stages are looked up by name; a stage this version does not have fails honestly.
+ */
+import * as core from '@actions/core';
+import { InputError, NotImplemented } from './errors.ts';
+import { readInputs, type Settings } from './inputs.ts';
+import { planRun, type Plan, type StageName } from './plan.ts';
+import { reportFailure } from './report/annotations.ts';
+import { planFacts, renderPlanMarkdown } from './report/plan-summary.ts';
+
+/** One stage of a mode; it reads the plan and settings and carries out its part. */
+export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
+
+/** The stages this version implements; the rest fail with NotImplemented rather than pretend. */
+const stageRunners: Partial<Record<StageName, StageRunner>> = {};
+
+/** Runs the action's main step. */
+export async function run(): Promise<void> {
+  try {
+    const settings = readInputs();
+    const plan = planRun(settings);
+    if (plan.dryRun) {
+      await reportDryRun(plan);
+      return;
+    }
+    for (const stage of plan.stages) {
+      const runStage = stageRunners[stage];
+      if (runStage === undefined) throw new NotImplemented(stage);
+      await core.group(`model-canary: ${stage}`, () => runStage(plan, settings));
+    }
+  } catch (error) {
+    core.setOutput('decision', 'skipped');
+    core.setOutput('reason', oneLineReason(error));
+    reportFailure(error);
+  }
+}
+
+function oneLineReason(error: unknown): string {
+  if (error instanceof InputError) return error.problems.map((p) => `${p.input}: ${p.message}`).join('; ');
+  return error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error);
+}
+
+async function reportDryRun(plan: Plan): Promise<void> {
+  core.startGroup('model-canary: plan (dry run)');
+  for (const [label, value] of planFacts(plan)) core.info(`${label}: ${value}`);
+  core.endGroup();
+  core.setOutput('decision', 'skipped');
+  core.setOutput('reason', 'dry-run: the plan was rendered and nothing was changed');
+  if (plan.image) core.setOutput('image', plan.image.reference);
+  await core.summary.addRaw(renderPlanMarkdown(plan)).write();
+}

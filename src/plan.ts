@@ -1,0 +1,125 @@
+/**
+ * Pure: Settings → Plan. Everything a run will do is decided here, from values only: object names,
+ * labels, the image reference and its tags, traffic steps, thresholds and the ordered stages.
+ * Stages then carry the plan out; `dry-run` prints it and stops.
+ */
+import type { Mode, Settings } from './inputs.ts';
+import { ownerLabels } from './kube/labels.ts';
+
+/** The stages of product.md's mode table, in the order a mode runs them. */
+export type StageName =
+  | 'build'
+  | 'deploy-canary'
+  | 'deploy-preview'
+  | 'analyse'
+  | 'decide'
+  | 'report-preview'
+  | 'cleanup-preview'
+  | 'promote'
+  | 'revert'
+  | 'tag-release';
+
+export const STAGES_BY_MODE: Record<Mode, readonly StageName[]> = {
+  canary: ['build', 'deploy-canary', 'analyse', 'decide'],
+  preview: ['build', 'deploy-preview', 'analyse', 'report-preview'],
+  cleanup: ['cleanup-preview'],
+  promote: ['promote'],
+  revert: ['revert'],
+  release: ['tag-release', 'deploy-canary', 'analyse', 'decide'],
+};
+
+export interface ObjectNames {
+  /** Deployment serving the stable version (and the preview's only Deployment in preview mode). */
+  stableDeployment: string;
+  canaryDeployment: string;
+  /** The user-facing Service: both arms behind it when traffic is split by replicas. */
+  service: string;
+  /** Arm Services select one track only, so each arm can be measured on its own. */
+  stableService: string;
+  canaryService: string;
+  /** coordination.k8s.io Lease that keeps two runs on this target from interleaving. */
+  lease: string;
+}
+
+export interface ImagePlan {
+  /** `registry/path` without a tag. */
+  repository: string;
+  /** Tag pushed by the build: the commit SHA. */
+  commitTag: string;
+  /** `repository:commitTag`. */
+  reference: string;
+  /** Extra tags given in release mode: v1.2.3, v1.2, v1 (only the exact one for pre-releases). */
+  releaseTags: string[];
+  /** Where registry cache goes when `cache` is `registry`. */
+  cacheReference?: string;
+}
+
+export interface Plan {
+  mode: Mode;
+  dryRun: boolean;
+  namespace: string;
+  /** Base name of every object: input `name`, or `<name>-pr-<n>` for a preview. */
+  target: string;
+  /** Set in preview and cleanup: `pr-<number>`, also the value of the preview label. */
+  preview?: string;
+  labels: Record<string, string>;
+  objects: ObjectNames;
+  image?: ImagePlan;
+  stages: readonly StageName[];
+  traffic: { router: Settings['traffic']; steps: number[] };
+  gate: Settings['gate'];
+  probe: Settings['probe'];
+}
+
+/** Decides names, labels, image tags and stages for a run; no I/O. */
+export function planRun(settings: Settings): Plan {
+  const preview =
+    settings.mode === 'preview' || settings.mode === 'cleanup' ? `pr-${settings.run.pullRequest}` : undefined;
+  const target = preview === undefined ? settings.name : `${settings.name}-${preview}`;
+  const image = settings.image === undefined ? undefined : planImage(settings, settings.image);
+  return {
+    mode: settings.mode,
+    dryRun: settings.dryRun,
+    namespace: settings.namespace,
+    target,
+    ...(preview !== undefined ? { preview } : {}),
+    labels: ownerLabels(target, preview),
+    objects: objectNames(target),
+    ...(image !== undefined ? { image } : {}),
+    stages: STAGES_BY_MODE[settings.mode],
+    traffic: { router: settings.traffic, steps: settings.canarySteps },
+    gate: settings.gate,
+    probe: settings.probe,
+  };
+}
+
+/** Names of every object a target owns, derived from one base name. */
+export function objectNames(target: string): ObjectNames {
+  return {
+    stableDeployment: target,
+    canaryDeployment: `${target}-canary`,
+    service: target,
+    stableService: `${target}-stable`,
+    canaryService: `${target}-canary`,
+    lease: `model-canary-${target}`,
+  };
+}
+
+function planImage(settings: Settings, repository: string): ImagePlan {
+  const commitTag = settings.run.sha === '' ? 'dry-run' : settings.run.sha;
+  return {
+    repository,
+    commitTag,
+    reference: `${repository}:${commitTag}`,
+    releaseTags: releaseTags(settings.releaseVersion),
+    ...(settings.cache === 'registry' ? { cacheReference: `${repository}:buildcache` } : {}),
+  };
+}
+
+/** v1.2.3 → [v1.2.3, v1.2, v1]; a pre-release gets only its exact tag. */
+export function releaseTags(version: Settings['releaseVersion']): string[] {
+  if (version === undefined) return [];
+  const exact = `v${version.major}.${version.minor}.${version.patch}`;
+  if (version.prerelease !== undefined) return [`${exact}-${version.prerelease}`];
+  return [exact, `v${version.major}.${version.minor}`, `v${version.major}`];
+}

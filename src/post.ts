@@ -1,0 +1,26 @@
+/**
+ * The post step (runs always, also after cancellation): undoes what the main step left
+ * unfinished, from the state it saved. Must not be able to make things worse: it only reads state
+ * and removes what that state says we created.
+ */
+import * as core from '@actions/core';
+import { NotImplemented } from './errors.ts';
+import { reportFailure } from './report/annotations.ts';
+import { loadPending } from './run-state.ts';
+
+/** Runs the action's post step. */
+export async function run(): Promise<void> {
+  try {
+    const pending = loadPending();
+    if (pending === undefined) {
+      core.info('model-canary post: nothing pending, no canary was left unfinished.');
+      return;
+    }
+    core.warning(
+      `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished.`,
+    );
+    throw new NotImplemented('post clean-up');
+  } catch (error) {
+    reportFailure(error);
+  }
+}

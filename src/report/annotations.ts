@@ -1,0 +1,33 @@
+/**
+ * Renders any error once, at the top, as GitHub annotations: one per bad input, one per other
+ * failure. Stack traces go to the debug log only (shown when the user enables step debugging).
+ */
+import * as core from '@actions/core';
+import { CanaryFailed, ClusterError, InputError, NotImplemented } from '../errors.ts';
+
+/** Reports an error as annotations and marks the step failed (exit code 1). */
+export function reportFailure(error: unknown): void {
+  process.exitCode = 1;
+  if (error instanceof InputError) {
+    for (const problem of error.problems) {
+      core.error(`${problem.input}: ${problem.message}`, { title: `model-canary: input ${problem.input}` });
+    }
+    return;
+  }
+  if (error instanceof ClusterError) {
+    core.error(error.message, { title: `model-canary: ${error.object}` });
+  } else if (error instanceof CanaryFailed) {
+    core.error(error.message, { title: `model-canary: canary failed (${error.kind})` });
+  } else if (error instanceof NotImplemented) {
+    core.error(error.message, { title: 'model-canary: not implemented' });
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    core.error(
+      `Unexpected error: ${message}. Re-run with step debug logging for details, and report it if it persists.`,
+      {
+        title: 'model-canary: unexpected error',
+      },
+    );
+  }
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+}

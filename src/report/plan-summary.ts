@@ -1,0 +1,61 @@
+/** Pure rendering of a Plan for the log and the job summary (dry-run shows it and stops). */
+import type { Plan } from '../plan.ts';
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The facts of a plan as label/value rows, shared by the log and the Markdown table. */
+export function planFacts(plan: Plan): [string, string][] {
+  const rows: [string, string][] = [
+    ['mode', plan.mode],
+    ['stages', plan.stages.join(' → ')],
+    ['namespace', plan.namespace],
+    ['target', plan.target],
+    [
+      'objects',
+      `Deployments ${plan.objects.stableDeployment}, ${plan.objects.canaryDeployment}; Services ${plan.objects.service}, ${plan.objects.stableService}, ${plan.objects.canaryService}; Lease ${plan.objects.lease}`,
+    ],
+    [
+      'labels',
+      Object.entries(plan.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
+    ],
+  ];
+  if (plan.image) {
+    rows.push(['image', plan.image.reference]);
+    if (plan.image.releaseTags.length > 0) rows.push(['release tags', plan.image.releaseTags.join(', ')]);
+    if (plan.image.cacheReference) rows.push(['build cache', plan.image.cacheReference]);
+  }
+  rows.push([
+    'traffic',
+    `${plan.traffic.router}, canary steps ${plan.traffic.steps.map((s) => `${s}%`).join(' → ')}`,
+  ]);
+  rows.push([
+    'probe',
+    `${plan.probe.protocol ?? 'runtime default'} via ${plan.probe.target}, ${plan.probe.ratePerSecond} req/s per arm for ${formatMs(plan.probe.durationMs)} after ${formatMs(plan.probe.warmupMs)} warm-up`,
+  ]);
+  const limits = [
+    plan.gate.maxP95Ms !== undefined ? `p95 ≤ ${plan.gate.maxP95Ms} ms` : undefined,
+    plan.gate.maxP99Ms !== undefined ? `p99 ≤ ${plan.gate.maxP99Ms} ms` : undefined,
+    `errors ≤ ${(plan.gate.maxErrorRate * 100).toFixed(2)}%`,
+    `p95 regression ≤ ${(plan.gate.maxRegression * 100).toFixed(1)}% at ${plan.gate.confidence} confidence`,
+    `inconclusive → ${plan.gate.onInconclusive}`,
+  ].filter((s) => s !== undefined);
+  rows.push(['gate', limits.join('; ')]);
+  return rows;
+}
+
+/** Markdown for the job summary of a dry run. */
+export function renderPlanMarkdown(plan: Plan): string {
+  const escape = (text: string): string => text.replace(/\|/g, '\\|');
+  return [
+    `## model-canary plan (dry run: nothing was changed)`,
+    '',
+    '| | |',
+    '|---|---|',
+    ...planFacts(plan).map(([label, value]) => `| ${label} | ${escape(value)} |`),
+    '',
+  ].join('\n');
+}
