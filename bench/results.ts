@@ -1,0 +1,49 @@
+/**
+ * The result-file format every benchmark suite writes (architecture.md): bench/results/<suite>.json
+ * maps metric name → { value, unit, peer?, peer_value? }, plus "commit" and "date".
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Metric {
+  value: number;
+  unit: string;
+  /** The peer tool measured in the same run, e.g. `autocannon`, `kubectl rollout status`. */
+  peer?: string;
+  peer_value?: number;
+}
+
+export type SuiteResults = Record<string, Metric>;
+
+/** One benchmark suite: measures, prints its own tables, and returns its metrics. */
+export type Suite = () => Promise<SuiteResults>;
+
+function currentCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Writes bench/results/<suite>.json and returns its path. */
+export function writeSuiteResults(suite: string, metrics: SuiteResults, directory = 'bench/results'): string {
+  mkdirSync(directory, { recursive: true });
+  const path = join(directory, `${suite}.json`);
+  const document = { ...metrics, commit: currentCommit(), date: new Date().toISOString() };
+  writeFileSync(path, JSON.stringify(document, null, 2) + '\n');
+  return path;
+}
+
+/** Median of a non-empty list (benchmarks report medians of repeated runs). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** "median (min–max)" for printing the spread of repeated runs. */
+export function spread(values: readonly number[], digits = 1): string {
+  return `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+}
