@@ -76,10 +76,11 @@ buildkit_answers() {
   [ -x "$BUILDKIT_BIN_DIR/buildctl" ] && buildctl_local debug workers >/dev/null 2>&1
 }
 
+# buildkit_write_config — (re)writes buildkitd.toml; true when its content changed.
 buildkit_write_config() {
   local runc_path
   runc_path="$(command -v runc || echo /usr/sbin/runc)"
-  cat >"$BUILDKIT_CONFIG" <<TOML
+  cat >"$BUILDKIT_CONFIG.new" <<TOML
 # Written by hack/lib/buildkit.sh on every buildkit_up; edit that file, not this one.
 root = "$BUILDKIT_ROOT"
 
@@ -103,13 +104,21 @@ root = "$BUILDKIT_ROOT"
   http = true
   insecure = true
 TOML
+  if cmp -s "$BUILDKIT_CONFIG.new" "$BUILDKIT_CONFIG"; then
+    rm -f "$BUILDKIT_CONFIG.new"
+    return 1
+  fi
+  mv "$BUILDKIT_CONFIG.new" "$BUILDKIT_CONFIG"
 }
 
 buildkit_up() {
   ensure_debian_packages runc
   buildkit_build_tools
   mkdir -p "$BUILDKIT_ROOT" "$BUILDKIT_RUN_DIR" "$(dirname "$BUILDX_PLUGIN")"
-  buildkit_write_config
+  if buildkit_write_config && daemon_running buildkitd; then
+    log "buildkitd.toml changed: restarting buildkitd"
+    stop_daemon buildkitd
+  fi
   if ! daemon_running buildkitd; then
     # A socket left by a daemon that died would make the new one fail to listen.
     rm -f "$BUILDKIT_SOCKET"
@@ -123,7 +132,9 @@ buildkit_up() {
 # buildx_builder_up — (re)creates the buildx builder unless it already points at our socket.
 buildx_builder_up() {
   local docker_cli
-  docker_cli="$(command -v docker)" || { log "no docker CLI on PATH: skipping the buildx builder"; return 0; }
+  # Debian has no CLI-only package; docker.io brings /usr/bin/docker (its engine stays stopped).
+  command -v docker >/dev/null || ensure_debian_packages docker.io
+  docker_cli="$(command -v docker)" || die "no docker CLI for the buildx plugin"
   if "$docker_cli" buildx inspect "$BUILDX_BUILDER_NAME" 2>/dev/null | grep -q "Endpoint: *$BUILDKIT_HOST\$"; then
     return 0
   fi

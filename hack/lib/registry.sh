@@ -17,7 +17,7 @@ registry_up() {
   ensure_debian_packages docker-registry curl
   mkdir -p "$REGISTRY_STORAGE"
   # Delete is enabled so that tests can remove what they pushed.
-  cat >"$REGISTRY_CONFIG" <<YAML
+  cat >"$REGISTRY_CONFIG.new" <<YAML
 version: 0.1
 log:
   level: warn
@@ -35,6 +35,12 @@ http:
   headers:
     X-Content-Type-Options: [nosniff]
 YAML
+  if ! cmp -s "$REGISTRY_CONFIG.new" "$REGISTRY_CONFIG"; then
+    mv "$REGISTRY_CONFIG.new" "$REGISTRY_CONFIG"
+    # A running registry keeps its old settings until restarted.
+    daemon_running registry && { log "registry config changed: restarting it"; stop_daemon registry; }
+  fi
+  rm -f "$REGISTRY_CONFIG.new"
   if daemon_running registry && registry_answers; then
     return 0
   fi
