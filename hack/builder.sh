@@ -9,6 +9,8 @@ source "$HACK_DIR/lib/images.sh"
 source "$HACK_DIR/lib/registry.sh"
 source "$HACK_DIR/lib/buildkit.sh"
 
+[ "$(id -u)" = 0 ] || die "buildkitd with the OCI worker and debootstrap need root"
+
 case "${1:-}" in
   up)
     started=$SECONDS

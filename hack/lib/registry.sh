@@ -19,10 +19,11 @@ registry_up() {
   # Delete is enabled so that tests can remove what they pushed.
   cat >"$REGISTRY_CONFIG.new" <<YAML
 version: 0.1
+# The access log (.cluster/logs/registry.log) shows which blobs a push uploaded.
 log:
   level: warn
   accesslog:
-    disabled: true
+    disabled: false
 storage:
   filesystem:
     rootdirectory: $REGISTRY_STORAGE
