@@ -264,6 +264,23 @@ node_network_down() {
   return 0
 }
 
+# kubelet_iptables_remove — the chains the kubelet itself makes (kube-proxy --cleanup leaves
+# them): its canaries, the iptables-mode hint and the filter that drops outside traffic to 127/8.
+kubelet_iptables_remove() {
+  local iptables table chain rule
+  for iptables in iptables ip6tables; do
+    for table in filter nat mangle; do
+      for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+        "$iptables" -t "$table" -S "$chain" >/dev/null 2>&1 || continue
+        "$iptables" -t "$table" -S | grep -e "-j $chain\$" | while read -r rule; do
+          eval "\"\$iptables\" -t \"\$table\" ${rule/#-A /-D }" || true
+        done
+        "$iptables" -t "$table" -F "$chain" && "$iptables" -t "$table" -X "$chain" || true
+      done
+    done
+  done
+}
+
 node_down() {
   pods_stop
   stop_daemon fake-gpu-device-plugin
@@ -275,7 +292,10 @@ node_down() {
   stop_daemon kubelet
   containers_remove
   stop_daemon containerd
-  unmount_under "$KUBELET_ROOT/pods"
+  unmount_under "$KUBELET_ROOT"
+  # The kubelet bind-mounts its root directory onto itself to make it a shared mount.
+  mountpoint -q "$KUBELET_ROOT" && umount -l "$KUBELET_ROOT"
+  kubelet_iptables_remove
   unmount_under "$RUNTIME_STATE_DIR"
   unmount_under "$CONTAINERD_ROOT"
   node_network_down
