@@ -11,15 +11,18 @@ const shared = {
   testEnvironment: 'node',
 };
 
+// Suites that drive the real cluster; their per-test timeout is set in setup-timeouts.ts.
+const slow = { ...shared, setupFilesAfterEnv: ['<rootDir>/__tests__/integration/setup-timeouts.ts'] };
+
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
     {
-      ...shared,
+      ...slow,
       displayName: 'integration',
       testMatch: ['<rootDir>/__tests__/integration/**/*.test.ts'],
     },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'] },
-    { ...shared, displayName: 'chaos', testMatch: ['<rootDir>/__tests__/chaos/**/*.test.ts'] },
+    { ...slow, displayName: 'e2e', testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'] },
+    { ...slow, displayName: 'chaos', testMatch: ['<rootDir>/__tests__/chaos/**/*.test.ts'] },
   ],
 };

@@ -24,10 +24,12 @@ ensure_debian_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing Debian packages: ${missing[*]}"
   # A fresh machine's package lists may be absent or stale; refresh once per day at most.
-  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null | head -1)" ]; then
-    apt-get update -qq >/dev/null
+  # (List files may be compressed, e.g. *_Packages.lz4.)
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another install step may hold the dpkg lock (parallel scripts); wait for it instead of failing.
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # daemon_running NAME — true when the recorded PID of NAME is alive.
