@@ -27,6 +27,10 @@ call_builder() {
 cluster_up() {
   local started=$SECONDS
   ensure_debian_packages curl openssl etcd-server containerd runc containernetworking-plugins iptables conntrack iproute2
+  # Both Go builds start first: on a cold machine they are the long pole, and they overlap the
+  # base images' debootstrap, which mostly waits on the Debian mirror.
+  declare -F buildkit_build_tools_in_background >/dev/null && buildkit_build_tools_in_background
+  kube_binaries_build_in_background
   log "[1/7] registry, BuildKit and base images"
   call_builder registry_up
   call_builder buildkit_up

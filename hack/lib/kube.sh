@@ -64,10 +64,24 @@ go_build_with_progress() {
   log "built $label in $((SECONDS - started))s"
 }
 
+kube_binaries_built() { [ -x "$(kube_bin_dir)/kube" ] && [ -x "$(device_plugin_bin_dir)/fake-gpu-device-plugin" ]; }
+
+# kube_binaries_build_in_background — starts a cold build early so that it overlaps the work
+# that waits on the network (Debian packages, debootstrap); kube_binaries_ensure waits for it.
+kube_binaries_build_in_background() {
+  kube_binaries_built && return 0
+  ( kube_binaries_ensure ) </dev/null &
+  KUBE_BUILD_PID=$!
+}
+
 # kube_binaries_ensure — builds the multi-call `kube` binary and the device plugin unless the
 # cache already holds them for this version and source, then links the stable names on PATH.
 kube_binaries_ensure() {
   local kube_dir plugin_dir ldflags package
+  if [ -n "${KUBE_BUILD_PID:-}" ]; then
+    wait "$KUBE_BUILD_PID" || die "building Kubernetes failed; see $LOG_DIR/build-kube.log"
+    KUBE_BUILD_PID=""
+  fi
   kube_dir="$(kube_bin_dir)"
   plugin_dir="$(device_plugin_bin_dir)"
   if [ ! -x "$kube_dir/kube" ]; then
