@@ -1,0 +1,221 @@
+import { describe, expect, it } from '@jest/globals';
+import { renderJobSummary, renderLatencyTable, renderPercentileChart } from '../../src/report/job-summary.ts';
+import {
+  formatChange,
+  formatMs,
+  pinnedImage,
+  repositoryOfReference,
+  reportDocument,
+  reportOutputs,
+  REPORT_FORMAT,
+  type RunReport,
+} from '../../src/report/run-report.ts';
+
+const DIGEST = 'sha256:4f1c0a1e9b6d2c3a5e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5';
+const SHA = 'abcdef1234567890abcdef1234567890abcdef12';
+
+const PROMOTED: RunReport = {
+  mode: 'canary',
+  decision: 'promoted',
+  reason: 'canary p95 is within 10% of stable at 95% confidence (upper bound +4.2%) and no errors',
+  namespace: 'ml',
+  target: 'resnet',
+  commit: SHA,
+  image: { reference: `localhost:5000/acme/resnet:${SHA}`, digest: DIGEST },
+  canary: { requests: 1200, errors: 0, errorRate: 0, p50Ms: 20.4, p90Ms: 27.31, p95Ms: 30.125, p99Ms: 41.9 },
+  stable: {
+    requests: 1198,
+    errors: 1,
+    errorRate: 1 / 1198,
+    p50Ms: 20.1,
+    p90Ms: 26.8,
+    p95Ms: 29.5,
+    p99Ms: 40.2,
+  },
+  judge: {
+    verdict: 'pass',
+    quantile: 0.95,
+    confidence: 0.95,
+    relativeChange: 0.021,
+    lowerBound: -0.012,
+    upperBound: 0.042,
+    maxRegression: 0.1,
+  },
+  limits: { maxP95Ms: 250, maxErrorRate: 0.01 },
+};
+
+const REVERTED: RunReport = {
+  ...PROMOTED,
+  decision: 'reverted',
+  reason: 'canary p95 is 48.0% above stable (95% bound +39.5%, limit +10%)',
+  canary: {
+    requests: 1180,
+    errors: 12,
+    errorRate: 12 / 1180,
+    p50Ms: 29.8,
+    p90Ms: 40.3,
+    p95Ms: 43.66,
+    p99Ms: 61.02,
+  },
+  judge: {
+    verdict: 'fail',
+    quantile: 0.95,
+    confidence: 0.95,
+    relativeChange: 0.48,
+    lowerBound: 0.395,
+    upperBound: 0.571,
+    maxRegression: 0.1,
+  },
+};
+
+const FIRST_RUN: RunReport = {
+  ...PROMOTED,
+  reason: 'first version in ml/resnet: healthy and within the absolute limits (p95 30.125 ms ≤ 250 ms)',
+  stable: undefined,
+  judge: undefined,
+};
+
+const PREVIEW: RunReport = {
+  ...PROMOTED,
+  mode: 'preview',
+  decision: 'preview',
+  reason: 'preview ml/resnet-pr-7 is ready; p95 +2.1% against production (report only)',
+  target: 'resnet-pr-7',
+  previewUrl: 'http://127.0.0.1:6443/api/v1/namespaces/ml/services/resnet-pr-7:http/proxy/',
+};
+
+const FAILED_BUILD: RunReport = {
+  mode: 'canary',
+  decision: 'skipped',
+  reason: 'build failed: base-image | localhost:5000/missing:1 was not found',
+  namespace: 'ml',
+  target: 'resnet',
+  commit: SHA,
+  image: { reference: `localhost:5000/acme/resnet:${SHA}` },
+  limits: { maxErrorRate: 0.01 },
+};
+
+describe('renderJobSummary', () => {
+  it.each([
+    ['promoted canary', PROMOTED],
+    ['reverted canary', REVERTED],
+    ['first run without stable', FIRST_RUN],
+    ['preview', PREVIEW],
+    ['failed build, nothing measured', FAILED_BUILD],
+  ])('renders a %s', (_name, report) => {
+    expect(renderJobSummary(report)).toMatchSnapshot();
+  });
+
+  it('puts the decision and reason before the image, the table and the chart', () => {
+    const markdown = renderJobSummary(REVERTED);
+    const order = ['reverted', REVERTED.reason, DIGEST, '| canary | 1180 |', '```mermaid'].map((text) =>
+      markdown.indexOf(text),
+    );
+    expect(order.every((position) => position >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('escapes table-breaking characters in the reason', () => {
+    expect(renderJobSummary(FAILED_BUILD)).toContain('base-image \\| localhost');
+  });
+});
+
+describe('renderLatencyTable', () => {
+  it('shows both arms, the limits and the judge bounds under p95', () => {
+    const rows = renderLatencyTable(REVERTED).split('\n');
+    expect(rows[2]).toBe('| canary | 1180 | 29.8 | 40.3 | 43.66 | 61.02 | 1.02% (12) |');
+    expect(rows[3]).toBe('| stable | 1198 | 20.1 | 26.8 | 29.5 | 40.2 | 0.08% (1) |');
+    expect(rows[4]).toBe('| limit | | | | ≤ 250 and ≤ stable +10.0% | | ≤ 1.00% |');
+    expect(rows[5]).toBe('| judge: canary vs stable, 95% bounds | | | | +48.0% [+39.5%, +57.1%] | | fail |');
+  });
+
+  it('says so when nothing was measured', () => {
+    expect(renderLatencyTable(FAILED_BUILD)).toMatch(/No latency was measured/);
+  });
+});
+
+describe('renderPercentileChart', () => {
+  it('draws stable as bars and the canary as a line over p50..p99', () => {
+    const chart = renderPercentileChart(REVERTED)!;
+    expect(chart).toContain('xychart-beta');
+    expect(chart).toContain('x-axis [p50, p90, p95, p99]');
+    expect(chart).toContain('bar [20.1, 26.8, 29.5, 40.2]');
+    expect(chart).toContain('line [29.8, 40.3, 43.66, 61.02]');
+    expect(chart).toContain('y-axis "ms" 0 --> 80');
+  });
+
+  it('draws the canary alone when there is no stable', () => {
+    const chart = renderPercentileChart(FIRST_RUN)!;
+    expect(chart).toContain('bar [20.4, 27.31, 30.13, 41.9]');
+    expect(chart).not.toContain('line');
+  });
+
+  it('draws nothing when nothing was measured', () => {
+    expect(renderPercentileChart(FAILED_BUILD)).toBeUndefined();
+  });
+});
+
+describe('reportOutputs', () => {
+  it('sets every output action.yml declares from the report', () => {
+    expect(reportOutputs(PREVIEW, '/tmp/r.json')).toEqual({
+      decision: 'preview',
+      reason: PREVIEW.reason,
+      report: '/tmp/r.json',
+      image: `localhost:5000/acme/resnet@${DIGEST}`,
+      digest: DIGEST,
+      'p50-ms': '20.4',
+      'p95-ms': '30.13',
+      'p99-ms': '41.9',
+      'error-rate': '0',
+      'baseline-p95-ms': '29.5',
+      'preview-url': PREVIEW.previewUrl,
+    });
+  });
+
+  it('leaves out what was not measured rather than writing zeros', () => {
+    const outputs = reportOutputs(FAILED_BUILD, '/tmp/r.json');
+    expect(Object.keys(outputs).sort()).toEqual(['decision', 'image', 'reason', 'report']);
+    expect(outputs.image).toBe(`localhost:5000/acme/resnet:${SHA}`);
+  });
+});
+
+describe('reportDocument', () => {
+  it('carries the format tag, the pinned image and every figure', () => {
+    const document = JSON.parse(JSON.stringify(reportDocument(REVERTED)));
+    expect(document.format).toBe(REPORT_FORMAT);
+    expect(document.pinnedImage).toBe(`localhost:5000/acme/resnet@${DIGEST}`);
+    expect(document.canary.p99Ms).toBe(61.02);
+    expect(document.judge.upperBound).toBe(0.571);
+  });
+});
+
+describe('formatting', () => {
+  it.each([
+    ['localhost:5000/acme/resnet:abc', 'localhost:5000/acme/resnet'],
+    ['ghcr.io/acme/resnet', 'ghcr.io/acme/resnet'],
+    [`ghcr.io/acme/resnet:v1@${DIGEST}`, 'ghcr.io/acme/resnet'],
+  ])('repository of %s is %s', (reference, repository) => {
+    expect(repositoryOfReference(reference)).toBe(repository);
+  });
+
+  it('rounds milliseconds to a readable precision', () => {
+    expect([formatMs(0.12345), formatMs(12.3456), formatMs(123.456), formatMs(40)]).toEqual([
+      '0.123',
+      '12.35',
+      '123.5',
+      '40',
+    ]);
+  });
+
+  it('signs relative changes', () => {
+    expect([formatChange(0.042), formatChange(-0.012), formatChange(-0.0001)]).toEqual([
+      '+4.2%',
+      '-1.2%',
+      '0.0%',
+    ]);
+  });
+
+  it('pins the image by digest', () => {
+    expect(pinnedImage(PROMOTED)).toBe(`localhost:5000/acme/resnet@${DIGEST}`);
+  });
+});
