@@ -1,0 +1,454 @@
+/**
+ * The open-loop load generator. Requests leave on a schedule fixed in advance (constant or
+ * Poisson arrivals) whatever the server does, and each latency is timed from the request's
+ * *intended* send time, so a server that stalls is charged for every request it held up
+ * (coordinated omission corrected, as wrk2 does). Arms (canary, stable) alternate on one
+ * schedule so both see the same conditions.
+ *
+ * The schedule (`arrivalOffsets`), the accounting (`LoadAccounting`) and the loop (`runLoad`) take
+ * a `LoadClock` and a `SendRequest` and do no I/O of their own, so unit tests drive them with a
+ * fake clock; `measureLoad` (bottom) is the adapter that adds the real clock and watches the
+ * generator's own event loop.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+
+const NS_PER_MS = 1e6;
+const NS_PER_S = 1e9;
+
+/** Time in nanoseconds (a float: exact to well beyond a day) and a way to wait for a moment. */
+export interface LoadClock {
+  now(): number;
+  sleepUntil(ns: number): Promise<void>;
+}
+
+/**
+ * `constant`: evenly spaced; `poisson`: exponential gaps at the same mean rate (seeded);
+ * `max`: closed loop, every in-flight slot sends again as soon as it is free (throughput only:
+ * latencies are then timed from the actual send, which hides stalls).
+ */
+export type Arrivals = 'constant' | 'poisson' | 'max';
+
+/** How one request ended, as the sender saw it. */
+export type SendOutcome =
+  | {
+      kind: 'response';
+      status: number;
+      /** when the latency ends (first token for streams) */ doneNs?: number;
+    }
+  | { kind: 'timeout' }
+  | { kind: 'network'; message: string };
+
+/** Sends request `index` to arm `arm`; never rejects (failures are outcomes). */
+export type SendRequest = (arm: number, index: number) => Promise<SendOutcome>;
+
+export interface LoadOptions {
+  /** Number of arms sharing the schedule; request i goes to arm i mod arms. */
+  arms: number;
+  ratePerSecond: number;
+  arrivals: Arrivals;
+  warmupMs: number;
+  durationMs: number;
+  /** Upper bound on requests sent, warm-up included. */
+  maxRequests: number;
+  /** Requests in flight at most; a request due while the cap is reached is dropped and counted. */
+  maxInFlight: number;
+  /** Seed of the Poisson gaps. */
+  seed?: number;
+  /**
+   * Called after every finished request; returning true stops sending (early stopping). Requests
+   * already in flight are still awaited and counted.
+   */
+  shouldStop?: (accounting: LoadAccounting) => boolean;
+}
+
+/** A small deterministic generator (mulberry32): the same seed gives the same Poisson schedule. */
+export function seededUniform(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Intended send times, in ns after the start, of requests 0, 1, 2, … (open loop only). */
+export function* arrivalOffsets(
+  ratePerSecond: number,
+  arrivals: Exclude<Arrivals, 'max'>,
+  seed = 1,
+): Generator<number> {
+  if (!(ratePerSecond > 0)) throw new RangeError(`rate must be positive; got ${ratePerSecond}`);
+  const meanGapNs = NS_PER_S / ratePerSecond;
+  if (arrivals === 'constant') {
+    // Multiplying rather than summing keeps float error from drifting the schedule.
+    for (let index = 0; ; index++) yield index * meanGapNs;
+  }
+  const uniform = seededUniform(seed);
+  let offset = 0;
+  for (;;) {
+    yield offset;
+    // 1 - u lies in (0, 1], so the logarithm is finite.
+    offset += -Math.log(1 - uniform()) * meanGapNs;
+  }
+}
+
+export type ErrorKind = 'http' | 'timeout' | 'network' | 'dropped';
+
+/** What one arm saw during the measurement window (warm-up excluded). */
+export interface ArmCounts {
+  /** Requests due in the window: sent or dropped. */
+  attempted: number;
+  ok: number;
+  errors: Record<ErrorKind, number>;
+  /** HTTP status → count, for the non-2xx answers. */
+  statuses: Record<number, number>;
+}
+
+/** One arm's samples: latency (ms, from the intended send time) of each 2xx, and its request index. */
+export interface ArmSamples {
+  latenciesMs: number[];
+  indices: number[];
+}
+
+function emptyCounts(): ArmCounts {
+  return { attempted: 0, ok: 0, errors: { http: 0, timeout: 0, network: 0, dropped: 0 }, statuses: {} };
+}
+
+/**
+ * Counts and samples per arm, split into warm-up (discarded) and measurement, plus how late the
+ * generator sent each request (its own health).
+ */
+export class LoadAccounting {
+  readonly arms: number;
+  readonly measured: ArmCounts[];
+  readonly warmup: ArmCounts[];
+  readonly samples: ArmSamples[];
+  /** Send time minus intended time (ms) of every request sent in the window. */
+  readonly schedulingLagMs: number[] = [];
+  private readonly measureFromNs: number;
+
+  constructor(arms: number, measureFromNs: number) {
+    this.arms = arms;
+    this.measureFromNs = measureFromNs;
+    this.measured = Array.from({ length: arms }, emptyCounts);
+    this.warmup = Array.from({ length: arms }, emptyCounts);
+    this.samples = Array.from({ length: arms }, () => ({ latenciesMs: [], indices: [] }));
+  }
+
+  private countsFor(arm: number, intendedNs: number): ArmCounts {
+    return (intendedNs < this.measureFromNs ? this.warmup : this.measured)[arm]!;
+  }
+
+  /** A request was due while the in-flight cap was reached: never sent, counted as an error. */
+  dropped(arm: number, intendedNs: number): void {
+    const counts = this.countsFor(arm, intendedNs);
+    counts.attempted++;
+    counts.errors.dropped++;
+  }
+
+  sent(arm: number, intendedNs: number, sentNs: number): void {
+    const counts = this.countsFor(arm, intendedNs);
+    counts.attempted++;
+    if (counts !== this.warmup[arm]) this.schedulingLagMs.push((sentNs - intendedNs) / NS_PER_MS);
+  }
+
+  finished(arm: number, index: number, intendedNs: number, outcome: SendOutcome, nowNs: number): void {
+    const counts = this.countsFor(arm, intendedNs);
+    if (outcome.kind === 'timeout') counts.errors.timeout++;
+    else if (outcome.kind === 'network') counts.errors.network++;
+    else if (outcome.status < 200 || outcome.status > 299) {
+      counts.errors.http++;
+      counts.statuses[outcome.status] = (counts.statuses[outcome.status] ?? 0) + 1;
+    } else {
+      counts.ok++;
+      if (counts === this.measured[arm]) {
+        const samples = this.samples[arm]!;
+        samples.latenciesMs.push(((outcome.doneNs ?? nowNs) - intendedNs) / NS_PER_MS);
+        samples.indices.push(index);
+      }
+    }
+  }
+
+  /** Measured 2xx samples of the arm with the fewest (what an early-stopping look can use). */
+  minSamples(): number {
+    return Math.min(...this.samples.map((s) => s.latenciesMs.length));
+  }
+}
+
+/**
+ * Runs the schedule: sends each request at its intended time through `send`, drops (and counts)
+ * requests due while `maxInFlight` are outstanding, stops at the end of warm-up + duration, after
+ * `maxRequests`, or when `shouldStop` says so, then waits for what is in flight.
+ */
+export async function runLoad(
+  options: LoadOptions,
+  send: SendRequest,
+  clock: LoadClock,
+): Promise<LoadAccounting> {
+  if (!Number.isInteger(options.arms) || options.arms < 1) throw new RangeError('arms must be ≥ 1');
+  if (!(options.maxInFlight >= 1)) throw new RangeError('maxInFlight must be ≥ 1');
+  const startNs = clock.now();
+  const warmupNs = options.warmupMs * NS_PER_MS;
+  const endNs = startNs + warmupNs + options.durationMs * NS_PER_MS;
+  const accounting = new LoadAccounting(options.arms, startNs + warmupNs);
+  const inFlight = new Set<Promise<void>>();
+  let stopRequested = false;
+
+  const dispatch = (index: number, intendedNs: number): Promise<void> => {
+    const arm = index % options.arms;
+    accounting.sent(arm, intendedNs, clock.now());
+    let request: Promise<void>;
+    try {
+      request = send(arm, index).then(
+        (outcome) => accounting.finished(arm, index, intendedNs, outcome, clock.now()),
+        (error: unknown) =>
+          accounting.finished(
+            arm,
+            index,
+            intendedNs,
+            { kind: 'network', message: String(error) },
+            clock.now(),
+          ),
+      );
+    } catch (error) {
+      accounting.finished(arm, index, intendedNs, { kind: 'network', message: String(error) }, clock.now());
+      request = Promise.resolve();
+    }
+    const tracked: Promise<void> = request.then(() => {
+      inFlight.delete(tracked);
+      if (!stopRequested && options.shouldStop?.(accounting)) stopRequested = true;
+    });
+    inFlight.add(tracked);
+    return tracked;
+  };
+
+  if (options.arrivals === 'max') {
+    let next = 0;
+    const slot = async (): Promise<void> => {
+      while (!stopRequested && next < options.maxRequests && clock.now() < endNs) {
+        const index = next++;
+        await dispatch(index, clock.now());
+      }
+    };
+    await Promise.all(Array.from({ length: options.maxInFlight }, slot));
+    return accounting;
+  }
+
+  const offsets = arrivalOffsets(options.ratePerSecond, options.arrivals, options.seed);
+  for (let index = 0; index < options.maxRequests && !stopRequested; index++) {
+    const intendedNs = startNs + offsets.next().value!;
+    if (intendedNs >= endNs) break;
+    if (clock.now() < intendedNs) await clock.sleepUntil(intendedNs);
+    if (stopRequested) break;
+    if (inFlight.size >= options.maxInFlight) accounting.dropped(index % options.arms, intendedNs);
+    else void dispatch(index, intendedNs);
+  }
+  while (inFlight.size > 0) await Promise.all(inFlight);
+  return accounting;
+}
+
+/**
+ * The real clock: process.hrtime in ns. Waits with a timer until `spinMs` before the moment,
+ * then yields turn by turn (I/O keeps flowing) so requests leave within microseconds of their
+ * intended time rather than a timer's millisecond.
+ */
+export function hrtimeClock(spinMs = 1.5): LoadClock {
+  const now = (): number => Number(process.hrtime.bigint());
+  return {
+    now,
+    async sleepUntil(ns: number): Promise<void> {
+      const coarseMs = (ns - now()) / NS_PER_MS - spinMs;
+      if (coarseMs >= 1) await sleep(Math.floor(coarseMs));
+      while (now() < ns) await nextTurn();
+    },
+  };
+}
+
+/** Percentile of an ascending list by linear interpolation between order statistics (R type 7). */
+export function percentileOfSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+}
+
+/** How the generator itself fared; `bottleneck` is true when its lateness, not the server, may show. */
+export interface GeneratorHealth {
+  schedulingLagP50Ms: number;
+  schedulingLagP99Ms: number;
+  schedulingLagMaxMs: number;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  bottleneck: boolean;
+  reason?: string;
+}
+
+/** Lateness (p99) beyond which the generator, not the server, may be what the latencies show. */
+export const GENERATOR_LAG_LIMIT_MS = 5;
+
+/** Judges the generator's own health from its scheduling lag and event-loop delay (pure). */
+export function generatorHealth(
+  schedulingLagMs: readonly number[],
+  eventLoop: { p99Ms: number; maxMs: number },
+  limitMs = GENERATOR_LAG_LIMIT_MS,
+): GeneratorHealth {
+  const lag = [...schedulingLagMs].sort((a, b) => a - b);
+  const lagP99 = lag.length === 0 ? 0 : percentileOfSorted(lag, 0.99);
+  const health: GeneratorHealth = {
+    schedulingLagP50Ms: lag.length === 0 ? 0 : percentileOfSorted(lag, 0.5),
+    schedulingLagP99Ms: lagP99,
+    schedulingLagMaxMs: lag.length === 0 ? 0 : lag[lag.length - 1]!,
+    eventLoopDelayP99Ms: eventLoop.p99Ms,
+    eventLoopDelayMaxMs: eventLoop.maxMs,
+    bottleneck: false,
+  };
+  if (lagP99 > limitMs) {
+    return {
+      ...health,
+      bottleneck: true,
+      reason: `the load generator sent its requests late (p99 ${lagP99.toFixed(1)} ms > ${limitMs} ms): latencies include its own delay`,
+    };
+  }
+  if (eventLoop.p99Ms > limitMs) {
+    return {
+      ...health,
+      bottleneck: true,
+      reason: `the load generator's event loop was blocked (p99 ${eventLoop.p99Ms.toFixed(1)} ms > ${limitMs} ms): latencies include its own delay`,
+    };
+  }
+  return health;
+}
+
+export interface LoadRun {
+  accounting: LoadAccounting;
+  health: GeneratorHealth;
+  elapsedMs: number;
+}
+
+/** Runs the load on the real clock and reports the generator's own health beside the results. */
+export async function measureLoad(
+  options: LoadOptions,
+  send: SendRequest,
+  clock = hrtimeClock(),
+): Promise<LoadRun> {
+  // resolution is the sampling timer's period in ms; the histogram records in ns.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  const startNs = clock.now();
+  try {
+    const accounting = await runLoad(options, send, clock);
+    loopDelay.disable();
+    const eventLoop = {
+      p99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / NS_PER_MS : 0,
+      maxMs: loopDelay.count > 0 ? loopDelay.max / NS_PER_MS : 0,
+    };
+    return {
+      accounting,
+      health: generatorHealth(accounting.schedulingLagMs, eventLoop),
+      elapsedMs: (clock.now() - startNs) / NS_PER_MS,
+    };
+  } finally {
+    loopDelay.disable();
+  }
+}
+
+/** One arm's way in: a keep-alive pool, the path prefix before the probe path, and fixed headers. */
+export interface ArmEndpoint {
+  dispatcher: Dispatcher;
+  pathPrefix: string;
+  headers: Record<string, string>;
+}
+
+/** Notices the first generated token in a response stream (protocols.ts provides one per protocol). */
+export interface FirstTokenScanner {
+  /** Feeds the next body chunk; true once a token has been seen. */
+  push(chunk: string): boolean;
+}
+
+/** What to send on every request: built once by a protocol, the same for both arms. */
+export interface ProbeRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** For streams: the latency ends at the first token rather than the last byte. */
+  firstToken?: () => FirstTokenScanner;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export interface HttpSenderOptions {
+  timeoutMs: number;
+  clock: LoadClock;
+  /** When set, each request carries its index in this header (lets a server match its own timings). */
+  sequenceHeader?: string;
+}
+
+/**
+ * Sends the probe through undici's dispatcher interface (no response stream objects: the least
+ * work per request). The latency ends when the body has been read, or at the first token.
+ */
+export function httpSender(
+  endpoints: readonly ArmEndpoint[],
+  probe: ProbeRequest,
+  options: HttpSenderOptions,
+): SendRequest {
+  const { clock, sequenceHeader } = options;
+  const fixed = endpoints.map((endpoint) => ({
+    dispatcher: endpoint.dispatcher,
+    path: endpoint.pathPrefix + probe.path,
+    headers: {
+      ...probe.headers,
+      ...endpoint.headers,
+      ...(probe.body !== undefined ? { 'content-length': String(Buffer.byteLength(probe.body)) } : {}),
+    },
+  }));
+  return (arm, index) =>
+    new Promise<SendOutcome>((resolve) => {
+      const endpoint = fixed[arm]!;
+      const scanner = probe.firstToken?.();
+      let status = 0;
+      let firstTokenNs: number | undefined;
+      const handler: Dispatcher.DispatchHandler = {
+        // undici requires the method, even with nothing to do at that point.
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode) {
+          status = statusCode;
+        },
+        onResponseData(_controller, chunk) {
+          if (scanner !== undefined && firstTokenNs === undefined && scanner.push(chunk.toString('utf8'))) {
+            firstTokenNs = clock.now();
+          }
+        },
+        onResponseEnd() {
+          const doneNs = firstTokenNs ?? clock.now();
+          resolve({ kind: 'response', status, doneNs });
+        },
+        onResponseError(_controller, error) {
+          const code = (error as { code?: string }).code ?? '';
+          resolve(
+            TIMEOUT_CODES.has(code) ? { kind: 'timeout' } : { kind: 'network', message: error.message },
+          );
+        },
+      };
+      endpoint.dispatcher.dispatch(
+        {
+          path: endpoint.path,
+          method: probe.method,
+          headers:
+            sequenceHeader === undefined
+              ? endpoint.headers
+              : { ...endpoint.headers, [sequenceHeader]: String(index) },
+          ...(probe.body !== undefined ? { body: probe.body } : {}),
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+        },
+        handler,
+      );
+    });
+}
