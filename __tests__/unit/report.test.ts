@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderJobSummary, renderLatencyTable, renderPercentileChart } from '../../src/report/job-summary.ts';
+import { previewCommentMarker, renderPreviewComment } from '../../src/report/pr-comment.ts';
 import {
   formatChange,
   formatMs,
@@ -217,5 +218,24 @@ describe('formatting', () => {
 
   it('pins the image by digest', () => {
     expect(pinnedImage(PROMOTED)).toBe(`localhost:5000/acme/resnet@${DIGEST}`);
+  });
+});
+
+describe('renderPreviewComment', () => {
+  it('starts with the hidden marker and carries address, image and the comparison', () => {
+    const body = renderPreviewComment(PREVIEW, 'resnet', 'https://github.com/acme/models/actions/runs/9');
+    expect(body.startsWith(`${previewCommentMarker('resnet')}\n`)).toBe(true);
+    expect(body).toMatchSnapshot();
+  });
+
+  it('says the preview failed when it did not come up', () => {
+    const body = renderPreviewComment({ ...FAILED_BUILD, mode: 'preview', target: 'resnet-pr-7' }, 'resnet');
+    expect(body).toContain('### ❌ Preview of `resnet` failed');
+    expect(body).toContain('_No latency was measured in this run._');
+  });
+
+  it('keeps one marker per preview name', () => {
+    expect(previewCommentMarker('resnet')).toBe('<!-- model-canary:preview:resnet -->');
+    expect(previewCommentMarker('bert')).not.toBe(previewCommentMarker('resnet'));
   });
 });

@@ -1,0 +1,241 @@
+/**
+ * The action's GitHub reports against a local GitHub API server (loopback) that checks every
+ * request and response against GitHub's published OpenAPI description (@octokit/openapi).
+ */
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { parseInputs, type InputName, type RunContext } from '../../src/inputs.ts';
+import { planRun, type Plan } from '../../src/plan.ts';
+import {
+  closeGitHubDeployment,
+  gitHubRun,
+  openGitHubDeployment,
+  postPreviewComment,
+  retirePreviewDeployments,
+  type GitHubRun,
+} from '../../src/report/github-report.ts';
+import { previewCommentMarker } from '../../src/report/pr-comment.ts';
+import type { RunReport } from '../../src/report/run-report.ts';
+import { FakeGitHub } from '../github-api/server.ts';
+
+const TOKEN = 'ghs_localTestToken0000000000000000000000';
+const FIRST_SHA = '1111111111111111111111111111111111111111';
+const SECOND_SHA = '2222222222222222222222222222222222222222';
+const PR = 7;
+
+function settingsFor(mode: string, sha: string, token = TOKEN) {
+  const run: RunContext = {
+    eventName: 'pull_request',
+    sha,
+    ref: `refs/pull/${PR}/merge`,
+    repository: 'acme/models',
+    runId: 4242,
+    runAttempt: 1,
+    pullRequest: PR,
+  };
+  const inputs: Partial<Record<InputName, string>> = {
+    mode,
+    model: 'models/resnet',
+    image: 'localhost:5000/acme/resnet',
+    name: 'resnet',
+    namespace: 'ml',
+    'github-token': token,
+  };
+  return parseInputs({ get: (name) => inputs[name] ?? '', run, pathExists: () => true });
+}
+
+function previewReport(plan: Plan, sha: string, p95Ms: number): RunReport {
+  return {
+    mode: 'preview',
+    decision: 'preview',
+    reason: `preview ml/${plan.target} is ready; p95 ${p95Ms} ms against production's 30 ms (report only)`,
+    namespace: plan.namespace,
+    target: plan.target,
+    commit: sha,
+    image: { reference: `localhost:5000/acme/resnet:${sha}`, digest: `sha256:${sha.slice(0, 8).repeat(8)}` },
+    previewUrl: `http://127.0.0.1:6443/api/v1/namespaces/ml/services/${plan.target}:http/proxy/`,
+    canary: { requests: 600, errors: 0, errorRate: 0, p50Ms: 20, p90Ms: 25, p95Ms, p99Ms: 40 },
+    stable: { requests: 600, errors: 0, errorRate: 0, p50Ms: 20, p90Ms: 25, p95Ms: 30, p99Ms: 40 },
+    limits: { maxErrorRate: 0.01 },
+  };
+}
+
+/** One preview run's GitHub side, in the order main.ts drives it. */
+async function previewRun(api: FakeGitHub, sha: string, p95Ms: number): Promise<void> {
+  const settings = settingsFor('preview', sha);
+  const plan = planRun(settings);
+  const github = gitHubRun(settings, { GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com' })!;
+  const deployment = await openGitHubDeployment(github, plan);
+  expect(deployment).toBeDefined();
+  const report = previewReport(plan, sha, p95Ms);
+  await postPreviewComment(github, 'resnet', report);
+  await closeGitHubDeployment(github, deployment!, report);
+}
+
+/** What @actions/core wrote to stdout (annotations, logs) while `action` ran. */
+async function captureStdout(action: () => Promise<void>): Promise<string> {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    await action();
+  } finally {
+    spy.mockRestore();
+  }
+  return written.join('');
+}
+
+describe('GitHub reports against the local API server', () => {
+  let api: FakeGitHub;
+
+  beforeEach(async () => {
+    api = await FakeGitHub.start({ owner: 'acme', repo: 'models', token: TOKEN });
+  });
+
+  afterEach(async () => {
+    await api.close();
+  });
+
+  it('two preview runs leave exactly one comment, updated in place, found past the first page', async () => {
+    // 150 review comments first: the sticky comment lands on page 2 of 100 and must still be found.
+    api.seedComments(PR, 150);
+    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
+    await captureStdout(() => previewRun(api, SECOND_SHA, 33));
+
+    const ours = api.issueComments(PR).filter((c) => c.body.includes(previewCommentMarker('resnet')));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]!.login).toBe('github-actions[bot]');
+    expect(ours[0]!.body).toContain(SECOND_SHA);
+    expect(ours[0]!.body).not.toContain(FIRST_SHA);
+    expect(ours[0]!.body).toContain('p95 33 ms');
+    expect(ours[0]!.body).toContain(
+      'http://127.0.0.1:6443/api/v1/namespaces/ml/services/resnet-pr-7:http/proxy/',
+    );
+    expect(ours[0]!.body).toContain(`localhost:5000/acme/resnet@sha256:`);
+    expect(ours[0]!.body).toContain('| stable |');
+    expect(api.issueComments(PR)).toHaveLength(151);
+    const operations = api.exchanges.map((e) => `${e.operationId} ${e.status}`);
+    expect(operations.filter((o) => o === 'issues/create-comment 201')).toHaveLength(1);
+    expect(operations.filter((o) => o === 'issues/update-comment 200')).toHaveLength(1);
+    expect(api.problems()).toEqual([]);
+  });
+
+  it('moves each preview deployment in_progress → success with the environment URL', async () => {
+    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
+    await captureStdout(() => previewRun(api, SECOND_SHA, 33));
+
+    const deployments = api.deployments();
+    expect(deployments.map((d) => [d.environment, d.ref, d.transient, d.production])).toEqual([
+      ['preview/pr-7', FIRST_SHA, true, false],
+      ['preview/pr-7', SECOND_SHA, true, false],
+    ]);
+    for (const deployment of deployments) {
+      expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+      expect(deployment.statuses[1]!.environmentUrl).toBe(
+        'http://127.0.0.1:6443/api/v1/namespaces/ml/services/resnet-pr-7:http/proxy/',
+      );
+      expect(deployment.statuses[1]!.logUrl).toBe('https://github.com/acme/models/actions/runs/4242');
+    }
+    expect(api.problems()).toEqual([]);
+  });
+
+  it('marks a failed preview failure', async () => {
+    const settings = settingsFor('preview', FIRST_SHA);
+    const plan = planRun(settings);
+    const github = gitHubRun(settings, { GITHUB_API_URL: api.url })!;
+    await captureStdout(async () => {
+      const id = await openGitHubDeployment(github, plan);
+      await closeGitHubDeployment(github, id!, {
+        ...previewReport(plan, FIRST_SHA, 31),
+        decision: 'skipped',
+        reason: 'canary failed: CrashLoopBackOff in pod resnet-pr-7-abc',
+        previewUrl: undefined,
+      });
+    });
+    const [deployment] = api.deployments();
+    expect(deployment!.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
+    expect(deployment!.statuses[1]!.description).toMatch(/^skipped: canary failed: CrashLoopBackOff/);
+    expect(api.problems()).toEqual([]);
+  });
+
+  it('cleanup marks every deployment of the preview inactive and leaves other previews alone', async () => {
+    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
+    await captureStdout(() => previewRun(api, SECOND_SHA, 33));
+    // Another pull request's preview, which cleanup of PR 7 must not touch.
+    const other = await new GitHubClientFor(api).createDeployment('preview/pr-8');
+
+    const settings = settingsFor('cleanup', SECOND_SHA);
+    const plan = planRun(settings);
+    const log = await captureStdout(() =>
+      retirePreviewDeployments(gitHubRun(settings, { GITHUB_API_URL: api.url })!, plan),
+    );
+
+    expect(log).toContain('2 deployment(s) of preview/pr-7 marked inactive');
+    for (const deployment of api.deployments().filter((d) => d.environment === 'preview/pr-7')) {
+      expect(deployment.statuses.at(-1)!.state).toBe('inactive');
+    }
+    expect(api.deployments().find((d) => d.id === other)!.statuses).toEqual([]);
+    const listCall = api.exchanges.find((e) => e.operationId === 'repos/list-deployments')!;
+    expect(new URLSearchParams(listCall.query).get('environment')).toBe('preview/pr-7');
+    expect(api.problems()).toEqual([]);
+  });
+
+  it('a token without access becomes a warning naming the permission, not a failed run', async () => {
+    const settings = settingsFor('preview', FIRST_SHA, 'ghs_wrongToken');
+    const plan = planRun(settings);
+    const github: GitHubRun = gitHubRun(settings, { GITHUB_API_URL: api.url })!;
+    let deployment: number | undefined = -1;
+    const log = await captureStdout(async () => {
+      deployment = await openGitHubDeployment(github, plan);
+      await postPreviewComment(github, 'resnet', previewReport(plan, FIRST_SHA, 31));
+    });
+    expect(deployment).toBeUndefined();
+    expect(log).toMatch(/::warning title=model-canary%3A GitHub create the deployment::.*Bad credentials/);
+    expect(log).toMatch(/::warning title=model-canary%3A GitHub comment on the pull request::/);
+    expect(api.issueComments(PR)).toEqual([]);
+  });
+
+  it('the OpenAPI check rejects a request GitHub would refuse', async () => {
+    const id = await new GitHubClientFor(api).createDeployment('preview/pr-7');
+    const response = await fetch(`${api.url}/repos/acme/models/deployments/${id}/statuses?foo=1`, {
+      method: 'POST',
+      headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'done', enviroment_url: 'http://x' }),
+    });
+    expect(response.status).toBe(422);
+    const problems = api.problems();
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("query parameter 'foo' is not a parameter of repos/create-deployment-status"),
+        expect.stringContaining('/state must be equal to one of the allowed values'),
+        expect.stringContaining("field 'enviroment_url' is not in the description"),
+      ]),
+    );
+    const unknown = await fetch(`${api.url}/repos/acme/models/deployments/${id}/statuses`, {
+      method: 'PUT',
+      headers: { authorization: `token ${TOKEN}` },
+    });
+    expect(unknown.status).toBe(404);
+    expect(api.problems().at(-1)).toMatch(/method not allowed \(the path takes GET, POST\)/);
+  });
+});
+
+/** Direct calls for arranging a test's starting state (the code under test goes through Octokit). */
+class GitHubClientFor {
+  private readonly api: FakeGitHub;
+
+  constructor(api: FakeGitHub) {
+    this.api = api;
+  }
+
+  async createDeployment(environment: string): Promise<number> {
+    const response = await fetch(`${this.api.url}/repos/acme/models/deployments`, {
+      method: 'POST',
+      headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ref: FIRST_SHA, environment, auto_merge: false, required_contexts: [] }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: number }).id;
+  }
+}
