@@ -71,7 +71,7 @@ export function detectRuntime(source: ModelSource, paths: readonly string[]): De
   if (triton !== undefined) {
     return {
       runtime: 'triton',
-      reason: `${triton.path} is a ${TRITON_FORMAT[triton.backend]}, served by Triton's ${triton.backend} backend`,
+      reason: `${triton.path} is ${TRITON_FORMAT[triton.backend]}, served by Triton's ${triton.backend} backend`,
     };
   }
   if (has((p) => /\.(pkl|joblib|ubj)$/i.test(p) || p.endsWith('.py'))) {
@@ -86,10 +86,10 @@ export function detectRuntime(source: ModelSource, paths: readonly string[]): De
 }
 
 const TRITON_FORMAT: Record<TritonBackend, string> = {
-  onnxruntime: 'ONNX model',
-  pytorch: 'TorchScript model',
-  tensorrt: 'TensorRT engine',
-  tensorflow: 'TensorFlow SavedModel',
+  onnxruntime: 'an ONNX model',
+  pytorch: 'a TorchScript model',
+  tensorrt: 'a TensorRT engine',
+  tensorflow: 'a TensorFlow SavedModel',
 };
 
 function describeListing(paths: readonly string[]): string {
