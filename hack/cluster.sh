@@ -53,8 +53,9 @@ cluster_up() {
   kube_proxy_up
   log "[6/7] waiting for node $NODE_NAME to be Ready with nvidia.com/gpu: $FAKE_GPU_COUNT"
   wait_for_component kubelet 120 node_ready_with_gpus
-  log "[7/7] Gateway API CRDs"
+  log "[7/7] Gateway API CRDs and the model-canary GatewayClass"
   gateway_api_crds_apply
+  gateway_up
   log "cluster up in $((SECONDS - started))s"
   cat >&2 <<EOF
 
@@ -71,6 +72,7 @@ cluster_down() {
   local purge="${1:-}"
   KUBE="$(kube_bin_dir)/kube"
   # Controllers first, so nothing replaces the pods that node_down deletes.
+  stop_daemon model-canary-gateway
   stop_daemon kube-scheduler
   stop_daemon kube-controller-manager
   node_down
@@ -114,6 +116,7 @@ cluster_status() {
   component_status kubelet kubelet_healthy || healthy=1
   component_status fake-gpu-device-plugin device_plugin_registered || healthy=1
   component_status kube-proxy kube_proxy_healthy || healthy=1
+  component_status model-canary-gateway gateway_healthy || healthy=1
   if apiserver_healthy >/dev/null 2>&1 && node_ready_with_gpus >/dev/null 2>&1; then
     echo "node $NODE_NAME: Ready, nvidia.com/gpu allocatable $FAKE_GPU_COUNT ($KUBE_VERSION; kubeconfig $ADMIN_KUBECONFIG)"
   else

@@ -5,7 +5,10 @@
 #  - its HTTP answer comes back through the API server's service proxy;
 #  - the ClusterIP works from inside the pod (kube-proxy) and `kubectl exec/logs` work (kubelet
 #    authn/authz through the API server);
-#  - a pod asking for more GPUs than the node has stays Pending with a FailedScheduling event.
+#  - a pod asking for more GPUs than the node has stays Pending with a FailedScheduling event;
+#  - Gateway API: a Gateway of class model-canary and an HTTPRoute splitting 90/10 between two
+#    Services answer through the API server's service proxy, split traffic by the weights, and
+#    follow a weight change.
 # Exits non-zero at the first failed assertion. Needs `hack/cluster.sh up` first.
 set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -119,5 +122,103 @@ phase="$("${KUBECTL[@]}" -n "$NAMESPACE" get pod too-many-gpus -o jsonpath='{.st
 [ "$phase" = Pending ] || fail "too-many-gpus is $phase, expected Pending"
 message="$("${KUBECTL[@]}" -n "$NAMESPACE" get events --field-selector involvedObject.name=too-many-gpus,reason=FailedScheduling -o jsonpath='{.items[0].message}')"
 pass "pod asking for 5 GPUs is Pending: FailedScheduling: $message"
+
+for track in stable canary; do
+  "${KUBECTL[@]}" -n "$NAMESPACE" apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: $track
+spec:
+  selector:
+    matchLabels: {app: $track}
+  template:
+    metadata:
+      labels: {app: $track}
+    spec:
+      tolerations:
+      - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: server
+        image: $IMAGE
+        command: [sh, -c, 'mkdir -p /srv && echo $track >/srv/index.html && exec python3 -m http.server 8080 --directory /srv']
+        readinessProbe:
+          httpGet: {path: /, port: 8080}
+          periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: $track
+spec:
+  selector: {app: $track}
+  ports: [{port: 80, targetPort: 8080}]
+EOF
+done
+apply_route() {
+  "${KUBECTL[@]}" -n "$NAMESPACE" apply -f - >/dev/null <<EOF
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: web
+spec:
+  gatewayClassName: model-canary
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: split
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - backendRefs:
+    - {name: stable, port: 80, weight: $1}
+    - {name: canary, port: 80, weight: $2}
+EOF
+}
+apply_route 90 10
+for track in stable canary; do
+  "${KUBECTL[@]}" -n "$NAMESPACE" rollout status "deployment/$track" --timeout=120s >/dev/null || fail "Deployment $track did not become available"
+done
+"${KUBECTL[@]}" -n "$NAMESPACE" wait --for=condition=Programmed gateway/web --timeout=60s >/dev/null || fail "Gateway web not Programmed"
+"${KUBECTL[@]}" -n "$NAMESPACE" wait --for=jsonpath='{.status.parents[0].conditions[?(@.type=="Accepted")].status}'=True httproute/split --timeout=30s >/dev/null \
+  || fail "HTTPRoute split not Accepted"
+pass "Gateway web is Programmed and HTTPRoute split is Accepted"
+
+deadline=$((SECONDS + 30))
+until through_proxy="$("${KUBECTL[@]}" get --raw "/api/v1/namespaces/$NAMESPACE/services/web-gateway:80/proxy/" 2>/dev/null)"; do
+  [ $SECONDS -lt $deadline ] || fail "the Gateway's Service web-gateway does not answer through the API server's service proxy"
+  sleep 1
+done
+[[ "$through_proxy" == stable || "$through_proxy" == canary ]] || fail "unexpected answer from the Gateway: $through_proxy"
+pass "the Gateway answers through the API server's service proxy ($through_proxy)"
+
+# count_tracks — 1000 requests to the Gateway's cluster IP from inside the cluster; prints
+# "<stable> <canary>".
+count_tracks() {
+  local gateway_ip
+  gateway_ip="$("${KUBECTL[@]}" -n "$NAMESPACE" get service web-gateway -o jsonpath='{.spec.clusterIP}')"
+  "${KUBECTL[@]}" -n "$NAMESPACE" exec "$pod" -- python3 -c "
+import urllib.request
+answers = [urllib.request.urlopen('http://$gateway_ip/', timeout=5).read().decode().strip() for _ in range(1000)]
+print(answers.count('stable'), answers.count('canary'))"
+}
+read -r stable_count canary_count <<<"$(count_tracks)" || fail "requests to the Gateway failed"
+# 1000 draws at p = 0.1: the canary count is 100 +- 9.5 (one sd); 60..140 is a > 4 sd band.
+[ $((stable_count + canary_count)) -eq 1000 ] && [ "$canary_count" -ge 60 ] && [ "$canary_count" -le 140 ] \
+  || fail "weights 90/10 gave stable=$stable_count canary=$canary_count of 1000"
+pass "weights 90/10 split 1000 requests into stable=$stable_count canary=$canary_count"
+
+apply_route 0 100
+deadline=$((SECONDS + 30))
+while :; do
+  read -r stable_count canary_count <<<"$(count_tracks)" || fail "requests to the Gateway failed"
+  [ "$canary_count" -eq 1000 ] && break
+  [ $SECONDS -lt $deadline ] || fail "weights 0/100 still gave stable=$stable_count canary=$canary_count after 30s"
+  sleep 1
+done
+pass "weights 0/100 send all 1000 requests to canary"
 
 log "smoke test passed"

@@ -40,6 +40,7 @@ kube_source_hash() {
 
 kube_bin_dir() { echo "$BIN_DIR/kube-$KUBE_VERSION-$(kube_source_hash cmd/kube)"; }
 device_plugin_bin_dir() { echo "$BIN_DIR/fake-gpu-device-plugin-$(kube_source_hash cmd/fake-gpu-device-plugin)"; }
+gateway_bin_dir() { echo "$BIN_DIR/model-canary-gateway-$(kube_source_hash cmd/model-canary-gateway)"; }
 
 # go_build_with_progress LABEL OUTPUT PACKAGE LDFLAGS — builds in the background and prints how many
 # of the package's dependencies have been compiled, so a cold build (many minutes) shows progress.
@@ -64,7 +65,10 @@ go_build_with_progress() {
   log "built $label in $((SECONDS - started))s"
 }
 
-kube_binaries_built() { [ -x "$(kube_bin_dir)/kube" ] && [ -x "$(device_plugin_bin_dir)/fake-gpu-device-plugin" ]; }
+kube_binaries_built() {
+  [ -x "$(kube_bin_dir)/kube" ] && [ -x "$(device_plugin_bin_dir)/fake-gpu-device-plugin" ] \
+    && [ -x "$(gateway_bin_dir)/model-canary-gateway" ]
+}
 
 # kube_binaries_build_in_background — starts a cold build early so that it overlaps the work
 # that waits on the network (Debian packages, debootstrap); kube_binaries_ensure waits for it.
@@ -77,13 +81,14 @@ kube_binaries_build_in_background() {
 # kube_binaries_ensure — builds the multi-call `kube` binary and the device plugin unless the
 # cache already holds them for this version and source, then links the stable names on PATH.
 kube_binaries_ensure() {
-  local kube_dir plugin_dir ldflags package
+  local kube_dir plugin_dir gateway_dir ldflags package
   if [ -n "${KUBE_BUILD_PID:-}" ]; then
     wait "$KUBE_BUILD_PID" || die "building Kubernetes failed; see $LOG_DIR/build-kube.log"
     KUBE_BUILD_PID=""
   fi
   kube_dir="$(kube_bin_dir)"
   plugin_dir="$(device_plugin_bin_dir)"
+  gateway_dir="$(gateway_bin_dir)"
   if [ ! -x "$kube_dir/kube" ]; then
     mkdir -p "$kube_dir"
     ldflags="-s -w"
@@ -102,10 +107,30 @@ kube_binaries_ensure() {
     mkdir -p "$plugin_dir"
     go_build_with_progress "fake GPU device plugin" "$plugin_dir/fake-gpu-device-plugin" ./cmd/fake-gpu-device-plugin "-s -w"
   fi
+  if [ ! -x "$gateway_dir/model-canary-gateway" ]; then
+    mkdir -p "$gateway_dir"
+    go_build_with_progress "Gateway API implementation" "$gateway_dir/model-canary-gateway" ./cmd/model-canary-gateway "-s -w"
+  fi
   # Stable names for scripts and tests: $BIN_DIR is on PATH (common.sh).
   ln -sfn "$kube_dir/kube" "$BIN_DIR/kubectl"
   KUBE="$kube_dir/kube"
   DEVICE_PLUGIN="$plugin_dir/fake-gpu-device-plugin"
+  GATEWAY="$gateway_dir/model-canary-gateway"
+}
+
+# start_component NAME BINARY ARGS... — start_daemon, but first stops a running NAME whose
+# executable is not BINARY (a rebuilt or upgraded binary), so `up` converges after a change.
+start_component() {
+  local name="$1" binary="$2" running
+  if daemon_running "$name"; then
+    running="$(readlink -f "/proc/$(cat "$PID_DIR/$name.pid")/exe" 2>/dev/null || true)"
+    if [ -n "$running" ] && [ "$running" != "$(readlink -f "$binary")" ]; then
+      log "$name runs an outdated binary; restarting it"
+      stop_daemon "$name"
+    fi
+  fi
+  shift
+  start_daemon "$name" "$@"
 }
 
 kubectl_admin() { "$BIN_DIR/kubectl" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
@@ -150,7 +175,7 @@ apiserver_healthy() {
 apiserver_up() {
   # Binds all addresses because pods reach it at the node IP (through the `kubernetes` Service)
   # and local clients at 127.0.0.1; everything it serves needs a client certificate or a token.
-  start_daemon kube-apiserver "$KUBE" kube-apiserver \
+  start_component kube-apiserver "$KUBE" kube-apiserver \
     --etcd-servers "$ETCD_CLIENT_URL" \
     --bind-address 0.0.0.0 --secure-port "$APISERVER_PORT" --advertise-address "$NODE_IP" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
@@ -177,6 +202,7 @@ component_kubeconfigs_ensure() {
   write_kubeconfig "$STATE_DIR/scheduler.kubeconfig" system:kube-scheduler scheduler "$APISERVER_URL"
   write_kubeconfig "$STATE_DIR/kube-proxy.kubeconfig" system:kube-proxy kube-proxy "$APISERVER_URL"
   write_kubeconfig "$STATE_DIR/kubelet.kubeconfig" "system:node:$NODE_NAME" kubelet "$APISERVER_URL"
+  write_kubeconfig "$STATE_DIR/gateway.kubeconfig" system:model-canary-gateway gateway "$APISERVER_URL"
 }
 
 secure_healthz() { curl -fsSk --max-time 2 "https://127.0.0.1:$1/healthz" | grep -q '^ok$'; }
@@ -185,7 +211,7 @@ secure_healthz() { curl -fsSk --max-time 2 "https://127.0.0.1:$1/healthz" | grep
 # restart.
 controller_manager_up() {
   local kubeconfig="$STATE_DIR/controller-manager.kubeconfig"
-  start_daemon kube-controller-manager "$KUBE" kube-controller-manager \
+  start_component kube-controller-manager "$KUBE" kube-controller-manager \
     --kubeconfig "$kubeconfig" --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 10257 --leader-elect=false \
     --cluster-signing-cert-file "$PKI_DIR/ca.crt" --cluster-signing-key-file "$PKI_DIR/ca.key" \
@@ -198,7 +224,7 @@ controller_manager_up() {
 
 scheduler_up() {
   local kubeconfig="$STATE_DIR/scheduler.kubeconfig"
-  start_daemon kube-scheduler "$KUBE" kube-scheduler \
+  start_component kube-scheduler "$KUBE" kube-scheduler \
     --kubeconfig "$kubeconfig" --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 10259 --leader-elect=false
   wait_for_component kube-scheduler 60 secure_healthz 10259
@@ -221,6 +247,20 @@ gateway_api_crds_apply() {
     || die "applying Gateway API CRDs failed; see $LOG_DIR/gateway-api.log"
   kubectl_admin wait --for condition=Established --timeout 60s crd --all >/dev/null \
     || die "Gateway API CRDs not established after 60s"
+}
+
+gateway_healthy() {
+  kubectl_admin get gatewayclass model-canary -o jsonpath='{.status.conditions[?(@.type=="Accepted")].status}' | grep -qx True
+}
+
+# gateway_up — our Gateway API implementation (see hack/kube/cmd/model-canary-gateway): its
+# GatewayClass and RBAC, then the daemon, which serves Gateway listeners on the node IP.
+gateway_up() {
+  kubectl_admin apply --server-side --force-conflicts --field-manager model-canary-hack \
+    -f "$KUBE_SOURCE_DIR/manifests/model-canary-gateway.yaml" >>"$LOG_DIR/gateway-api.log" 2>&1 \
+    || die "applying the model-canary GatewayClass failed; see $LOG_DIR/gateway-api.log"
+  start_component model-canary-gateway "$GATEWAY" --kubeconfig "$STATE_DIR/gateway.kubeconfig" --bind-address "$NODE_IP"
+  wait_for_component model-canary-gateway 60 gateway_healthy
 }
 
 control_plane_down() {

@@ -166,7 +166,7 @@ serializeImagePulls: false
 maxPods: 110
 podPidsLimit: -1
 EOF
-  start_daemon kubelet "$KUBE" kubelet \
+  start_component kubelet "$KUBE" kubelet \
     --config "$STATE_DIR/kubelet/config.yaml" \
     --kubeconfig "$STATE_DIR/kubelet.kubeconfig" \
     --root-dir "$KUBELET_ROOT" \
@@ -178,7 +178,7 @@ EOF
 
 # The plugin socket only appears once the kubelet's device manager is listening.
 device_plugin_up() {
-  start_daemon fake-gpu-device-plugin "$DEVICE_PLUGIN" --devices "$FAKE_GPU_COUNT" \
+  start_component fake-gpu-device-plugin "$DEVICE_PLUGIN" --devices "$FAKE_GPU_COUNT" \
     --plugin-dir "$KUBELET_ROOT/device-plugins"
 }
 
@@ -204,7 +204,7 @@ conntrack:
   maxPerCore: 0
   min: 0
 EOF
-  start_daemon kube-proxy "$KUBE" kube-proxy --config "$STATE_DIR/kube-proxy.yaml"
+  start_component kube-proxy "$KUBE" kube-proxy --config "$STATE_DIR/kube-proxy.yaml"
   wait_for_component kube-proxy 60 kube_proxy_healthy
 }
 

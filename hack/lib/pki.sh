@@ -52,6 +52,7 @@ pki_ensure() {
   pki_client_cert scheduler "/CN=system:kube-scheduler"
   pki_client_cert kube-proxy "/CN=system:kube-proxy"
   pki_client_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
+  pki_client_cert gateway "/CN=system:model-canary-gateway"
   if [ ! -s "$PKI_DIR/sa.key" ]; then
     openssl genrsa -out "$PKI_DIR/sa.key" 2048 2>/dev/null
     openssl rsa -in "$PKI_DIR/sa.key" -pubout -out "$PKI_DIR/sa.pub" 2>/dev/null
