@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core';
 import { CanaryFailed, ClusterError, InputError, NotImplemented } from '../errors.ts';
+import { RegistryError } from './registry.ts';
 
 /** Reports an error as annotations and marks the step failed (exit code 1). */
 export function reportFailure(error: unknown): void {
@@ -16,6 +17,9 @@ export function reportFailure(error: unknown): void {
   }
   if (error instanceof ClusterError) {
     core.error(error.message, { title: `model-canary: ${error.object}` });
+  } else if (error instanceof RegistryError) {
+    const input = error.input !== undefined ? ` (input ${error.input})` : '';
+    core.error(error.message, { title: `model-canary: registry ${error.reference}${input}` });
   } else if (error instanceof CanaryFailed) {
     core.error(error.message, { title: `model-canary: canary failed (${error.kind})` });
   } else if (error instanceof NotImplemented) {
