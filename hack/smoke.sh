@@ -88,9 +88,13 @@ allocated="$("${KUBECTL[@]}" get node "$NODE_NAME" -o jsonpath='{.status.allocat
 pass "node $NODE_NAME has nvidia.com/gpu allocatable 4"
 
 cluster_ip="$("${KUBECTL[@]}" -n "$NAMESPACE" get service gpu-echo -o jsonpath='{.spec.clusterIP}')"
-in_cluster="$("${KUBECTL[@]}" -n "$NAMESPACE" exec "$pod" -- python3 -c \
-  "import urllib.request; print(urllib.request.urlopen('http://$cluster_ip:80/', timeout=5).read().decode().strip())")" \
-  || fail "the ClusterIP $cluster_ip did not answer from inside the pod (kube-proxy), or exec failed"
+# kube-proxy programs a new Service's rules asynchronously (a second or so), hence the retries.
+deadline=$((SECONDS + 20))
+until in_cluster="$("${KUBECTL[@]}" -n "$NAMESPACE" exec "$pod" -- python3 -c \
+    "import urllib.request; print(urllib.request.urlopen('http://$cluster_ip:80/', timeout=5).read().decode().strip())" 2>"$LOG_DIR/smoke-exec.err")"; do
+  [ $SECONDS -lt $deadline ] || fail "the ClusterIP $cluster_ip did not answer from inside the pod (kube-proxy), or exec failed: $(tail -n 3 "$LOG_DIR/smoke-exec.err")"
+  sleep 1
+done
 [ "$in_cluster" = "$answer" ] || fail "ClusterIP answered '$in_cluster'"
 pass "ClusterIP $cluster_ip answers from inside the pod (kubectl exec and kube-proxy work)"
 

@@ -272,7 +272,7 @@ kubelet_iptables_remove() {
     for table in filter nat mangle; do
       for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
         "$iptables" -t "$table" -S "$chain" >/dev/null 2>&1 || continue
-        "$iptables" -t "$table" -S | grep -e "-j $chain\$" | while read -r rule; do
+        { "$iptables" -t "$table" -S | grep -e "-j $chain\$" || true; } | while read -r rule; do
           eval "\"\$iptables\" -t \"\$table\" ${rule/#-A /-D }" || true
         done
         "$iptables" -t "$table" -F "$chain" && "$iptables" -t "$table" -X "$chain" || true
