@@ -53,8 +53,8 @@ function previewReport(plan: Plan, sha: string, p95Ms: number): RunReport {
     commit: sha,
     image: { reference: `localhost:5000/acme/resnet:${sha}`, digest: `sha256:${sha.slice(0, 8).repeat(8)}` },
     previewUrl: `http://127.0.0.1:6443/api/v1/namespaces/ml/services/${plan.target}:http/proxy/`,
-    canary: { requests: 600, errors: 0, errorRate: 0, p50Ms: 20, p90Ms: 25, p95Ms, p99Ms: 40 },
-    stable: { requests: 600, errors: 0, errorRate: 0, p50Ms: 20, p90Ms: 25, p95Ms: 30, p99Ms: 40 },
+    canary: { n: 600, requests: 600, errors: 0, errorRate: 0, p50Ms: 20, p90Ms: 25, p95Ms, p99Ms: 40 },
+    stable: { n: 600, requests: 600, errors: 0, errorRate: 0, p50Ms: 20, p90Ms: 25, p95Ms: 30, p99Ms: 40 },
     limits: { maxErrorRate: 0.01 },
   };
 }

@@ -4,6 +4,8 @@ import { previewCommentMarker, renderPreviewComment } from '../../src/report/pr-
 import {
   formatChange,
   formatMs,
+  formatRatio,
+  measuredFigures,
   pinnedImage,
   repositoryOfReference,
   reportDocument,
@@ -23,8 +25,18 @@ const PROMOTED: RunReport = {
   target: 'resnet',
   commit: SHA,
   image: { reference: `localhost:5000/acme/resnet:${SHA}`, digest: DIGEST },
-  canary: { requests: 1200, errors: 0, errorRate: 0, p50Ms: 20.4, p90Ms: 27.31, p95Ms: 30.125, p99Ms: 41.9 },
+  canary: {
+    n: 1200,
+    requests: 1200,
+    errors: 0,
+    errorRate: 0,
+    p50Ms: 20.4,
+    p90Ms: 27.31,
+    p95Ms: 30.125,
+    p99Ms: 41.9,
+  },
   stable: {
+    n: 1197,
     requests: 1198,
     errors: 1,
     errorRate: 1 / 1198,
@@ -34,13 +46,13 @@ const PROMOTED: RunReport = {
     p99Ms: 40.2,
   },
   judge: {
-    verdict: 'pass',
-    quantile: 0.95,
+    verdict: 'promote',
     confidence: 0.95,
-    relativeChange: 0.021,
-    lowerBound: -0.012,
-    upperBound: 0.042,
     maxRegression: 0.1,
+    look: 2,
+    plannedLooks: 4,
+    shift: { ratio: 1.012, lowerBound: 0.991, upperBound: 1.031, significant: false },
+    tail: { ratio: 1.021, lowerBound: 0.988, upperBound: 1.042, significant: false, p95Ratio: 1.021 },
   },
   limits: { maxP95Ms: 250, maxErrorRate: 0.01 },
 };
@@ -50,6 +62,7 @@ const REVERTED: RunReport = {
   decision: 'reverted',
   reason: 'canary p95 is 48.0% above stable (95% bound +39.5%, limit +10%)',
   canary: {
+    n: 1168,
     requests: 1180,
     errors: 12,
     errorRate: 12 / 1180,
@@ -59,13 +72,13 @@ const REVERTED: RunReport = {
     p99Ms: 61.02,
   },
   judge: {
-    verdict: 'fail',
-    quantile: 0.95,
+    verdict: 'revert',
     confidence: 0.95,
-    relativeChange: 0.48,
-    lowerBound: 0.395,
-    upperBound: 0.571,
     maxRegression: 0.1,
+    look: 1,
+    plannedLooks: 4,
+    shift: { ratio: 1.48, lowerBound: 1.395, upperBound: 1.571, significant: true },
+    tail: { ratio: 1.5, lowerBound: 1.41, upperBound: 1.6, significant: true, p95Ratio: 1.48 },
   },
 };
 
@@ -109,8 +122,8 @@ describe('renderJobSummary', () => {
 
   it('puts the decision and reason before the image, the table and the chart', () => {
     const markdown = renderJobSummary(REVERTED);
-    const order = ['reverted', REVERTED.reason, DIGEST, '| canary | 1180 |', '```mermaid'].map((text) =>
-      markdown.indexOf(text),
+    const order = ['reverted', REVERTED.reason, DIGEST, '| canary | 1168 | 1180 |', '```mermaid'].map(
+      (text) => markdown.indexOf(text),
     );
     expect(order.every((position) => position >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
@@ -122,12 +135,24 @@ describe('renderJobSummary', () => {
 });
 
 describe('renderLatencyTable', () => {
-  it('shows both arms, the limits and the judge bounds under p95', () => {
+  it('shows both arms with n, the limits, and the judge bounds against max-regression', () => {
     const rows = renderLatencyTable(REVERTED).split('\n');
-    expect(rows[2]).toBe('| canary | 1180 | 29.8 | 40.3 | 43.66 | 61.02 | 1.02% (12) |');
-    expect(rows[3]).toBe('| stable | 1198 | 20.1 | 26.8 | 29.5 | 40.2 | 0.08% (1) |');
-    expect(rows[4]).toBe('| limit | | | | ≤ 250 and ≤ stable +10.0% | | ≤ 1.00% |');
-    expect(rows[5]).toBe('| judge: canary vs stable, 95% bounds | | | | +48.0% [+39.5%, +57.1%] | | fail |');
+    expect(rows[0]).toBe('| | n | requests | p50 ms | p90 ms | p95 ms | p99 ms | error rate |');
+    expect(rows[2]).toBe('| canary | 1168 | 1180 | 29.8 | 40.3 | 43.66 | 61.02 | 1.02% (12) |');
+    expect(rows[3]).toBe('| stable | 1197 | 1198 | 20.1 | 26.8 | 29.5 | 40.2 | 0.08% (1) |');
+    expect(rows[4]).toBe('| limit | | | | | ≤ 250 | | ≤ 1.00% |');
+    expect(rows[6]).toBe('| judge (canary ÷ stable) | ratio | 95% bounds | limit (max-regression) | |');
+    expect(rows[8]).toBe(
+      '| shift: whole distribution | 1.480× | 1.395× – 1.571× | ≤ 1.100× | **exceeded** |',
+    );
+    expect(rows[9]).toBe('| tail: p90–p99 | 1.500× | 1.410× – 1.600× | ≤ 1.100× | **exceeded** |');
+    expect(rows.at(-1)).toBe('Judge: **revert** at look 1 of 4.');
+  });
+
+  it('calls a bound within the limit within', () => {
+    expect(renderLatencyTable(PROMOTED)).toContain(
+      '| tail: p90–p99 | 1.021× | 0.988× – 1.042× | ≤ 1.100× | within |',
+    );
   });
 
   it('says so when nothing was measured', () => {
@@ -186,7 +211,7 @@ describe('reportDocument', () => {
     expect(document.format).toBe(REPORT_FORMAT);
     expect(document.pinnedImage).toBe(`localhost:5000/acme/resnet@${DIGEST}`);
     expect(document.canary.p99Ms).toBe(61.02);
-    expect(document.judge.upperBound).toBe(0.571);
+    expect(document.judge.tail.upperBound).toBe(1.6);
   });
 });
 
@@ -214,6 +239,7 @@ describe('formatting', () => {
       '-1.2%',
       '0.0%',
     ]);
+    expect(formatRatio(1.04123)).toBe('1.041×');
   });
 
   it('pins the image by digest', () => {
@@ -237,5 +263,40 @@ describe('renderPreviewComment', () => {
   it('keeps one marker per preview name', () => {
     expect(previewCommentMarker('resnet')).toBe('<!-- model-canary:preview:resnet -->');
     expect(previewCommentMarker('bert')).not.toBe(previewCommentMarker('resnet'));
+  });
+});
+
+describe('measuredFigures', () => {
+  const numbers = {
+    look: 1,
+    plannedLooks: 1,
+    canary: { ...PROMOTED.canary!, extra: 'ignored' },
+    stable: PROMOTED.stable!,
+    shift: { ...PROMOTED.judge!.shift!, z: 0.4, criticalZ: 2.9, pValue: 0.3 },
+    tail: { ...PROMOTED.judge!.tail!, z: 0.8, criticalZ: 2.9, pValue: 0.2 },
+    thresholds: {
+      maxP95Ms: 250,
+      maxErrorRate: 0.01,
+      maxRegression: 0.1,
+      confidence: 0.95,
+      falseRevertBudget: 0.01,
+      minSamplesPerArm: 100,
+      minErrorsForRate: 5,
+    },
+  };
+
+  it('maps a judge verdict onto the report: arms, bounds and limits, nothing else', () => {
+    const figures = measuredFigures({ decision: 'promote', numbers });
+    expect(figures.canary).toEqual(PROMOTED.canary);
+    expect(figures.stable).toEqual(PROMOTED.stable);
+    expect(figures.judge).toEqual({ ...PROMOTED.judge, look: 1, plannedLooks: 1 });
+    expect(figures.limits).toEqual({ maxP95Ms: 250, maxErrorRate: 0.01 });
+  });
+
+  it('leaves the judge out on a first run (no stable to compare with)', () => {
+    const first = { ...numbers, stable: undefined, shift: undefined, tail: undefined };
+    const figures = measuredFigures({ decision: 'promote', numbers: first });
+    expect(figures.judge).toBeUndefined();
+    expect(figures.stable).toBeUndefined();
   });
 });

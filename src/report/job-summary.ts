@@ -3,11 +3,12 @@
  * The decision and its reason come first, since that is what a reader opens the summary for.
  */
 import {
-  formatChange,
   formatMs,
   formatPercent,
+  formatRatio,
   pinnedImage,
   type ArmStats,
+  type RatioBounds,
   type Decision,
   type RunReport,
 } from './run-report.ts';
@@ -44,6 +45,7 @@ function armName(report: RunReport): string {
 function armRow(label: string, arm: ArmStats): string {
   return tableRow([
     label,
+    String(arm.n),
     String(arm.requests),
     ...PERCENTILES.map(([, key]) => formatMs(arm[key])),
     `${formatPercent(arm.errorRate)} (${arm.errors})`,
@@ -51,49 +53,66 @@ function armRow(label: string, arm: ArmStats): string {
 }
 
 function limitRow(report: RunReport): string {
-  const { limits, judge } = report;
-  const p95Limits = [
-    limits.maxP95Ms !== undefined ? `≤ ${formatMs(limits.maxP95Ms)}` : undefined,
-    judge !== undefined && report.stable !== undefined
-      ? `≤ stable ${formatChange(judge.maxRegression)}`
-      : undefined,
-  ].filter((limit) => limit !== undefined);
-  const p99Limit = limits.maxP99Ms !== undefined ? `≤ ${formatMs(limits.maxP99Ms)}` : '';
+  const { limits } = report;
   return tableRow([
     'limit',
     '',
     '',
     '',
-    p95Limits.join(' and '),
-    p99Limit,
+    '',
+    limits.maxP95Ms !== undefined ? `≤ ${formatMs(limits.maxP95Ms)}` : '',
+    limits.maxP99Ms !== undefined ? `≤ ${formatMs(limits.maxP99Ms)}` : '',
     `≤ ${formatPercent(limits.maxErrorRate)}`,
   ]);
 }
 
-function judgeRow(report: RunReport): string | undefined {
+/** The judge's canary ÷ stable ratios with their bounds, each held to 1 + max-regression. */
+function renderJudgeTable(report: RunReport): string | undefined {
   const { judge } = report;
   if (judge === undefined) return undefined;
-  const quantile = `p${Math.round(judge.quantile * 100)}`;
-  const cells: Record<string, string> = { p50: '', p90: '', p95: '', p99: '' };
-  cells[quantile] =
-    `${formatChange(judge.relativeChange)} [${formatChange(judge.lowerBound)}, ${formatChange(judge.upperBound)}]`;
-  const label = `judge: ${armName(report)} vs stable, ${Math.round(judge.confidence * 100)}% bounds`;
-  return tableRow([label, '', ...PERCENTILES.map(([name]) => cells[name]!), judge.verdict]);
+  const limit = `≤ ${formatRatio(1 + judge.maxRegression)}`;
+  const row = (label: string, signal: RatioBounds | undefined): string[] =>
+    signal === undefined
+      ? []
+      : [
+          tableRow([
+            label,
+            formatRatio(signal.ratio),
+            `${formatRatio(signal.lowerBound)} – ${formatRatio(signal.upperBound)}`,
+            limit,
+            signal.upperBound <= 1 + judge.maxRegression
+              ? 'within'
+              : signal.significant
+                ? '**exceeded**'
+                : 'unsure',
+          ]),
+        ];
+  const confidence = `${+(judge.confidence * 100).toFixed(2)}%`;
+  return [
+    `| judge (${armName(report)} ÷ stable) | ratio | ${confidence} bounds | limit (max-regression) | |`,
+    '|---|--:|--:|--:|---|',
+    ...row('shift: whole distribution', judge.shift),
+    ...row('tail: p90–p99', judge.tail),
+    ...(judge.tail !== undefined
+      ? [tableRow(['p95 alone', formatRatio(judge.tail.p95Ratio), '', '', ''])]
+      : []),
+    '',
+    `Judge: **${judge.verdict}** at look ${judge.look} of ${judge.plannedLooks}.`,
+  ].join('\n');
 }
 
-/** The canary-vs-stable table: n, p50..p99, error rate, the limits and the judge's bounds. */
+/** The canary-vs-stable table (n, p50..p99, error rate, limits) and the judge's bounds below it. */
 export function renderLatencyTable(report: RunReport): string {
   if (report.canary === undefined) return '_No latency was measured in this run._';
   const lines = [
-    '| | requests | p50 ms | p90 ms | p95 ms | p99 ms | error rate |',
-    '|---|--:|--:|--:|--:|--:|--:|',
+    '| | n | requests | p50 ms | p90 ms | p95 ms | p99 ms | error rate |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
     armRow(armName(report), report.canary),
   ];
   if (report.stable !== undefined) lines.push(armRow('stable', report.stable));
   lines.push(limitRow(report));
-  const judge = judgeRow(report);
-  if (judge !== undefined) lines.push(judge);
-  return lines.join('\n');
+  const judge = renderJudgeTable(report);
+  return judge === undefined ? lines.join('\n') : `${lines.join('\n')}\n\n${judge}`;
 }
 
 /** A round upper end for the chart's axis, so bars do not touch the top. */

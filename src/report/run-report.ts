@@ -7,8 +7,13 @@ import type { Mode } from '../inputs.ts';
 /** The `decision` output's values (product.md). */
 export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped';
 
-/** Latency and error figures of one arm over the measured window (warm-up excluded). */
+/**
+ * Latency and error figures of one arm over the measured window (warm-up excluded); the same
+ * fields as the judge's ArmNumbers (src/analysis/judge.ts), so a verdict maps over unchanged.
+ */
 export interface ArmStats {
+  /** Successful requests whose latencies the percentiles are taken from. */
+  n: number;
   /** Requests sent in the measured window. */
   requests: number;
   /** Requests that failed (HTTP error, timeout, network error, dropped). */
@@ -21,19 +26,28 @@ export interface ArmStats {
   p99Ms: number;
 }
 
-/** What the statistical gate concluded about the canary's latency against stable. */
-export interface JudgeFigures {
-  verdict: 'pass' | 'fail' | 'inconclusive';
-  /** The quantile compared, e.g. 0.95 for p95. */
-  quantile: number;
-  confidence: number;
-  /** Point estimate of canary ÷ stable − 1 at that quantile (0.04 = 4 % slower). */
-  relativeChange: number;
-  /** Lower and upper confidence bounds of that change; `upper` is what the gate holds to the limit. */
+/** A canary ÷ stable ratio with its bounds at the judge's confidence (the judge's SignalNumbers). */
+export interface RatioBounds {
+  ratio: number;
   lowerBound: number;
   upperBound: number;
-  /** The `max-regression` input the upper bound is compared with. */
+  /** Whether the judge found this signal past its sequential boundary. */
+  significant: boolean;
+}
+
+/** What the statistical gate concluded about the canary's latency against stable. */
+export interface JudgeFigures {
+  /** The judge's own decision (before on-inconclusive is applied). */
+  verdict: 'promote' | 'revert' | 'inconclusive' | 'continue';
+  confidence: number;
+  /** The `max-regression` input: each upper bound is held to 1 + this. */
   maxRegression: number;
+  look: number;
+  plannedLooks: number;
+  /** Whole-distribution shift (Hodges-Lehmann ratio). */
+  shift?: RatioBounds;
+  /** Tail: geometric mean of the p90..p99 ratios; `p95Ratio` the p95 ratio alone. */
+  tail?: RatioBounds & { p95Ratio: number };
 }
 
 /** The absolute limits the run was held to (inputs max-p95-ms, max-p99-ms, max-error-rate). */
@@ -69,6 +83,68 @@ export interface RunReport {
   limits: GateLimits;
 }
 
+/** The parts of the judge's Verdict (src/analysis/judge.ts) a report shows, structurally typed. */
+export interface VerdictLike {
+  decision: JudgeFigures['verdict'];
+  numbers: {
+    look: number;
+    plannedLooks: number;
+    canary: ArmStats;
+    stable?: ArmStats;
+    shift?: RatioBounds;
+    tail?: RatioBounds & { p95Ratio: number };
+    thresholds: GateLimits & { maxRegression: number; confidence: number };
+  };
+}
+
+/** The report's measured figures from a judge verdict: both arms, the judge's bounds, the limits. */
+export function measuredFigures(
+  verdict: VerdictLike,
+): Pick<RunReport, 'canary' | 'stable' | 'judge' | 'limits'> {
+  const { numbers } = verdict;
+  const arm = ({ n, requests, errors, errorRate, p50Ms, p90Ms, p95Ms, p99Ms }: ArmStats): ArmStats => ({
+    n,
+    requests,
+    errors,
+    errorRate,
+    p50Ms,
+    p90Ms,
+    p95Ms,
+    p99Ms,
+  });
+  const bounds = ({ ratio, lowerBound, upperBound, significant }: RatioBounds): RatioBounds => ({
+    ratio,
+    lowerBound,
+    upperBound,
+    significant,
+  });
+  const { maxP95Ms, maxP99Ms, maxErrorRate, maxRegression, confidence } = numbers.thresholds;
+  return {
+    canary: arm(numbers.canary),
+    ...(numbers.stable !== undefined ? { stable: arm(numbers.stable) } : {}),
+    ...(numbers.stable !== undefined
+      ? {
+          judge: {
+            verdict: verdict.decision,
+            confidence,
+            maxRegression,
+            look: numbers.look,
+            plannedLooks: numbers.plannedLooks,
+            ...(numbers.shift !== undefined ? { shift: bounds(numbers.shift) } : {}),
+            ...(numbers.tail !== undefined
+              ? { tail: { ...bounds(numbers.tail), p95Ratio: numbers.tail.p95Ratio } }
+              : {}),
+          },
+        }
+      : {}),
+    limits: {
+      ...(maxP95Ms !== undefined ? { maxP95Ms } : {}),
+      ...(maxP99Ms !== undefined ? { maxP99Ms } : {}),
+      maxErrorRate,
+    },
+  };
+}
+
 /** `repository@sha256:…` when the digest is known, else the pushed reference. */
 export function pinnedImage(report: RunReport): string | undefined {
   if (report.image === undefined) return undefined;
@@ -98,6 +174,11 @@ export function formatPercent(share: number, digits = 2): string {
 export function formatChange(change: number): string {
   const percent = (change * 100).toFixed(1);
   return change >= 0 ? `+${percent}%` : `${percent === '-0.0' ? '0.0' : percent}%`;
+}
+
+/** A ratio for people: 1.0412 → "1.041×". */
+export function formatRatio(ratio: number): string {
+  return `${ratio.toFixed(3)}×`;
 }
 
 /** The step outputs of a run, by output name (action.yml), all strings; absent facts are omitted. */
