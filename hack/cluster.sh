@@ -35,6 +35,7 @@ cluster_up() {
   call_builder registry_up
   call_builder buildkit_up
   call_builder base_images_up
+  source "$HACK_DIR/lib/runtime-images.sh" && call_builder runtime_images_up
   log "[2/7] Kubernetes binaries ($KUBE_VERSION)"
   kube_binaries_ensure
   log "[3/7] node network and certificates"

@@ -23,10 +23,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { IMAGE_LABELS } from '../../src/build/dockerfile.ts';
-import { RegistryRepository, type ImageManifest } from '../../src/build/registry-api.ts';
+import { RegistryRepository, tarEntryNames, type ImageManifest } from '../../src/build/registry-api.ts';
 import { buildModelImage, runBuildStage, type ModelImageOptions } from '../../src/build/stage.ts';
 import { parseInputs, type InputName } from '../../src/inputs.ts';
 import { planRun } from '../../src/plan.ts';
@@ -68,34 +67,13 @@ function repositoryOf(path: string): RegistryRepository {
   return new RegistryRepository(`http://${REGISTRY}`, path);
 }
 
-/** Names of the files in a tar layer (ustar headers; PAX extended headers skipped). */
-function tarEntries(tar: Buffer): string[] {
-  const names: string[] = [];
-  for (let offset = 0; offset + 512 <= tar.length;) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((byte) => byte === 0)) break;
-    const text = (start: number, length: number) =>
-      header
-        .subarray(start, start + length)
-        .toString('utf8')
-        .replace(/\0.*$/s, '');
-    const size = parseInt(text(124, 12).trim() || '0', 8);
-    const type = text(156, 1);
-    const prefix = text(345, 155);
-    if (type !== 'x' && type !== 'g') names.push((prefix ? `${prefix}/` : '') + text(0, 100));
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  return names;
-}
-
 async function layerContents(
   repository: RegistryRepository,
   manifest: ImageManifest,
 ): Promise<Map<string, Buffer>> {
   const layers = new Map<string, Buffer>();
   for (const layer of manifest.layers) {
-    const blob = await repository.blob(layer.digest);
-    layers.set(layer.digest, layer.mediaType.endsWith('gzip') ? gunzipSync(blob) : blob);
+    layers.set(layer.digest, await repository.layer(layer));
   }
   return layers;
 }
@@ -350,9 +328,7 @@ describe('build stage (real BuildKit and registry)', () => {
       const manifest = await repository.imageManifest(tag);
       const layers = await layerContents(repository, manifest);
       const find = (file: string) =>
-        [...layers]
-          .filter(([, tar]) => tarEntries(tar).some((name) => name.replace(/^\.?\//, '') === file))
-          .map(([d]) => d);
+        [...layers].filter(([, tar]) => tarEntryNames(tar).includes(file)).map(([d]) => d);
       return {
         weights: find('mnt/models/tiny-mlp/model.onnx'),
         code: find('mnt/models/tiny-mlp/runtime.py'),
@@ -479,7 +455,7 @@ describe('build stage (real BuildKit and registry)', () => {
       const repository = repositoryOf(path);
       const manifest = await repository.imageManifest('hf');
       const layers = await layerContents(repository, manifest);
-      const everyEntry = [...layers.values()].flatMap(tarEntries).map((n) => n.replace(/^\.?\//, ''));
+      const everyEntry = [...layers.values()].flatMap(tarEntryNames);
       expect(everyEntry).toContain('mnt/models/tiny-mlp/model.onnx');
       for (const [digest, tar] of layers) {
         expect({ digest, hasToken: tar.includes(token) }).toEqual({ digest, hasToken: false });

@@ -3,6 +3,8 @@
  * config, and layer blobs. Tests and the build benchmark use it to check what a push really put in
  * the registry (labels, digests, layer reuse) without a container engine.
  */
+import { gunzipSync } from 'node:zlib';
+
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -27,6 +29,27 @@ export interface ImageManifest {
 export interface ImageConfig {
   config?: { Labels?: Record<string, string>; Env?: string[]; Cmd?: string[]; User?: string };
   rootfs?: { diff_ids: string[] };
+}
+
+/** Paths of the files in an uncompressed tar layer (ustar headers; PAX extended headers skipped). */
+export function tarEntryNames(tar: Buffer): string[] {
+  const names: string[] = [];
+  for (let offset = 0; offset + 512 <= tar.length;) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const text = (start: number, length: number) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
+    const size = parseInt(text(124, 12).trim() || '0', 8);
+    const type = text(156, 1);
+    const prefix = text(345, 155);
+    if (type !== 'x' && type !== 'g')
+      names.push(((prefix ? `${prefix}/` : '') + text(0, 100)).replace(/^\.?\//, ''));
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return names;
 }
 
 /** One image in a registry: `http://localhost:5000` + `test/tiny-mlp`. */
@@ -68,6 +91,12 @@ export class RegistryRepository {
     const response = await fetch(`${this.baseUrl}/v2/${this.path}/blobs/${digest}`);
     if (!response.ok) throw new Error(`GET blob ${digest}: HTTP ${response.status}`);
     return Buffer.from(await response.arrayBuffer());
+  }
+
+  /** A layer's tar stream, uncompressed. */
+  async layer(descriptor: Descriptor): Promise<Buffer> {
+    const blob = await this.blob(descriptor.digest);
+    return descriptor.mediaType.endsWith('gzip') ? gunzipSync(blob) : blob;
   }
 
   async config(manifest: ImageManifest): Promise<ImageConfig> {

@@ -231,6 +231,11 @@ export async function runBuildStage(plan: Plan, settings: Settings): Promise<Mod
   return image;
 }
 
+/** Stage `build` as main.ts runs it; the lead's run record can take the result from runBuildStage. */
+export async function buildStage(plan: Plan, settings: Settings): Promise<void> {
+  await runBuildStage(plan, settings);
+}
+
 /** The cache settings for input `cache`; `gha` takes the runner's cache service from its environment. */
 export function cacheSettings(
   settings: Pick<Settings, 'cache' | 'run'>,

@@ -1,0 +1,212 @@
+/**
+ * build — the example model's image, cold and warm (benchmarks.md):
+ *
+ * - cold: a repository name no run used before (nothing in the registry for it) and `--no-cache`
+ *   (BuildKit runs every step again instead of answering from its local cache). The pip download
+ *   cache mount and the base image's blobs stay, as on a runner with a warm BuildKit.
+ * - warm: after a change to the server code (runtime.py) or its configuration (model-settings.json)
+ *   only, with the registry cache of the earlier builds; WARM_RUNS runs, median and spread.
+ * - bytes pushed: the registry's own accounting: every blob upload it completed for the repository
+ *   during the build (its access log, `PUT .../blobs/uploads/...&digest=`) times the blob's size.
+ *   Cross-repository mounts of base layers upload nothing and count nothing.
+ * - peer: the same builds from a naive Dockerfile that copies the model folder in one COPY
+ *   (what `docker/build-push-action` builds from a hand-written Dockerfile without --link).
+ *
+ * Needs `npm run cluster:up` (registry, BuildKit, the MLServer stand-in base image).
+ */
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { RegistryRepository, tarEntryNames } from '../../src/build/registry-api.ts';
+import { buildModelImage, type ModelImageOptions } from '../../src/build/stage.ts';
+import { median, spread, type Suite } from '../results.ts';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const REGISTRY = 'localhost:5000';
+const BASE_IMAGE = `${REGISTRY}/model-canary/mlserver:1.7.1`;
+const REGISTRY_LOG = join(REPO_ROOT, '.cluster/logs/registry.log');
+const WARM_RUNS = Number(process.env['BENCH_BUILD_WARM_RUNS'] ?? '5');
+
+const NAIVE_DOCKERFILE = `FROM ${BASE_IMAGE}
+USER root
+RUN --mount=type=bind,from=model,source=requirements.txt,target=/tmp/requirements.txt \\
+    --mount=type=cache,id=model-canary-pip,target=/root/.cache/pip \\
+    python3 -m pip install -r /tmp/requirements.txt
+USER 1000
+COPY --from=model . /mnt/models/tiny-mlp/
+ENV MLSERVER_PARALLEL_WORKERS=0
+CMD ["mlserver", "start", "/mnt/models"]
+`;
+
+interface Measured {
+  seconds: number;
+  bytesPushed: number;
+  weightsLayer: string;
+}
+
+function useLocalBuildKit(): void {
+  const bin = join(homedir(), '.cache/model-canary/bin');
+  const dir = readdirSync(bin).find((entry) => entry.startsWith('buildkit-'));
+  if (dir === undefined) throw new Error('buildctl is not built: run npm run cluster:up');
+  process.env['PATH'] = `${join(bin, dir)}:${process.env['PATH']}`;
+}
+
+/** Blob bytes the registry received for `path` in the log lines after `offset`. */
+async function bytesUploaded(path: string, offset: number): Promise<number> {
+  const log = readFileSync(REGISTRY_LOG).subarray(offset).toString('utf8');
+  const digests = new Set<string>();
+  for (const match of log.matchAll(
+    /"PUT \/v2\/([^ ]+)\/blobs\/uploads\/[^ ]*[?&]digest=(sha256%3A[0-9a-f]{64})[^ ]* HTTP\/[\d.]+" 201/g,
+  )) {
+    if (match[1] === path) digests.add(decodeURIComponent(match[2]!));
+  }
+  let total = 0;
+  for (const digest of digests) {
+    const response = await fetch(`http://${REGISTRY}/v2/${path}/blobs/${digest}`, { method: 'HEAD' });
+    total += Number(response.headers.get('content-length') ?? '0');
+  }
+  return total;
+}
+
+async function weightsLayerOf(repository: RegistryRepository, tag: string): Promise<string> {
+  const manifest = await repository.imageManifest(tag);
+  for (const layer of manifest.layers) {
+    if (tarEntryNames(await repository.layer(layer)).includes('mnt/models/tiny-mlp/model.onnx'))
+      return layer.digest;
+  }
+  throw new Error(`${repository.path}:${tag} has no layer with model.onnx`);
+}
+
+async function measure(options: ModelImageOptions, path: string, tag: string): Promise<Measured> {
+  const offset = statSync(REGISTRY_LOG).size;
+  const started = performance.now();
+  await buildModelImage(options);
+  const seconds = (performance.now() - started) / 1000;
+  // The registry writes its access log line after answering; give it a moment.
+  await new Promise((done) => setTimeout(done, 300));
+  return {
+    seconds,
+    bytesPushed: await bytesUploaded(path, offset),
+    weightsLayer: await weightsLayerOf(new RegistryRepository(`http://${REGISTRY}`, path), tag),
+  };
+}
+
+async function series(
+  kind: 'model-canary' | 'naive',
+  runId: string,
+): Promise<{ cold: Measured; warm: Measured[] }> {
+  const scratch = mkdtempSync(join(tmpdir(), `model-canary-bench-build-${kind}-`));
+  try {
+    const model = join(scratch, 'tiny-mlp');
+    cpSync(join(REPO_ROOT, 'examples/models/tiny-mlp'), model, { recursive: true });
+    const naiveDockerfile = join(scratch, 'Dockerfile');
+    writeFileSync(naiveDockerfile, NAIVE_DOCKERFILE);
+    const path = `bench-build-${runId}/${kind}`;
+    const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const options = (tag: string, cold: boolean): ModelImageOptions => ({
+      model: { kind: 'path', absolutePath: model, label: 'examples/models/tiny-mlp' },
+      runtime: kind === 'naive' ? 'dockerfile' : 'mlserver',
+      ...(kind === 'naive' ? { dockerfile: naiveDockerfile, dockerfileContext: scratch } : {}),
+      baseImage: BASE_IMAGE,
+      repository: `${REGISTRY}/${path}`,
+      tags: [tag],
+      builder: 'buildctl',
+      buildkitHost: 'unix:///run/model-canary/buildkitd.sock',
+      cache: { mode: 'registry', ref: `${REGISTRY}/${path}:buildcache` },
+      platforms: ['linux/amd64'],
+      buildArgs: {},
+      buildSecrets: {},
+      revision: tag,
+      ...(cold ? { noCache: true } : {}),
+      log: silent,
+    });
+    const cold = await measure(options('cold', true), path, 'cold');
+    const warm: Measured[] = [];
+    for (let run = 1; run <= WARM_RUNS; run++) {
+      if (run % 2 === 1) {
+        appendFileSync(join(model, 'runtime.py'), `\n# server code change ${run}\n`);
+      } else {
+        const settingsFile = join(model, 'model-settings.json');
+        const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as {
+          parameters: { extra: Record<string, unknown> };
+        };
+        settings.parameters.extra['revision'] = run;
+        writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+      }
+      warm.push(await measure(options(`warm-${run}`, false), path, `warm-${run}`));
+    }
+    return { cold, warm };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export const run: Suite = async () => {
+  useLocalBuildKit();
+  const runId = `${Date.now().toString(36)}`;
+  const ours = await series('model-canary', runId);
+  const naive = await series('naive', runId);
+
+  const seconds = (list: Measured[]) => list.map((m) => m.seconds);
+  const bytes = (list: Measured[]) => list.map((m) => m.bytesPushed);
+  const reused = (s: { cold: Measured; warm: Measured[] }) =>
+    s.warm.every((m) => m.weightsLayer === s.cold.weightsLayer) ? 1 : 0;
+  console.log(
+    `warm runs: ${WARM_RUNS} (alternating server-code and configuration changes); median (min–max)`,
+  );
+  console.log('| | model-canary | naive COPY of the folder |');
+  console.log('|---|---|---|');
+  console.log(`| cold build (s) | ${ours.cold.seconds.toFixed(2)} | ${naive.cold.seconds.toFixed(2)} |`);
+  console.log(`| warm build (s) | ${spread(seconds(ours.warm), 2)} | ${spread(seconds(naive.warm), 2)} |`);
+  console.log(`| bytes pushed cold | ${ours.cold.bytesPushed} | ${naive.cold.bytesPushed} |`);
+  console.log(`| bytes pushed warm | ${spread(bytes(ours.warm), 0)} | ${spread(bytes(naive.warm), 0)} |`);
+  console.log(`| weights layer reused | ${reused(ours)} | ${reused(naive)} |`);
+
+  return {
+    cold_build_s: {
+      value: round(ours.cold.seconds),
+      unit: 's',
+      peer: 'naive Dockerfile',
+      peer_value: round(naive.cold.seconds),
+    },
+    warm_build_s: {
+      value: round(median(seconds(ours.warm))),
+      unit: 's',
+      peer: 'naive Dockerfile',
+      peer_value: round(median(seconds(naive.warm))),
+    },
+    bytes_pushed_cold: {
+      value: ours.cold.bytesPushed,
+      unit: 'bytes',
+      peer: 'naive Dockerfile',
+      peer_value: naive.cold.bytesPushed,
+    },
+    bytes_pushed_warm: {
+      value: median(bytes(ours.warm)),
+      unit: 'bytes',
+      peer: 'naive Dockerfile',
+      peer_value: median(bytes(naive.warm)),
+    },
+    weights_layer_reused: {
+      value: reused(ours),
+      unit: 'bool',
+      peer: 'naive Dockerfile',
+      peer_value: reused(naive),
+    },
+    warm_runs: { value: WARM_RUNS, unit: 'count' },
+  };
+};
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
