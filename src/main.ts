@@ -3,8 +3,15 @@
  * report. Stages are looked up by name; a stage this version does not have fails honestly.
  */
 import * as core from '@actions/core';
-import { InputError, NotImplemented } from './errors.ts';
+import { CanaryFailed, InputError, NotImplemented } from './errors.ts';
 import { readInputs, type Settings } from './inputs.ts';
+import {
+  decideStage,
+  deployCanaryStage,
+  promoteStage,
+  revertStage,
+  revertUnfinishedRollout,
+} from './kube/rollout-stages.ts';
 import { planRun, type Plan, type StageName } from './plan.ts';
 import { reportFailure } from './report/annotations.ts';
 import { planFacts, renderPlanMarkdown } from './report/plan-summary.ts';
@@ -13,7 +20,12 @@ import { planFacts, renderPlanMarkdown } from './report/plan-summary.ts';
 export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
 
 /** The stages this version implements; the rest fail with NotImplemented rather than pretend. */
-const stageRunners: Partial<Record<StageName, StageRunner>> = {};
+const stageRunners: Partial<Record<StageName, StageRunner>> = {
+  'deploy-canary': deployCanaryStage,
+  decide: decideStage,
+  promote: promoteStage,
+  revert: revertStage,
+};
 
 /** Runs the action's main step. */
 export async function run(): Promise<void> {
@@ -30,7 +42,9 @@ export async function run(): Promise<void> {
       await core.group(`model-canary: ${stage}`, () => runStage(plan, settings));
     }
   } catch (error) {
-    core.setOutput('decision', 'skipped');
+    // A stage after deploy failed: the canary goes now, not only in the post step.
+    await revertUnfinishedRollout(error);
+    core.setOutput('decision', error instanceof CanaryFailed ? 'reverted' : 'skipped');
     core.setOutput('reason', oneLineReason(error));
     reportFailure(error);
   }

@@ -25,7 +25,14 @@ export const ANNOTATIONS = {
   /** The stable image before the last promotion: `revert` returns to it without a rebuild. */
   previousImage: 'model-canary.dev/previous-image',
   run: 'model-canary.dev/run',
+  /** On a user's HTTPRoute while we split its traffic: the backendRefs to put back afterwards. */
+  originalBackends: 'model-canary.dev/original-backends',
 } as const;
+
+/** The GPU product label (NVIDIA GPU feature discovery); the canary is pinned to stable's value. */
+export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
+/** The taint key GPU node pools carry; every GPU pod tolerates it. */
+export const GPU_TAINT_KEY = 'nvidia.com/gpu';
 
 export type Track = 'stable' | 'canary';
 
@@ -45,4 +52,14 @@ export function ownerSelector(target: string, preview?: string): string {
     .filter(([key]) => key !== LABELS.name)
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
+}
+
+/** Labels of one arm's pods (and of its Deployment): the owner labels plus the track. */
+export function trackLabels(target: string, track: Track, preview?: string): Record<string, string> {
+  return { ...ownerLabels(target, preview), [LABELS.track]: track };
+}
+
+/** Label selector string for one arm's pods. */
+export function trackSelector(target: string, track: Track, preview?: string): string {
+  return `${ownerSelector(target, preview)},${LABELS.track}=${track}`;
 }

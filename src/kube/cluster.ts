@@ -1,0 +1,122 @@
+/**
+ * The connection to one cluster: a KubeConfig and the typed API clients made from it. Every HTTP
+ * request any of them sends (watches and discovery included) passes the KubeConfig's
+ * authentication hook, which is where requests are counted.
+ */
+import {
+  ApiException,
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  Watch,
+} from '@kubernetes/client-node';
+import { ClusterError } from '../errors.ts';
+
+export interface ClusterOptions {
+  /** Kubeconfig content (input `kubeconfig`); undefined: in-cluster or KUBECONFIG / ~/.kube/config. */
+  kubeconfig?: string;
+  context?: string;
+  /** An already loaded config (tests, benchmarks). */
+  config?: KubeConfig;
+}
+
+export class Cluster {
+  readonly config: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly coordination: CoordinationV1Api;
+  readonly authorization: AuthorizationV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly objects: KubernetesObjectApi;
+  readonly watcher: Watch;
+  /** HTTP requests sent to the API server so far, watches and discovery included. */
+  requests = 0;
+
+  constructor(options: ClusterOptions) {
+    const config = options.config ?? loadConfig(options);
+    // A copy, so counting requests on it never changes a caller's config.
+    this.config = new KubeConfig();
+    this.config.loadFromOptions({
+      clusters: config.clusters,
+      users: config.users,
+      contexts: config.contexts,
+      currentContext:
+        options.config !== undefined && options.context !== undefined
+          ? options.context
+          : config.currentContext,
+    });
+    const authenticate = this.config.applySecurityAuthentication.bind(this.config);
+    this.config.applySecurityAuthentication = async (context) => {
+      this.requests += 1;
+      return authenticate(context);
+    };
+    this.core = this.config.makeApiClient(CoreV1Api);
+    this.apps = this.config.makeApiClient(AppsV1Api);
+    this.coordination = this.config.makeApiClient(CoordinationV1Api);
+    this.authorization = this.config.makeApiClient(AuthorizationV1Api);
+    this.custom = this.config.makeApiClient(CustomObjectsApi);
+    this.objects = KubernetesObjectApi.makeApiClient(this.config);
+    this.watcher = new Watch(this.config);
+  }
+
+  /** The API server's address, for messages. */
+  get server(): string {
+    return this.config.getCurrentCluster()?.server ?? 'the cluster';
+  }
+}
+
+function loadConfig(options: ClusterOptions): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    if (options.kubeconfig !== undefined && options.kubeconfig.trim() !== '')
+      config.loadFromString(options.kubeconfig);
+    else config.loadFromDefault();
+    if (options.context !== undefined) config.setCurrentContext(options.context);
+  } catch (error) {
+    throw new ClusterError('kubeconfig', `could not be loaded: ${(error as Error).message}`);
+  }
+  if (config.getCurrentCluster() === null) {
+    throw new ClusterError(
+      'kubeconfig',
+      'names no current cluster (set input context or the current-context)',
+    );
+  }
+  return config;
+}
+
+/** The HTTP status of an API error, or undefined for anything else. */
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+/** The Status message the API server sent with an error, or the error's own message. */
+export function apiMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
+    if (body !== null && typeof body === 'object' && 'message' in body) return String(body.message);
+    return `HTTP ${error.code}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}
+
+/** Runs an API call, returning undefined on 404. */
+export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Pure: Plan + Settings → the Kubernetes objects of a rollout. Stable and canary Deployments, the
+ * user-facing Service, one Service per arm, and the weights written into a user's HTTPRoute.
+ * Nothing here reads the cluster; what the cluster told us (stable's GPU product) comes in as values.
+ */
+import type { V1Deployment, V1Service, V1Toleration } from '@kubernetes/client-node';
+import type { Settings } from '../inputs.ts';
+import type { Plan } from '../plan.ts';
+import {
+  ANNOTATIONS,
+  GPU_PRODUCT_LABEL,
+  GPU_TAINT_KEY,
+  LABELS,
+  ownerLabels,
+  trackLabels,
+  type Track,
+} from './labels.ts';
+
+/** How the serving container is reached and probed; the build stage's runtime presets provide it. */
+export interface ServingSpec {
+  /** Model name in the runtime's paths (V2: `/v2/models/<name>/ready`). */
+  modelName: string;
+  port: number;
+  /** Server-level health, used by the startup probe while weights load. */
+  healthPath: string;
+  /** Model-level readiness: the pod receives traffic only once the model itself answers. */
+  readyPath: string;
+  /** How long the model may take to load before the startup probe gives up on a container. */
+  startupBudgetSeconds: number;
+}
+
+/** Open Inference Protocol (V2) defaults, as Triton, MLServer and KServe serve them. */
+export function v2Serving(modelName: string, startupBudgetSeconds = 600): ServingSpec {
+  return {
+    modelName,
+    port: 8080,
+    healthPath: '/v2/health/live',
+    readyPath: `/v2/models/${modelName}/ready`,
+    startupBudgetSeconds,
+  };
+}
+
+/** What one Deployment runs; everything else comes from the plan and settings. */
+export interface ArmSpec {
+  track: Track;
+  /** `repository:tag` or `repository@sha256:…`. */
+  image: string;
+  replicas: number;
+  /** `nvidia.com/gpu.product` of stable's nodes: the canary is pinned to it for a fair comparison. */
+  gpuProduct?: string;
+  /** The stable image this one replaces, kept in an annotation so `revert` can return to it. */
+  previousImage?: string;
+  /** Digest of `image`, when known (from the build or from the pods' imageID). */
+  imageDigest?: string;
+}
+
+const PROBE_PERIOD_SECONDS = 2;
+const STARTUP_PROBE_PERIOD_SECONDS = 5;
+
+/** Workflow run identity, also the Lease holder: `owner/repo/runId/attempt`. */
+export function runIdentity(run: Settings['run']): string {
+  return `${run.repository || 'local'}/${run.runId}/${run.runAttempt}`;
+}
+
+/** Human-readable model source for annotations (never a token: hf:// URLs carry none). */
+export function modelDescription(settings: Settings): string {
+  const model = settings.model;
+  if (model === undefined) return '';
+  if (model.kind === 'path') return model.path;
+  return `hf://${model.repository}${model.revision !== undefined ? `@${model.revision}` : ''}`;
+}
+
+function deploymentName(plan: Plan, track: Track): string {
+  return track === 'stable' ? plan.objects.stableDeployment : plan.objects.canaryDeployment;
+}
+
+/** Resource requests/limits: the `resources` input plus `gpus` × `gpu-resource` in limits. */
+export function containerResources(settings: Settings): {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+} {
+  const limits: Record<string, string> = { ...settings.resources.limits };
+  if (settings.gpus > 0) limits[settings.gpuResource] = String(settings.gpus);
+  const requests = { ...settings.resources.requests };
+  // Extended resources cannot be overcommitted: a request, when given, must equal the limit.
+  if (settings.gpus > 0 && settings.gpuResource in requests)
+    requests[settings.gpuResource] = String(settings.gpus);
+  return {
+    ...(Object.keys(requests).length > 0 ? { requests } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+  };
+}
+
+/** The GPU taint toleration (any value, any effect) followed by the user's own tolerations. */
+export function podTolerations(settings: Settings): V1Toleration[] {
+  const gpu: V1Toleration[] =
+    settings.gpus > 0 && !settings.tolerations.some((t) => t.key === GPU_TAINT_KEY && t.operator === 'Exists')
+      ? [{ key: GPU_TAINT_KEY, operator: 'Exists' }]
+      : [];
+  return [
+    ...gpu,
+    ...settings.tolerations.map((t) => ({
+      key: t.key,
+      operator: t.operator,
+      ...(t.value !== undefined ? { value: t.value } : {}),
+      ...(t.effect !== undefined ? { effect: t.effect } : {}),
+    })),
+  ];
+}
+
+/** One arm's Deployment: GPU limits, tolerations, node pinning, /dev/shm, probes and our labels. */
+export function renderDeployment(
+  plan: Plan,
+  settings: Settings,
+  serving: ServingSpec,
+  arm: ArmSpec,
+): V1Deployment & { apiVersion: string; kind: string } {
+  const labels = trackLabels(plan.target, arm.track, plan.preview);
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.model]: modelDescription(settings),
+    [ANNOTATIONS.commit]: settings.run.sha,
+    [ANNOTATIONS.run]: runIdentity(settings.run),
+    ...(arm.imageDigest !== undefined ? { [ANNOTATIONS.imageDigest]: arm.imageDigest } : {}),
+    ...(arm.previousImage !== undefined ? { [ANNOTATIONS.previousImage]: arm.previousImage } : {}),
+  };
+  const nodeSelector: Record<string, string> = {
+    ...settings.nodeSelector,
+    ...(arm.gpuProduct !== undefined && settings.gpus > 0 ? { [GPU_PRODUCT_LABEL]: arm.gpuProduct } : {}),
+  };
+  const tolerations = podTolerations(settings);
+  const startupFailures = Math.max(1, Math.ceil(serving.startupBudgetSeconds / STARTUP_PROBE_PERIOD_SECONDS));
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: deploymentName(plan, arm.track), namespace: plan.namespace, labels, annotations },
+    spec: {
+      replicas: arm.replicas,
+      selector: { matchLabels: labels },
+      // Kubernetes' own verdict arrives after the startup budget plus a margin; ours comes sooner.
+      progressDeadlineSeconds: serving.startupBudgetSeconds + 60,
+      revisionHistoryLimit: 3,
+      strategy: { type: 'RollingUpdate', rollingUpdate: rollingUpdateFor(settings, arm.replicas) },
+      template: {
+        metadata: { labels, annotations },
+        spec: {
+          containers: [
+            {
+              name: 'model',
+              image: arm.image,
+              ports: [{ name: 'http', containerPort: serving.port, protocol: 'TCP' }],
+              resources: containerResources(settings),
+              startupProbe: {
+                httpGet: { path: serving.healthPath, port: 'http' },
+                periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
+                failureThreshold: startupFailures,
+                timeoutSeconds: 2,
+              },
+              readinessProbe: {
+                httpGet: { path: serving.readyPath, port: 'http' },
+                periodSeconds: PROBE_PERIOD_SECONDS,
+                failureThreshold: 2,
+                timeoutSeconds: 2,
+              },
+              volumeMounts: [{ name: 'dshm', mountPath: '/dev/shm' }],
+            },
+          ],
+          // Frameworks use /dev/shm for inter-process tensors; the runtime's 64 MiB default is too small.
+          volumes: [
+            {
+              name: 'dshm',
+              emptyDir: {
+                medium: 'Memory',
+                ...(settings.shmSize !== undefined ? { sizeLimit: settings.shmSize } : {}),
+              },
+            },
+          ],
+          ...(Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
+          ...(tolerations.length > 0 ? { tolerations } : {}),
+          terminationGracePeriodSeconds: 30,
+        },
+      },
+    },
+  };
+}
+
+/**
+ * GPU clusters rarely have a spare GPU for a surge pod, so with several GPU replicas one old pod
+ * goes before its replacement starts (the canary keeps serving beside them during a promotion). A
+ * single replica, or CPU pods, surge instead: a new pod is ready before the old one goes.
+ */
+export function rollingUpdateFor(
+  settings: Settings,
+  replicas: number,
+): { maxSurge: number; maxUnavailable: number } {
+  return settings.gpus > 0 && replicas > 1
+    ? { maxSurge: 0, maxUnavailable: 1 }
+    : { maxSurge: 1, maxUnavailable: 0 };
+}
+
+export type ServiceRole = 'user' | Track;
+
+/**
+ * A Service. `user` is the user-facing one: with the `replicas` router it selects both arms, so
+ * traffic splits by pod count; with `gateway-api` it selects stable only and the route splits.
+ * The arm Services select one track each, so the analysis can measure each arm on its own.
+ */
+export function renderService(
+  plan: Plan,
+  serving: ServingSpec,
+  role: ServiceRole,
+  router: 'replicas' | 'gateway-api',
+): V1Service & { apiVersion: string; kind: string } {
+  const name =
+    role === 'user'
+      ? plan.objects.service
+      : role === 'stable'
+        ? plan.objects.stableService
+        : plan.objects.canaryService;
+  const owner = ownerLabels(plan.target, plan.preview);
+  const selector: Record<string, string> =
+    role === 'user'
+      ? router === 'replicas'
+        ? { [LABELS.target]: plan.target }
+        : { [LABELS.target]: plan.target, [LABELS.track]: 'stable' }
+      : { [LABELS.target]: plan.target, [LABELS.track]: role };
+  if (plan.preview !== undefined) selector[LABELS.preview] = plan.preview;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: plan.namespace,
+      labels: role === 'user' ? owner : { ...owner, [LABELS.track]: role },
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector,
+      ports: [{ name: 'http', port: serving.port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Canary replicas for a traffic share, as Azure/k8s-deploy's pod method: round(replicas × w), at least 1. */
+export function canaryReplicasFor(stableReplicas: number, weightPercent: number): number {
+  return Math.max(1, Math.round((stableReplicas * weightPercent) / 100));
+}
+
+/** The share of requests the canary really gets when the Service spreads evenly over pods. */
+export function achievedShare(stableReplicas: number, canaryReplicas: number): number {
+  return canaryReplicas / (stableReplicas + canaryReplicas);
+}
+
+/** A backendRef of an HTTPRoute rule (the fields we read or write). */
+export interface BackendRef {
+  group?: string;
+  kind?: string;
+  name: string;
+  namespace?: string;
+  port?: number;
+  weight?: number;
+}
+
+export interface RouteRule {
+  backendRefs?: BackendRef[];
+  [field: string]: unknown;
+}
+
+function refersToService(ref: BackendRef, name: string): boolean {
+  return (ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '' && ref.name === name;
+}
+
+/** True when any rule of the route sends traffic to the Service `name`. */
+export function routeReferencesService(rules: readonly RouteRule[], name: string): boolean {
+  return rules.some((rule) => (rule.backendRefs ?? []).some((ref) => refersToService(ref, name)));
+}
+
+/**
+ * The route's rules with each reference to the user-facing Service (or to an arm Service from an
+ * earlier step) replaced by the two arm Services weighted `100 − w : w`. Other backends stay.
+ */
+export function weightedRouteRules(
+  rules: readonly RouteRule[],
+  plan: Plan,
+  port: number,
+  canaryWeightPercent: number,
+): RouteRule[] {
+  const ours = [plan.objects.service, plan.objects.stableService, plan.objects.canaryService];
+  return rules.map((rule) => {
+    const refs = rule.backendRefs ?? [];
+    if (!refs.some((ref) => ours.some((name) => refersToService(ref, name)))) return rule;
+    const others = refs.filter((ref) => !ours.some((name) => refersToService(ref, name)));
+    const first = refs.find((ref) => ours.some((name) => refersToService(ref, name)))!;
+    const portOf = first.port ?? port;
+    return {
+      ...rule,
+      backendRefs: [
+        ...others,
+        { name: plan.objects.stableService, port: portOf, weight: 100 - canaryWeightPercent },
+        { name: plan.objects.canaryService, port: portOf, weight: canaryWeightPercent },
+      ],
+    };
+  });
+}

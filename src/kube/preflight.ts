@@ -1,0 +1,181 @@
+/**
+ * Checks made before any change: the namespace exists (or is created), RBAC allows every verb a
+ * rollout uses, and enough GPUs of the asked kind are free. Each failure is a ClusterError naming
+ * what is missing, raised before the cluster has been touched.
+ */
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { ClusterError } from '../errors.ts';
+import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
+import { GPU_PRODUCT_LABEL } from './labels.ts';
+
+export interface AccessNeed {
+  group: string;
+  resource: string;
+  verbs: string[];
+}
+
+/** Every verb a rollout uses in the target namespace. */
+export function rolloutAccessNeeds(router: 'replicas' | 'gateway-api'): AccessNeed[] {
+  return [
+    { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+    { group: '', resource: 'services', verbs: ['get', 'create', 'patch', 'delete'] },
+    { group: '', resource: 'pods', verbs: ['list', 'watch'] },
+    { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update', 'delete'] },
+    ...(router === 'gateway-api'
+      ? [{ group: 'gateway.networking.k8s.io', resource: 'httproutes', verbs: ['get', 'list', 'patch'] }]
+      : []),
+  ];
+}
+
+/** The namespace exists, or is created; a ClusterError says which when neither works. */
+export async function ensureNamespace(cluster: Cluster, namespace: string): Promise<'existed' | 'created'> {
+  try {
+    if (await unlessNotFound(cluster.core.readNamespace({ name: namespace }))) return 'existed';
+  } catch (error) {
+    // Reading namespaces is often forbidden to namespace-scoped users; access checks decide then.
+    if (statusOf(error) === 403) return 'existed';
+    throw new ClusterError(`namespace/${namespace}`, `could not be read: ${apiMessage(error)}`);
+  }
+  try {
+    await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
+    return 'created';
+  } catch (error) {
+    if (statusOf(error) === 409) return 'existed';
+    throw new ClusterError(
+      `namespace/${namespace}`,
+      `does not exist and could not be created: ${apiMessage(error)}. Create it, or grant create on namespaces.`,
+    );
+  }
+}
+
+/** Asks the API server (SelfSubjectAccessReview) for each verb; fails listing every denied one. */
+export async function checkAccess(cluster: Cluster, namespace: string, needs: AccessNeed[]): Promise<void> {
+  const checks = needs.flatMap((need) => need.verbs.map((verb) => ({ ...need, verb })));
+  const answers = await Promise.all(
+    checks.map(async (check) => {
+      const review = await cluster.authorization.createSelfSubjectAccessReview({
+        body: {
+          spec: {
+            resourceAttributes: { namespace, group: check.group, resource: check.resource, verb: check.verb },
+          },
+        },
+      });
+      return { check, allowed: review.status?.allowed === true };
+    }),
+  );
+  const denied = answers.filter((answer) => !answer.allowed).map(({ check }) => check);
+  if (denied.length > 0) {
+    const list = denied
+      .map((d) => `${d.verb} ${d.group === '' ? '' : `${d.group}/`}${d.resource}`)
+      .join(', ');
+    throw new ClusterError(
+      `namespace/${namespace}`,
+      `the kubeconfig's user may not: ${list}. Grant these in a Role bound to it (examples/ has one).`,
+    );
+  }
+}
+
+export interface GpuCapacity {
+  resource: string;
+  /** Allocatable on nodes that match the selector. */
+  allocatable: number;
+  /** Requested by pods not yet finished on those nodes. */
+  requested: number;
+  free: number;
+  nodes: string[];
+}
+
+function quantity(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : 0;
+}
+
+/** Pure: free units of an extended resource on the nodes matching a selector. */
+export function gpuCapacity(
+  nodes: V1Node[],
+  pods: V1Pod[],
+  resource: string,
+  nodeSelector: Record<string, string>,
+): GpuCapacity {
+  const matching = nodes.filter(
+    (node) =>
+      quantity(node.status?.allocatable?.[resource]) > 0 &&
+      node.spec?.unschedulable !== true &&
+      Object.entries(nodeSelector).every(([key, value]) => node.metadata?.labels?.[key] === value),
+  );
+  const names = new Set(matching.map((node) => node.metadata?.name ?? ''));
+  const allocatable = matching.reduce((sum, node) => sum + quantity(node.status?.allocatable?.[resource]), 0);
+  const requested = pods
+    .filter(
+      (pod) =>
+        names.has(pod.spec?.nodeName ?? '') && !['Succeeded', 'Failed'].includes(pod.status?.phase ?? ''),
+    )
+    .flatMap((pod) => pod.spec?.containers ?? [])
+    .reduce(
+      (sum, c) => sum + quantity(c.resources?.limits?.[resource] ?? c.resources?.requests?.[resource]),
+      0,
+    );
+  return { resource, allocatable, requested, free: allocatable - requested, nodes: [...names] };
+}
+
+/**
+ * Enough free units of `resource` for `needed`, on nodes matching the selector (and stable's GPU
+ * product when pinned). Listing nodes needs cluster-wide read access: without it the check is
+ * skipped with a warning rather than failing a user whose Role is namespace-scoped.
+ */
+export async function checkGpuCapacity(
+  cluster: Cluster,
+  resource: string,
+  needed: number,
+  nodeSelector: Record<string, string>,
+  warn: (line: string) => void,
+): Promise<GpuCapacity | undefined> {
+  if (needed <= 0) return undefined;
+  let nodes: V1Node[];
+  let pods: V1Pod[];
+  try {
+    nodes = (await cluster.core.listNode()).items;
+    pods = (
+      await cluster.core.listPodForAllNamespaces({
+        fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+      })
+    ).items;
+  } catch (error) {
+    if (statusOf(error) === 403) {
+      warn(`Cannot list nodes and pods cluster-wide, so free ${resource} was not checked before deploying.`);
+      return undefined;
+    }
+    throw new ClusterError('nodes', `could not be listed: ${apiMessage(error)}`);
+  }
+  const capacity = gpuCapacity(nodes, pods, resource, nodeSelector);
+  if (capacity.free < needed) {
+    const selector = Object.entries(nodeSelector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    throw new ClusterError(
+      resource,
+      `${needed} needed but only ${Math.max(0, capacity.free)} free (${capacity.allocatable} allocatable, ` +
+        `${capacity.requested} requested) on ${capacity.nodes.length} node(s)` +
+        `${selector ? ` matching ${selector}` : ''}${capacity.nodes.length === 0 ? ` (no node offers ${resource})` : ''}`,
+    );
+  }
+  return capacity;
+}
+
+/** The `nvidia.com/gpu.product` label of the nodes stable's pods run on, when they share one. */
+export async function stableGpuProduct(
+  cluster: Cluster,
+  namespace: string,
+  podSelector: string,
+): Promise<string | undefined> {
+  const pods = (await cluster.core.listNamespacedPod({ namespace, labelSelector: podSelector })).items;
+  const nodeNames = [...new Set(pods.map((pod) => pod.spec?.nodeName).filter((n): n is string => !!n))];
+  const products = new Set<string>();
+  for (const nodeName of nodeNames) {
+    const node = await unlessNotFound(cluster.core.readNode({ name: nodeName })).catch(() => undefined);
+    const product = node?.metadata?.labels?.[GPU_PRODUCT_LABEL];
+    if (product !== undefined) products.add(product);
+  }
+  return products.size === 1 ? [...products][0] : undefined;
+}

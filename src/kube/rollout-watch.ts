@@ -1,0 +1,345 @@
+/**
+ * Waits for a Deployment's rollout with the watch API (one watch on the Deployment, one on its
+ * pods; no polling), and stops early with the cause when the outcome is certain: a crash loop, an
+ * image that cannot be pulled, a pod that cannot be scheduled, an OOM kill, a model that never
+ * becomes ready within its startup budget, or Kubernetes' own ProgressDeadlineExceeded.
+ */
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { CanaryFailed } from '../errors.ts';
+import type { Cluster } from './cluster.ts';
+
+export interface RolloutTarget {
+  namespace: string;
+  deployment: string;
+  /** Label selector of the Deployment's pods. */
+  podSelector: string;
+  /** Image the new pods run: pods with another image belong to the previous revision. */
+  image: string;
+  /** Seconds a container may take from start to ready (startup probe budget). */
+  startupBudgetSeconds: number;
+  /** Extra slack on top of the budget before "never ready" is certain (probe periods). */
+  readinessGraceSeconds?: number;
+  /**
+   * Seconds a pod must stay unschedulable before that is certain: during a rolling update the
+   * scheduler refuses a new pod until the old one has released its GPU.
+   */
+  unschedulableGraceSeconds?: number;
+  /** Seconds to wait overall before giving up (defaults to budget + 120 s). */
+  timeoutSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface RolloutResult {
+  /** When we saw the rollout complete (Date.now()). */
+  availableAt: number;
+  /** Time of the Deployment's Available condition as the API server wrote it (ms, second precision). */
+  conditionAt?: number;
+  /** Digest-pinned images the new pods actually run, from their containers' imageID. */
+  imageIds: string[];
+}
+
+/** Failure causes we stop on, as CanaryFailed.kind. */
+export const FAILURE_KINDS = [
+  'CrashLoopBackOff',
+  'ImagePullFailed',
+  'FailedScheduling',
+  'OOMKilled',
+  'NeverReady',
+  'ProgressDeadlineExceeded',
+  'Timeout',
+] as const;
+
+const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
+/** Pure: the certain failure a pod shows, if any (pods of an older revision are ignored by the caller). */
+export function podFailure(pod: V1Pod): CanaryFailed | undefined {
+  const name = pod.metadata?.name ?? '?';
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return new CanaryFailed(
+      'FailedScheduling',
+      `pod ${name} cannot be scheduled: ${scheduled.message ?? ''}`.trim(),
+    );
+  }
+  for (const status of [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ]) {
+    const terminated = status.state?.terminated ?? status.lastState?.terminated;
+    if (terminated?.reason === 'OOMKilled') {
+      return new CanaryFailed(
+        'OOMKilled',
+        `container ${status.name} of pod ${name} was killed for exceeding its memory limit (OOMKilled)`,
+      );
+    }
+    const waiting = status.state?.waiting;
+    if (waiting?.reason !== undefined && PULL_FAILURES.has(waiting.reason)) {
+      return new CanaryFailed(
+        'ImagePullFailed',
+        `pod ${name} cannot pull image ${status.image}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`,
+      );
+    }
+    if (waiting?.reason === 'CrashLoopBackOff') {
+      const last = status.lastState?.terminated;
+      const exit = last ? ` (last exit code ${last.exitCode}${last.reason ? `, ${last.reason}` : ''})` : '';
+      return new CanaryFailed(
+        'CrashLoopBackOff',
+        `container ${status.name} of pod ${name} keeps crashing${exit}, restarted ${status.restartCount} time(s)`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/** Pure: the rollout of this Deployment revision is complete and every replica is available. */
+export function rolloutComplete(deployment: V1Deployment): boolean {
+  const spec = deployment.spec;
+  const status = deployment.status;
+  if (spec === undefined || status === undefined) return false;
+  const wanted = spec.replicas ?? 1;
+  return (
+    (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) &&
+    (status.updatedReplicas ?? 0) === wanted &&
+    (status.availableReplicas ?? 0) === wanted &&
+    (status.replicas ?? 0) === wanted &&
+    (status.unavailableReplicas ?? 0) === 0
+  );
+}
+
+/** Pure: Kubernetes' own verdict that the rollout stalled. */
+export function progressDeadlineExceeded(deployment: V1Deployment): boolean {
+  return (
+    deployment.status?.conditions?.some(
+      (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
+    ) ?? false
+  );
+}
+
+/** Watches until the Deployment is fully available; throws CanaryFailed with the cause otherwise. */
+export async function waitForRollout(cluster: Cluster, target: RolloutTarget): Promise<RolloutResult> {
+  const log = target.log ?? (() => undefined);
+  const grace = target.readinessGraceSeconds ?? 10;
+  const timeoutMs = (target.timeoutSeconds ?? target.startupBudgetSeconds + 120) * 1000;
+  const pods = new Map<string, V1Pod>();
+  /** First time each pod's container was seen running (ms), for the never-ready deadline. */
+  const firstStart = new Map<string, number>();
+  /** When each pod was first seen unschedulable (ms). */
+  const unschedulableSince = new Map<string, number>();
+  const unschedulableGraceMs = (target.unschedulableGraceSeconds ?? 5) * 1000;
+  let deployment: V1Deployment | undefined;
+  const aborts: AbortController[] = [];
+  let stopped = false;
+
+  return new Promise<RolloutResult>((resolve, reject) => {
+    const finish = (outcome: { result?: RolloutResult; error?: Error }): void => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(ticker);
+      clearTimeout(deadline);
+      for (const abort of aborts) abort.abort();
+      if (outcome.error !== undefined) reject(outcome.error);
+      else resolve(outcome.result!);
+    };
+
+    const newRevisionPods = (): V1Pod[] =>
+      [...pods.values()].filter(
+        (pod) =>
+          pod.metadata?.deletionTimestamp === undefined && pod.spec?.containers[0]?.image === target.image,
+      );
+
+    const evaluate = (): void => {
+      if (stopped) return;
+      const releasing = [...pods.values()].some((pod) => pod.metadata?.deletionTimestamp !== undefined);
+      for (const pod of newRevisionPods()) {
+        const failure = podFailure(pod);
+        const name = pod.metadata?.name ?? '';
+        if (failure?.kind !== 'FailedScheduling') unschedulableSince.delete(name);
+        if (failure === undefined) continue;
+        if (failure.kind === 'FailedScheduling') {
+          const since = unschedulableSince.get(name) ?? Date.now();
+          unschedulableSince.set(name, since);
+          if (releasing || Date.now() - since < unschedulableGraceMs) continue;
+        }
+        return finish({ error: failure });
+      }
+      if (deployment !== undefined && progressDeadlineExceeded(deployment)) {
+        return finish({
+          error: new CanaryFailed(
+            'ProgressDeadlineExceeded',
+            `Deployment ${target.namespace}/${target.deployment} made no progress within its deadline`,
+          ),
+        });
+      }
+      if (deployment !== undefined && rolloutComplete(deployment)) {
+        const available = deployment.status?.conditions?.find((c) => c.type === 'Available');
+        const conditionAt = available?.lastTransitionTime
+          ? new Date(available.lastTransitionTime).getTime()
+          : undefined;
+        const imageIds = [
+          ...new Set(
+            newRevisionPods()
+              .flatMap((pod) => pod.status?.containerStatuses ?? [])
+              .map((status) => status.imageID)
+              .filter((id): id is string => id !== undefined && id !== ''),
+          ),
+        ];
+        return finish({
+          result: {
+            availableAt: Date.now(),
+            ...(conditionAt !== undefined ? { conditionAt } : {}),
+            imageIds,
+          },
+        });
+      }
+    };
+
+    const checkReadinessDeadlines = (): void => {
+      const now = Date.now();
+      for (const pod of newRevisionPods()) {
+        const name = pod.metadata?.name ?? '?';
+        for (const status of pod.status?.containerStatuses ?? []) {
+          const running = status.state?.running?.startedAt;
+          if (running !== undefined && !firstStart.has(name))
+            firstStart.set(name, new Date(running).getTime());
+          const started = firstStart.get(name);
+          if (started === undefined || status.ready) continue;
+          const limit = started + (target.startupBudgetSeconds + grace) * 1000;
+          if (now >= limit) {
+            return finish({
+              error: new CanaryFailed(
+                'NeverReady',
+                `container ${status.name} of pod ${name} did not become ready within its startup budget of ` +
+                  `${target.startupBudgetSeconds}s (+${grace}s grace)`,
+              ),
+            });
+          }
+        }
+      }
+    };
+
+    // A local clock, not an API request: readiness deadlines need time to pass, not new events.
+    const ticker = setInterval(() => {
+      checkReadinessDeadlines();
+      evaluate();
+    }, 500);
+    const deadline = setTimeout(
+      () =>
+        finish({
+          error: new CanaryFailed(
+            'Timeout',
+            `Deployment ${target.namespace}/${target.deployment} was not available after ${timeoutMs / 1000}s`,
+          ),
+        }),
+      timeoutMs,
+    );
+
+    const basePath = `/apis/apps/v1/namespaces/${target.namespace}/deployments`;
+    watchForever(
+      cluster,
+      basePath,
+      { fieldSelector: `metadata.name=${target.deployment}` },
+      aborts,
+      () => stopped,
+      {
+        onEvent: (type, object: V1Deployment) => {
+          deployment = type === 'DELETED' ? undefined : object;
+          evaluate();
+        },
+        onError: (error) => finish({ error }),
+      },
+    );
+    watchForever(
+      cluster,
+      `/api/v1/namespaces/${target.namespace}/pods`,
+      { labelSelector: target.podSelector },
+      aborts,
+      () => stopped,
+      {
+        onEvent: (type, object: V1Pod) => {
+          const name = object.metadata?.name ?? '';
+          if (type === 'DELETED') pods.delete(name);
+          else pods.set(name, object);
+          checkReadinessDeadlines();
+          evaluate();
+        },
+        onError: (error) => finish({ error }),
+      },
+    );
+    log(`watching Deployment ${target.namespace}/${target.deployment} and its pods`);
+  });
+}
+
+interface WatchHandlers<T> {
+  onEvent: (type: string, object: T) => void;
+  onError: (error: Error) => void;
+}
+
+/**
+ * One watch that reconnects where it left off when the server or the client's idle timer closes
+ * it; starts over (synthetic ADDED events) when the resource version has expired.
+ */
+export function watchForever<T extends { metadata?: { resourceVersion?: string } }>(
+  cluster: Cluster,
+  path: string,
+  query: Record<string, string>,
+  aborts: AbortController[],
+  isStopped: () => boolean,
+  handlers: WatchHandlers<T>,
+): void {
+  // "0": start from the API server's watch cache, which needs no etcd progress notifications.
+  let resourceVersion = '0';
+  let failures = 0;
+  let lastError = '';
+  const retry = (): void => {
+    failures += 1;
+    if (failures > 5) {
+      handlers.onError(new Error(`watching ${path} failed ${failures} times in a row: ${lastError}`));
+      return;
+    }
+    setTimeout(connect, 250 * 2 ** failures);
+  };
+  const connect = (): void => {
+    if (isStopped()) return;
+    let failed = false;
+    void cluster.watcher
+      .watch(
+        path,
+        { ...query, timeoutSeconds: 300, resourceVersion },
+        (type, object: T & { code?: number; message?: string }) => {
+          if (type === 'ERROR') {
+            // 410 Gone: our resource version left the window; start over from the cache.
+            if (object.code === 410) resourceVersion = '0';
+            else failed = true;
+            lastError = object.message ?? `status ${object.code}`;
+            return;
+          }
+          if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
+          failures = 0;
+          if (type !== 'BOOKMARK') handlers.onEvent(type, object);
+        },
+        (error: unknown) => {
+          if (isStopped()) return;
+          if (error !== null && error !== undefined && !isTimeout(error)) {
+            lastError = (error as Error).message ?? String(error);
+            if ((error as { statusCode?: number }).statusCode === 403) {
+              handlers.onError(new Error(`watching ${path} is forbidden: ${lastError}`));
+              return;
+            }
+            failed = true;
+          }
+          if (failed) retry();
+          else connect();
+        },
+      )
+      .then((abort) => {
+        if (isStopped()) abort.abort();
+        else aborts.push(abort);
+      })
+      .catch((error: unknown) => handlers.onError(error as Error));
+  };
+  connect();
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
