@@ -3,6 +3,9 @@
  * request and response against GitHub's published OpenAPI description (@octokit/openapi).
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseInputs, type InputName, type RunContext } from '../../src/inputs.ts';
 import { planRun, type Plan } from '../../src/plan.ts';
 import {
@@ -14,6 +17,7 @@ import {
   type GitHubRun,
 } from '../../src/report/github-report.ts';
 import { previewCommentMarker } from '../../src/report/pr-comment.ts';
+import { finishRunReport, startRunReport } from '../../src/report/run-reporting.ts';
 import type { RunReport } from '../../src/report/run-report.ts';
 import { FakeGitHub } from '../github-api/server.ts';
 
@@ -239,3 +243,128 @@ class GitHubClientFor {
     return ((await response.json()) as { id: number }).id;
   }
 }
+
+/** Parses the runner's file-command format: `name<<DELIMITER\nvalue\nDELIMITER`. */
+function readFileCommands(path: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [, name, , value] of readFileSync(path, 'utf8').matchAll(/^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm)) {
+    result[name!] = value!;
+  }
+  return result;
+}
+
+describe("a run's reports, start to finish, as main.ts drives them", () => {
+  let api: FakeGitHub;
+  let runnerFiles: string;
+  const saved = { ...process.env };
+
+  beforeEach(async () => {
+    api = await FakeGitHub.start({ owner: 'acme', repo: 'models', token: TOKEN });
+    runnerFiles = mkdtempSync(join(tmpdir(), 'model-canary-runner-'));
+    for (const [variable, file] of [
+      ['GITHUB_OUTPUT', 'output'],
+      ['GITHUB_STEP_SUMMARY', 'summary'],
+    ] as const) {
+      process.env[variable] = join(runnerFiles, file);
+      writeFileSync(join(runnerFiles, file), '');
+    }
+    process.env.RUNNER_TEMP = runnerFiles;
+    process.env.GITHUB_API_URL = api.url;
+    process.env.GITHUB_SERVER_URL = 'https://github.com';
+  });
+
+  afterEach(async () => {
+    process.env = { ...saved };
+    await api.close();
+  });
+
+  it('a preview writes outputs, the JSON report and the summary, and reports to the PR', async () => {
+    const settings = settingsFor('preview', FIRST_SHA);
+    const plan = planRun(settings);
+    const example = previewReport(plan, FIRST_SHA, 31);
+    let path: string | undefined;
+    await captureStdout(async () => {
+      const reporting = await startRunReport(plan, settings);
+      expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress']);
+      path = await finishRunReport(reporting, plan, settings, {
+        decision: 'preview',
+        reason: example.reason,
+        completed: true,
+        image: `localhost:5000/acme/resnet@${example.image!.digest}`,
+        previewUrl: example.previewUrl!,
+        verdict: {
+          decision: 'promote',
+          numbers: {
+            look: 1,
+            plannedLooks: 1,
+            canary: example.canary!,
+            stable: example.stable!,
+            shift: { ratio: 1.01, lowerBound: 0.99, upperBound: 1.03, significant: false },
+            tail: { ratio: 1.03, lowerBound: 0.98, upperBound: 1.08, significant: false, p95Ratio: 1.033 },
+            thresholds: { maxErrorRate: 0.01, maxRegression: 0.1, confidence: 0.95 },
+          },
+        },
+      });
+    });
+
+    const outputs = readFileCommands(join(runnerFiles, 'output'));
+    expect(outputs).toMatchObject({
+      decision: 'preview',
+      image: `localhost:5000/acme/resnet@${example.image!.digest}`,
+      digest: example.image!.digest,
+      'p95-ms': '31',
+      'baseline-p95-ms': '30',
+      'preview-url': example.previewUrl,
+      report: path,
+    });
+    const report = JSON.parse(readFileSync(path!, 'utf8'));
+    expect(report).toMatchObject({
+      format: 'model-canary/report@1',
+      decision: 'preview',
+      target: 'resnet-pr-7',
+    });
+    expect(report.judge.tail.upperBound).toBe(1.08);
+    const summary = readFileSync(join(runnerFiles, 'summary'), 'utf8');
+    expect(summary).toMatch(/^## model-canary: 🔍 preview/);
+    expect(summary).toContain('xychart-beta');
+    expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(api.issueComments(PR)).toHaveLength(1);
+    expect(api.problems()).toEqual([]);
+  });
+
+  it("cleanup opens no deployment and marks the preview's deployments inactive once its stages finished", async () => {
+    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
+    const settings = settingsFor('cleanup', FIRST_SHA);
+    const plan = planRun(settings);
+    await captureStdout(async () => {
+      const reporting = await startRunReport(plan, settings);
+      await finishRunReport(reporting, plan, settings, {
+        decision: 'skipped',
+        reason: 'preview ml/resnet-pr-7 deleted: 2 Deployments, 3 Services',
+        completed: true,
+      });
+    });
+    expect(api.deployments()).toHaveLength(1);
+    expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual([
+      'in_progress',
+      'success',
+      'inactive',
+    ]);
+    expect(readFileCommands(join(runnerFiles, 'output')).reason).toMatch(/deleted/);
+    expect(api.problems()).toEqual([]);
+  });
+
+  it('a failed cleanup leaves the deployments as they were', async () => {
+    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
+    const settings = settingsFor('cleanup', FIRST_SHA);
+    const plan = planRun(settings);
+    await captureStdout(async () => {
+      await finishRunReport(await startRunReport(plan, settings), plan, settings, {
+        decision: 'skipped',
+        reason: 'namespace/ml: forbidden',
+        completed: false,
+      });
+    });
+    expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+  });
+});

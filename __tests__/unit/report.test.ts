@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderJobSummary, renderLatencyTable, renderPercentileChart } from '../../src/report/job-summary.ts';
+import { parseInputs } from '../../src/inputs.ts';
+import { planRun } from '../../src/plan.ts';
 import { previewCommentMarker, renderPreviewComment } from '../../src/report/pr-comment.ts';
 import {
+  buildRunReport,
   formatChange,
   formatMs,
   formatRatio,
@@ -298,5 +301,58 @@ describe('measuredFigures', () => {
     const figures = measuredFigures({ decision: 'promote', numbers: first });
     expect(figures.judge).toBeUndefined();
     expect(figures.stable).toBeUndefined();
+  });
+});
+
+describe('buildRunReport', () => {
+  const plan = planRun(
+    parseInputs({
+      get: (name) =>
+        (
+          ({
+            mode: 'release',
+            model: 'models/resnet',
+            image: 'localhost:5000/acme/resnet',
+            namespace: 'ml',
+            'max-p95-ms': '250',
+          }) as Record<string, string>
+        )[name] ?? '',
+      run: {
+        eventName: 'push',
+        sha: SHA,
+        ref: 'refs/tags/v1.2.3',
+        repository: 'acme/models',
+        runId: 1,
+        runAttempt: 1,
+      },
+      pathExists: () => true,
+    }),
+  );
+
+  it('takes the digest from the pinned image and the release tags from the plan', () => {
+    const report = buildRunReport(
+      plan,
+      { decision: 'promoted', reason: 'ok', completed: true, image: `localhost:5000/acme/resnet@${DIGEST}` },
+      SHA,
+    );
+    expect(report.image).toEqual({
+      reference: `localhost:5000/acme/resnet:${SHA}`,
+      digest: DIGEST,
+      releaseTags: ['v1.2.3', 'v1.2', 'v1'],
+    });
+    expect(report.limits).toEqual({ maxP95Ms: 250, maxErrorRate: 0.01 });
+    expect(report.canary).toBeUndefined();
+  });
+
+  it('has no digest when the build never produced one', () => {
+    const report = buildRunReport(
+      plan,
+      { decision: 'skipped', reason: 'build failed', completed: false },
+      SHA,
+    );
+    expect(report.image).toEqual({
+      reference: `localhost:5000/acme/resnet:${SHA}`,
+      releaseTags: ['v1.2.3', 'v1.2', 'v1'],
+    });
   });
 });

@@ -3,6 +3,7 @@
  * JSON `report` file, the step outputs and the PR comment. Stages fill it; nothing here does I/O.
  */
 import type { Mode } from '../inputs.ts';
+import type { Plan } from '../plan.ts';
 
 /** The `decision` output's values (product.md). */
 export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped';
@@ -208,4 +209,53 @@ export const REPORT_FORMAT = 'model-canary/report@1';
 /** The JSON `report` document: the run report plus the pinned image and the format tag. */
 export function reportDocument(report: RunReport): Record<string, unknown> {
   return { format: REPORT_FORMAT, ...report, pinnedImage: pinnedImage(report) };
+}
+
+/** What the stages of a run ended with; main.ts gathers it, whether the stages finished or failed. */
+export interface RunOutcome {
+  decision: Decision;
+  reason: string;
+  /** Every stage ran to its end (false when one threw). */
+  completed: boolean;
+  /** The image deployed or tagged: `repository@sha256:…` (or `repository:tag` before a digest was known). */
+  image?: string;
+  digest?: string;
+  /** The judge's verdict of the last look, when the analysis ran. */
+  verdict?: VerdictLike;
+  previewUrl?: string;
+}
+
+/** The run report of a plan's run from what its stages ended with. */
+export function buildRunReport(plan: Plan, outcome: RunOutcome, commit: string): RunReport {
+  const digest = outcome.digest ?? /@(sha256:[0-9a-f]{64})$/.exec(outcome.image ?? '')?.[1];
+  const reference = plan.image?.reference ?? outcome.image?.split('@')[0];
+  const image =
+    reference === undefined
+      ? undefined
+      : {
+          reference,
+          ...(digest !== undefined ? { digest } : {}),
+          ...(plan.image !== undefined && plan.image.releaseTags.length > 0
+            ? { releaseTags: plan.image.releaseTags }
+            : {}),
+        };
+  return {
+    mode: plan.mode,
+    decision: outcome.decision,
+    reason: outcome.reason,
+    namespace: plan.namespace,
+    target: plan.target,
+    commit,
+    ...(image !== undefined ? { image } : {}),
+    ...(outcome.previewUrl !== undefined ? { previewUrl: outcome.previewUrl } : {}),
+    ...(outcome.verdict !== undefined
+      ? measuredFigures(outcome.verdict)
+      : {
+          limits: {
+            ...(plan.gate.maxP95Ms !== undefined ? { maxP95Ms: plan.gate.maxP95Ms } : {}),
+            ...(plan.gate.maxP99Ms !== undefined ? { maxP99Ms: plan.gate.maxP99Ms } : {}),
+            maxErrorRate: plan.gate.maxErrorRate,
+          },
+        }),
+  };
 }
