@@ -328,11 +328,23 @@ describe('builder command lines', () => {
       'id=hf_token,env=MODEL_CANARY_BUILD_SECRET_0',
       '--secret',
       'id=npm,env=MODEL_CANARY_BUILD_SECRET_1',
-      '--push',
+      '--output',
+      'type=image,push=true',
       '--metadata-file',
       '/tmp/m.json',
       '/tmp/ctx',
     ]);
+  });
+
+  it('clamps layer file times (rewrite-timestamp) when SOURCE_DATE_EPOCH is set, for reproducible layers', () => {
+    const reproducible = { ...request, buildArgs: { SOURCE_DATE_EPOCH: '0' } };
+    expect(buildctlArguments(reproducible, '/m')).toContain(
+      'type=image,name=ghcr.io/acme/tiny:abc123,push=true,rewrite-timestamp=true',
+    );
+    expect(buildctlArguments(reproducible, '/m')).toContain('build-arg:SOURCE_DATE_EPOCH=0');
+    expect(buildxArguments({ ...reproducible, builder: 'buildx' }, '/m')).toContain(
+      'type=image,push=true,rewrite-timestamp=true',
+    );
   });
 
   it('never puts a secret value on a command line', () => {

@@ -95,7 +95,8 @@ export function buildxArguments(request: BuildRequest, metadataFile: string): st
   if (cache.from !== undefined) args.push('--cache-from', cache.from);
   if (cache.to !== undefined) args.push('--cache-to', cache.to);
   if (request.noCache) args.push('--no-cache');
-  args.push(request.push ? '--push' : '--output=type=cacheonly');
+  const rewrite = 'SOURCE_DATE_EPOCH' in request.buildArgs ? ',rewrite-timestamp=true' : '';
+  args.push('--output', request.push ? `type=image,push=true${rewrite}` : 'type=cacheonly');
   args.push('--metadata-file', metadataFile, request.contextDir);
   return args;
 }
@@ -124,7 +125,10 @@ export function buildctlArguments(request: BuildRequest, metadataFile: string): 
   if (request.noCache) args.push('--no-cache');
   // Several names in one image output are quoted as a CSV field.
   const names = request.tags.length === 1 ? `name=${request.tags[0]}` : `"name=${request.tags.join(',')}"`;
-  args.push('--output', request.push ? `type=image,${names},push=true` : 'type=cacheonly');
+  // With SOURCE_DATE_EPOCH, BuildKit clamps file times in the layers it writes, so the same
+  // weights give the same layer digest even from an empty cache (no re-upload).
+  const rewrite = 'SOURCE_DATE_EPOCH' in request.buildArgs ? ',rewrite-timestamp=true' : '';
+  args.push('--output', request.push ? `type=image,${names},push=true${rewrite}` : 'type=cacheonly');
   args.push('--metadata-file', metadataFile);
   return args;
 }

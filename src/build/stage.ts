@@ -148,7 +148,10 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
     }
 
     const secrets: Record<string, string> = { ...options.buildSecrets };
-    const buildArgs: Record<string, string> = { ...options.buildArgs };
+    // A fixed SOURCE_DATE_EPOCH makes BuildKit clamp file times in the layers it writes: the same
+    // weights then give the same layer digest from any builder, cold or warm, and the registry
+    // already has the blob. The image's creation time reads 1970 unless build-args sets another.
+    const buildArgs: Record<string, string> = { SOURCE_DATE_EPOCH: '0', ...options.buildArgs };
     if (options.model?.kind === 'huggingface') {
       if (options.hfToken !== undefined && options.hfToken !== '')
         secrets[HF_TOKEN_SECRET] ??= options.hfToken;
