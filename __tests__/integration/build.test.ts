@@ -389,6 +389,40 @@ describe('build stage (real BuildKit and registry)', () => {
     }
   });
 
+  it('logs in to the registry for buildctl through a private DOCKER_CONFIG that is gone afterwards', async () => {
+    const password = `pw-${randomBytes(12).toString('hex')}`;
+    const leftovers = () => readdirSync(tmpdir()).filter((name) => name.startsWith('model-canary-build-'));
+    const before = new Set(leftovers());
+    const builderLog: string[] = [];
+    const actionLog: string[] = [];
+    // The local registry asks for no credentials, so this proves the plumbing, not the registry's check.
+    const image = await capturingStdout(actionLog, () =>
+      buildModelImage({
+        model: { kind: 'path', absolutePath: EXAMPLE, label: 'examples/models/tiny-mlp' },
+        runtime: 'auto',
+        baseImage: MLSERVER_STAND_IN,
+        repository: `${REGISTRY}/test-build-${RUN_ID}/login`,
+        tags: ['login'],
+        builder: 'buildctl',
+        buildkitHost: BUILDKIT_HOST,
+        cache: { mode: 'none' },
+        platforms: ['linux/amd64'],
+        buildArgs: {},
+        buildSecrets: {},
+        registryAuth: { username: 'ci-bot', password },
+        log: collectingStream(builderLog),
+      }),
+    );
+    expect(image.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const shown = [...builderLog, ...actionLog]
+      .join('')
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'));
+    expect(shown.filter((line) => line.includes(password))).toEqual([]);
+    expect(actionLog.join('')).toContain(`::add-mask::${password}`);
+    expect(leftovers().filter((name) => !before.has(name))).toEqual([]);
+  });
+
   describe('hf:// models', () => {
     let hub: Server;
     let endpoint: string;
