@@ -8,6 +8,7 @@ import {
   type LoadOptions,
   type SendOutcome,
 } from '../../src/analysis/load.ts';
+import { lookSchedule } from '../../src/analysis/analyse.ts';
 
 const MS = 1e6;
 
@@ -234,6 +235,37 @@ describe('runLoad on a fake clock', () => {
     );
     expect(most).toBe(4);
     expect(result.measured[0]!.ok).toBe(400);
+  });
+});
+
+describe('per-arm accounting', () => {
+  it('caps in-flight requests per arm, so a stalled canary never costs stable a request', async () => {
+    const clock = new FakeClock();
+    // Arm 0 never answers within the run; arm 1 answers in 1 ms.
+    const { send } = server(clock, (arm) => (arm === 0 ? 60_000 : 1));
+    const result = await clock.play(
+      runLoad(options({ ratePerSecond: 100, durationMs: 1000, maxInFlight: 5 }), send, clock),
+    );
+    expect(result.measured[0]).toMatchObject({ attempted: 50, ok: 5, errors: { dropped: 45 } });
+    expect(result.measured[1]).toMatchObject({ attempted: 50, ok: 50, errors: { dropped: 0 } });
+  });
+
+  it('adds an extension window to the first one', async () => {
+    const clock = new FakeClock();
+    const { send } = server(clock, (arm) => (arm === 0 ? 3 : 2));
+    const first = await clock.play(runLoad(options({ ratePerSecond: 20 }), send, clock));
+    const second = await clock.play(runLoad(options({ ratePerSecond: 20 }), send, clock));
+    second.include(first);
+    expect(second.measured.map((c) => c.ok)).toEqual([20, 20]);
+    expect(second.samples[0]!.latenciesMs).toHaveLength(20);
+    expect(second.schedulingLagMs).toHaveLength(40);
+  });
+});
+
+describe('lookSchedule', () => {
+  it('spaces the judge looks evenly up to the planned samples per arm', () => {
+    expect(lookSchedule(800, 4)).toEqual([200, 400, 600, 800]);
+    expect(lookSchedule(10, 3)).toEqual([3, 7, 10]);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   parseV2InferPath,
   plainHttpRequest,
   prepareProbe,
+  probeProtocolFor,
   readinessChecks,
   v2InferRequest,
   v2RequestFromMetadata,
@@ -93,6 +94,17 @@ describe('v2 (Open Inference Protocol)', () => {
       '/v2/models/fallback/ready',
     );
     expect(readinessChecks({ protocol: 'http', path: '/predict', defaultModel: 'x' })).toEqual([]);
+  });
+});
+
+describe('probeProtocolFor', () => {
+  it('takes the input, else the runtime, else what the path looks like', () => {
+    expect(probeProtocolFor('http', 'triton', '/v2/models/m/infer')).toBe('http');
+    expect(probeProtocolFor(undefined, 'vllm', undefined)).toBe('openai');
+    expect(probeProtocolFor(undefined, 'mlserver', undefined)).toBe('v2');
+    expect(probeProtocolFor(undefined, 'auto', '/v2/models/m/infer')).toBe('v2');
+    expect(probeProtocolFor(undefined, 'dockerfile', '/v1/chat/completions')).toBe('openai');
+    expect(probeProtocolFor(undefined, 'dockerfile', '/predict')).toBe('http');
   });
 });
 

@@ -68,4 +68,7 @@ server.listen(Number(values.port), '127.0.0.1', () => {
   const address = server.address();
   console.log(`listening ${typeof address === 'object' && address !== null ? address.port : ''}`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// Open keep-alive sockets would hold close() open; the suite is done with them when it signals.
+process.on('SIGTERM', () => process.exit(0));
+// The suite holds our stdin open; when it ends (the suite exited or crashed) so do we.
+process.stdin.on('end', () => process.exit(0)).resume();

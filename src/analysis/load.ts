@@ -52,7 +52,7 @@ export interface LoadOptions {
   durationMs: number;
   /** Upper bound on requests sent, warm-up included. */
   maxRequests: number;
-  /** Requests in flight at most; a request due while the cap is reached is dropped and counted. */
+  /** Requests in flight per arm at most; a request due while its arm is at the cap is dropped and counted. */
   maxInFlight: number;
   /** Seed of the Poisson gaps. */
   seed?: number;
@@ -173,6 +173,22 @@ export class LoadAccounting {
     }
   }
 
+  /** Adds another window's measurement of the same arms (an extension) to this one. */
+  include(other: LoadAccounting): void {
+    other.measured.forEach((counts, arm) => {
+      const into = this.measured[arm]!;
+      into.attempted += counts.attempted;
+      into.ok += counts.ok;
+      for (const kind of Object.keys(counts.errors) as ErrorKind[]) into.errors[kind] += counts.errors[kind];
+      for (const [status, count] of Object.entries(counts.statuses)) {
+        into.statuses[Number(status)] = (into.statuses[Number(status)] ?? 0) + count;
+      }
+      this.samples[arm]!.latenciesMs.push(...other.samples[arm]!.latenciesMs);
+      this.samples[arm]!.indices.push(...other.samples[arm]!.indices);
+    });
+    this.schedulingLagMs.push(...other.schedulingLagMs);
+  }
+
   /** Measured 2xx samples of the arm with the fewest (what an early-stopping look can use). */
   minSamples(): number {
     return Math.min(...this.samples.map((s) => s.latenciesMs.length));
@@ -196,10 +212,13 @@ export async function runLoad(
   const endNs = startNs + warmupNs + options.durationMs * NS_PER_MS;
   const accounting = new LoadAccounting(options.arms, startNs + warmupNs);
   const inFlight = new Set<Promise<void>>();
+  // Per arm, so a slow canary holding its slots never costs stable a request.
+  const inFlightByArm = new Array<number>(options.arms).fill(0);
   let stopRequested = false;
 
   const dispatch = (index: number, intendedNs: number): Promise<void> => {
     const arm = index % options.arms;
+    inFlightByArm[arm]!++;
     accounting.sent(arm, intendedNs, clock.now());
     let request: Promise<void>;
     try {
@@ -220,6 +239,7 @@ export async function runLoad(
     }
     const tracked: Promise<void> = request.then(() => {
       inFlight.delete(tracked);
+      inFlightByArm[arm]!--;
       if (!stopRequested && options.shouldStop?.(accounting)) stopRequested = true;
     });
     inFlight.add(tracked);
@@ -234,7 +254,7 @@ export async function runLoad(
         await dispatch(index, clock.now());
       }
     };
-    await Promise.all(Array.from({ length: options.maxInFlight }, slot));
+    await Promise.all(Array.from({ length: options.maxInFlight * options.arms }, slot));
     return accounting;
   }
 
@@ -244,7 +264,8 @@ export async function runLoad(
     if (intendedNs >= endNs) break;
     if (clock.now() < intendedNs) await clock.sleepUntil(intendedNs);
     if (stopRequested) break;
-    if (inFlight.size >= options.maxInFlight) accounting.dropped(index % options.arms, intendedNs);
+    const arm = index % options.arms;
+    if (inFlightByArm[arm]! >= options.maxInFlight) accounting.dropped(arm, intendedNs);
     else void dispatch(index, intendedNs);
   }
   while (inFlight.size > 0) await Promise.all(inFlight);

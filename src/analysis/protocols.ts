@@ -314,3 +314,19 @@ export async function prepareProbe(spec: ProbeSpec, arms: readonly ArmGet[]): Pr
       return plainHttpRequest(spec.path, spec.method, spec.payload);
   }
 }
+
+/**
+ * The protocol to probe with: the input when given, else the runtime's (Triton and MLServer speak
+ * v2, vLLM speaks OpenAI); a custom path with nothing else known is plain HTTP.
+ */
+export function probeProtocolFor(
+  protocol: ProbeSpec['protocol'] | undefined,
+  runtime: string,
+  path: string | undefined,
+): ProbeSpec['protocol'] {
+  if (protocol !== undefined) return protocol;
+  if (runtime === 'vllm') return 'openai';
+  if (runtime === 'triton' || runtime === 'mlserver') return 'v2';
+  if (path === undefined || parseV2InferPath(path) !== undefined) return 'v2';
+  return path.startsWith('/v1/') ? 'openai' : 'http';
+}

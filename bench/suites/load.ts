@@ -1,0 +1,313 @@
+/**
+ * The load generator against autocannon (benchmarks.md "load"), in one run, on loopback, against
+ * the same servers, alternating A B A B, medians of repeated runs with the spread printed.
+ *
+ * - Max rate on one core: this process (our generator) and autocannon each pinned to core 0, the
+ *   minimal server to core 1; completed 2xx/s over 10 s after a 2 s warm-up. Our generator runs in
+ *   its max-throughput mode (closed loop) with an in-flight cap equal to autocannon's connections.
+ * - Accuracy: a server that answers after 5 ms and records each request's own arrival-to-response
+ *   time; 1,000 req/s for 10 s (after a 1 s warm-up, discarded); error = generator percentile −
+ *   server percentile over the same requests (matched by a sequence header).
+ * - Coordinated omission: the server stops answering for 1 s at t = 5 s of a 10 s run at 200 req/s.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import {
+  hrtimeClock,
+  httpSender,
+  measureLoad,
+  percentileOfSorted,
+  type LoadRun,
+} from '../../src/analysis/load.ts';
+import { median, spread, type Suite } from '../results.ts';
+
+const REPEATS = Number(process.env['LOAD_BENCH_REPEATS'] ?? 3);
+const CONNECTIONS = 10; // autocannon's default, for the max-rate runs
+/** Sockets (and in-flight cap) for the fixed-rate runs: ample for 1,000 req/s of 5 ms, so nothing queues. */
+const RATE_CONNECTIONS = 100;
+/** Above 200 req/s × 1 s, so the stall's requests all wait on the server rather than being dropped. */
+const STALL_CONNECTIONS = 400;
+const SEQUENCE_HEADER = 'x-load-sequence';
+const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
+const SERVERS = fileURLToPath(new URL('../servers/', import.meta.url));
+const GENERATOR_CORE = '0';
+const SERVER_CORE = '1';
+
+interface RunningServer {
+  origin: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a benchmark server pinned to the server core and waits for its port. */
+async function startServer(script: string, args: string[]): Promise<RunningServer> {
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, SERVERS + script, ...args], {
+    // stdin stays open as a lifeline: the server exits when this process does, even on a crash.
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const match = /^listening (\d+)$/.exec(line);
+    if (match) {
+      return {
+        origin: `http://127.0.0.1:${match[1]}`,
+        process: child,
+        stop: async () => {
+          const exited = once(child, 'exit');
+          child.kill('SIGTERM');
+          await exited;
+        },
+      };
+    }
+  }
+  throw new Error(`${script} exited before listening`);
+}
+
+async function withServer<T>(
+  script: string,
+  args: string[],
+  work: (server: RunningServer) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(script, args);
+  try {
+    return await work(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+interface AutocannonResult {
+  '2xx': number;
+  latency: { p50: number; p99: number };
+  requests: { average: number };
+}
+
+function autocannon(args: string[]): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', GENERATOR_CORE, process.execPath, AUTOCANNON, '-j', ...args], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      // With --warmup autocannon prints the warm-up's report first; the last line is the run's.
+      const last = output.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`autocannon exited ${code}`);
+        resolve(JSON.parse(last) as AutocannonResult);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  });
+}
+
+/** Runs our generator against one origin through a keep-alive pool whose size is also the in-flight cap. */
+async function generate(
+  origin: string,
+  options: {
+    rate: number;
+    arrivals: 'constant' | 'max';
+    warmupMs: number;
+    durationMs: number;
+    sequence?: boolean;
+    /** Sockets, and the in-flight cap; default CONNECTIONS for max mode, RATE_CONNECTIONS otherwise. */
+    connections?: number;
+  },
+): Promise<LoadRun> {
+  const connections = options.connections ?? (options.arrivals === 'max' ? CONNECTIONS : RATE_CONNECTIONS);
+  const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const clock = hrtimeClock();
+  try {
+    const send = httpSender(
+      [{ dispatcher: pool, pathPrefix: '', headers: {} }],
+      { method: 'GET', path: '/', headers: {} },
+      { timeoutMs: 30_000, clock, ...(options.sequence ? { sequenceHeader: SEQUENCE_HEADER } : {}) },
+    );
+    return await measureLoad(
+      {
+        arms: 1,
+        ratePerSecond: options.rate,
+        arrivals: options.arrivals,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+        maxRequests: 10_000_000,
+        // The cap equals the sockets, so a request never waits unseen in the pool's queue.
+        maxInFlight: connections,
+      },
+      send,
+      clock,
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
+function sortedLatencies(run: LoadRun): number[] {
+  return [...run.accounting.samples[0]!.latenciesMs].sort((a, b) => a - b);
+}
+
+async function maxRate(): Promise<{ ours: number[]; theirs: number[] }> {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    await withServer('minimal-http-server.ts', [], async ({ origin }) => {
+      const run = await generate(origin, { rate: 1, arrivals: 'max', warmupMs: 2000, durationMs: 10_000 });
+      const counts = run.accounting.measured[0]!;
+      ours.push(counts.ok / 10);
+      const peer = await autocannon([
+        '-c',
+        String(CONNECTIONS),
+        '-d',
+        '10',
+        '--warmup',
+        '[',
+        '-c',
+        String(CONNECTIONS),
+        '-d',
+        '2',
+        ']',
+        `${origin}/`,
+      ]);
+      theirs.push(peer['2xx'] / 10);
+      console.log(
+        `  max rate #${repeat + 1}: ours ${ours.at(-1)!.toFixed(0)} 2xx/s (errors ${JSON.stringify(counts.errors)}), autocannon ${theirs.at(-1)!.toFixed(0)} 2xx/s`,
+      );
+    });
+  }
+  return { ours, theirs };
+}
+
+async function accuracy(): Promise<{
+  p50: number[];
+  p99: number[];
+  peerP50: number[];
+  peerP99: number[];
+  lagP99: number[];
+}> {
+  const result = {
+    p50: [] as number[],
+    p99: [] as number[],
+    peerP50: [] as number[],
+    peerP99: [] as number[],
+    lagP99: [] as number[],
+  };
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    await withServer('reference-server.ts', ['--delay-ms', '5', '--record'], async ({ origin }) => {
+      const run = await generate(origin, {
+        rate: 1000,
+        arrivals: 'constant',
+        warmupMs: 1000,
+        durationMs: 10_000,
+        sequence: true,
+      });
+      const response = await fetch(`${origin}/__records`);
+      const serverMs = (await response.json()) as Record<string, number>;
+      const samples = run.accounting.samples[0]!;
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      samples.indices.forEach((index, i) => {
+        const recorded = serverMs[String(index)];
+        if (recorded !== undefined) {
+          ours.push(samples.latenciesMs[i]!);
+          theirs.push(recorded);
+        }
+      });
+      ours.sort((a, b) => a - b);
+      theirs.sort((a, b) => a - b);
+      const p50 = percentileOfSorted(ours, 0.5) - percentileOfSorted(theirs, 0.5);
+      const p99 = percentileOfSorted(ours, 0.99) - percentileOfSorted(theirs, 0.99);
+      result.p50.push(Math.abs(p50));
+      result.p99.push(Math.abs(p99));
+      result.lagP99.push(run.health.schedulingLagP99Ms);
+      console.log(
+        `  accuracy #${repeat + 1}: ${ours.length} matched requests; generator p50 ${percentileOfSorted(ours, 0.5).toFixed(3)} p99 ${percentileOfSorted(ours, 0.99).toFixed(3)} ms; server p50 ${percentileOfSorted(theirs, 0.5).toFixed(3)} p99 ${percentileOfSorted(theirs, 0.99).toFixed(3)} ms; error p50 ${p50.toFixed(3)} p99 ${p99.toFixed(3)} ms; scheduling lag p99 ${run.health.schedulingLagP99Ms.toFixed(3)} ms`,
+      );
+    });
+    await withServer('reference-server.ts', ['--delay-ms', '5'], async ({ origin }) => {
+      const peer = await autocannon(['-c', String(RATE_CONNECTIONS), '-R', '1000', '-d', '10', `${origin}/`]);
+      result.peerP50.push(peer.latency.p50);
+      result.peerP99.push(peer.latency.p99);
+      console.log(
+        `  accuracy #${repeat + 1}: autocannon p50 ${peer.latency.p50} p99 ${peer.latency.p99} ms (1 ms resolution)`,
+      );
+    });
+  }
+  return result;
+}
+
+async function stall(): Promise<{ ours: number[]; theirs: number[] }> {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const stallArgs = ['--delay-ms', '0', '--stall-at-ms', '5000', '--stall-ms', '1000'];
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    await withServer('reference-server.ts', stallArgs, async ({ origin }) => {
+      const run = await generate(origin, {
+        rate: 200,
+        arrivals: 'constant',
+        warmupMs: 0,
+        durationMs: 10_000,
+        // Every request due during the 1 s stall must be in flight, not dropped at the cap.
+        connections: STALL_CONNECTIONS,
+      });
+      ours.push(percentileOfSorted(sortedLatencies(run), 0.99));
+    });
+    await withServer('reference-server.ts', stallArgs, async ({ origin }) => {
+      const peer = await autocannon(['-c', String(RATE_CONNECTIONS), '-R', '200', '-d', '10', `${origin}/`]);
+      theirs.push(peer.latency.p99);
+    });
+    console.log(
+      `  stall #${repeat + 1}: p99 ours ${ours.at(-1)!.toFixed(1)} ms, autocannon ${theirs.at(-1)} ms`,
+    );
+  }
+  return { ours, theirs };
+}
+
+export const run: Suite = async () => {
+  if (availableParallelism() < 2)
+    throw new Error('the load benchmark needs two cores (generator and server apart)');
+  // Pin every thread of this process (our generator) to the generator core; autocannon goes there too.
+  execFileSync('taskset', ['-a', '-cp', GENERATOR_CORE, String(process.pid)], { stdio: 'ignore' });
+  console.log(`load: ${REPEATS} repeats of each, A B A B; figures are "median (min–max)"`);
+  const rate = await maxRate();
+  const accurate = await accuracy();
+  const stalled = await stall();
+
+  console.log('\n| metric | model-canary | autocannon | goal |');
+  console.log('|---|---|---|---|');
+  console.log(
+    `| max 2xx/s on one core (10 connections) | ${spread(rate.ours, 0)} | ${spread(rate.theirs, 0)} | ≥ 1.5× autocannon |`,
+  );
+  console.log(
+    `| p50 error vs server, ms (1,000 req/s, 5 ms) | ${spread(accurate.p50, 3)} | p50 ${spread(accurate.peerP50, 0)} (1 ms steps) | ≤ 0.2 |`,
+  );
+  console.log(
+    `| p99 error vs server, ms | ${spread(accurate.p99, 3)} | p99 ${spread(accurate.peerP99, 0)} | ≤ 1 |`,
+  );
+  console.log(
+    `| p99 with a 1 s stall, ms (200 req/s) | ${spread(stalled.ours, 1)} | ${spread(stalled.theirs, 1)} | ≥ 900 |`,
+  );
+
+  return {
+    max_rps_one_core: {
+      value: Math.round(median(rate.ours)),
+      unit: 'req/s',
+      peer: 'autocannon',
+      peer_value: Math.round(median(rate.theirs)),
+    },
+    autocannon_max_rps_one_core: { value: Math.round(median(rate.theirs)), unit: 'req/s' },
+    p50_error_ms: { value: Number(median(accurate.p50).toFixed(4)), unit: 'ms' },
+    p99_error_ms: { value: Number(median(accurate.p99).toFixed(4)), unit: 'ms' },
+    stall_p99_ms: {
+      value: Number(median(stalled.ours).toFixed(1)),
+      unit: 'ms',
+      peer: 'autocannon',
+      peer_value: median(stalled.theirs),
+    },
+  };
+};
