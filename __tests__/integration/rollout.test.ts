@@ -86,4 +86,29 @@ describe('canary rollout on the local cluster', () => {
     expect(reverted.spec!.template.spec!.containers[0]!.image).toBe(v1.reference);
     expect(reverted.status!.availableReplicas).toBe(1);
   }, 300_000);
+
+  it('sends no more API requests for 8 replicas than for 1', async () => {
+    const requests: Record<number, number> = {};
+    for (const replicas of [1, 8]) {
+      const settings = fixtureSettings({
+        namespace,
+        name: `count-${replicas}`,
+        replicas: String(replicas),
+        gpus: '0',
+        tolerations: 'nvidia.com/gpu',
+      });
+      const first = recordedContext(config, settings);
+      await promoteCanary(first, await deployCanary(first, v1.reference));
+      const run = recordedContext(config, settings);
+      const canary = await deployCanary(run, v2.reference);
+      await promoteCanary(run, canary);
+      requests[replicas] = run.cluster.requests;
+      expect(await canaryLabelled(run)).toEqual([]);
+    }
+    process.stdout.write(
+      `API requests per canary run: replicas 1 → ${requests[1]}, replicas 8 → ${requests[8]}\n`,
+    );
+    expect(requests[8]).toBeLessThanOrEqual(requests[1]! + 2);
+    expect(requests[1]).toBeLessThan(40);
+  }, 300_000);
 });
