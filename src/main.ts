@@ -15,6 +15,9 @@ import {
 import { planRun, type Plan, type StageName } from './plan.ts';
 import { reportFailure } from './report/annotations.ts';
 import { planFacts, renderPlanMarkdown } from './report/plan-summary.ts';
+import { outcomeOfRun } from './report/run-report.ts';
+import { finishRunReport, startRunReport, type RunReporting } from './report/run-reporting.ts';
+import { runRecord } from './run-state.ts';
 
 /** One stage of a mode; it reads the plan and settings and carries out its part. */
 export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
@@ -29,6 +32,7 @@ const stageRunners: Partial<Record<StageName, StageRunner>> = {
 
 /** Runs the action's main step. */
 export async function run(): Promise<void> {
+  let reported: { plan: Plan; settings: Settings; reporting: RunReporting } | undefined;
   try {
     const settings = readInputs();
     const plan = planRun(settings);
@@ -36,17 +40,24 @@ export async function run(): Promise<void> {
       await reportDryRun(plan);
       return;
     }
+    reported = { plan, settings, reporting: await startRunReport(plan, settings) };
     for (const stage of plan.stages) {
       const runStage = stageRunners[stage];
       if (runStage === undefined) throw new NotImplemented(stage);
       await core.group(`model-canary: ${stage}`, () => runStage(plan, settings));
     }
+    await finishRunReport(reported.reporting, plan, settings, outcomeOfRun(plan.mode, runRecord));
   } catch (error) {
     // A stage after deploy failed: the canary goes now, not only in the post step.
     await revertUnfinishedRollout(error);
     core.setOutput('decision', error instanceof CanaryFailed ? 'reverted' : 'skipped');
     core.setOutput('reason', oneLineReason(error));
     reportFailure(error);
+    if (reported !== undefined) {
+      const failure = { reverted: error instanceof CanaryFailed, reason: oneLineReason(error) };
+      const { plan, settings, reporting } = reported;
+      await finishRunReport(reporting, plan, settings, outcomeOfRun(plan.mode, runRecord, failure));
+    }
   }
 }
 

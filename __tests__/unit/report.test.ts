@@ -9,6 +9,7 @@ import {
   formatMs,
   formatRatio,
   measuredFigures,
+  outcomeOfRun,
   pinnedImage,
   repositoryOfReference,
   reportDocument,
@@ -354,5 +355,41 @@ describe('buildRunReport', () => {
       reference: `localhost:5000/acme/resnet:${SHA}`,
       releaseTags: ['v1.2.3', 'v1.2', 'v1'],
     });
+  });
+});
+
+describe('outcomeOfRun', () => {
+  it('a canary whose stages all finished was promoted, for the analysis reason', () => {
+    expect(
+      outcomeOfRun('canary', {
+        image: `localhost:5000/acme/resnet@${DIGEST}`,
+        verdict: { decision: 'promote', reason: 'tail within 10%' },
+      }),
+    ).toEqual({
+      decision: 'promoted',
+      reason: 'tail within 10%',
+      completed: true,
+      image: `localhost:5000/acme/resnet@${DIGEST}`,
+    });
+  });
+
+  it('a canary failure is reverted, any other failure skipped, with the error as reason', () => {
+    expect(outcomeOfRun('canary', {}, { reverted: true, reason: 'CrashLoopBackOff' })).toMatchObject({
+      decision: 'reverted',
+      reason: 'CrashLoopBackOff',
+      completed: false,
+    });
+    expect(outcomeOfRun('preview', {}, { reverted: false, reason: 'forbidden' }).decision).toBe('skipped');
+  });
+
+  it('carries the judge numbers when the analysis kept them', () => {
+    const numbers = {
+      look: 1,
+      plannedLooks: 1,
+      canary: PROMOTED.canary!,
+      thresholds: { maxErrorRate: 0.01, maxRegression: 0.1, confidence: 0.95 },
+    };
+    const outcome = outcomeOfRun('preview', { verdict: { decision: 'promote', reason: 'ok', numbers } });
+    expect(outcome).toMatchObject({ decision: 'preview', verdict: { decision: 'promote', numbers } });
   });
 });

@@ -3,6 +3,7 @@
  * outputs, the job summary and one line in the log. Rendering itself is pure (job-summary.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { renderJobSummary } from './job-summary.ts';
@@ -10,10 +11,11 @@ import { reportDocument, reportOutputs, type RunReport } from './run-report.ts';
 
 /**
  * Where the JSON report goes: the runner's per-job temporary folder (emptied after each job, so a
- * report never leaks into the next job), or the working directory when run outside a runner.
+ * report never leaks into the next job), or the system's temporary folder outside a runner — never
+ * the checkout, where it could end up committed.
  */
 export function reportDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  return env.RUNNER_TEMP !== undefined && env.RUNNER_TEMP !== '' ? env.RUNNER_TEMP : process.cwd();
+  return env.RUNNER_TEMP !== undefined && env.RUNNER_TEMP !== '' ? env.RUNNER_TEMP : tmpdir();
 }
 
 /** Writes the JSON report, sets every output and appends the job summary; returns the report's path. */

@@ -259,3 +259,63 @@ export function buildRunReport(plan: Plan, outcome: RunOutcome, commit: string):
         }),
   };
 }
+
+/** What stages leave behind for the report (src/run-state.ts RunRecord, structurally). */
+export interface StageRecord {
+  image?: string;
+  digest?: string;
+  /** The analysis verdict; `numbers` (the judge's VerdictNumbers) when the analyse stage kept them. */
+  verdict?: { decision: string; reason: string; numbers?: VerdictLike['numbers'] };
+  previewUrl?: string;
+}
+
+/** The decision a mode reaches when every stage ran to its end (a failed stage throws instead). */
+const COMPLETED_DECISION: Record<Mode, Decision> = {
+  canary: 'promoted',
+  release: 'promoted',
+  promote: 'promoted',
+  revert: 'reverted',
+  preview: 'preview',
+  cleanup: 'skipped',
+};
+
+const COMPLETED_REASON: Record<Mode, string> = {
+  canary: 'the canary passed its checks and was promoted',
+  release: 'the release image passed its checks and was promoted',
+  promote: 'promoted by mode promote',
+  revert: 'reverted by mode revert',
+  preview: 'the preview is up (report only)',
+  cleanup: 'everything the preview created was deleted',
+};
+
+/**
+ * The outcome of a run from the stages' record and, when a stage threw, its error: a canary that
+ * failed its checks is `reverted` (the stages have put stable back), any other failure `skipped`.
+ */
+export function outcomeOfRun(
+  mode: Mode,
+  record: StageRecord,
+  failure?: { reverted: boolean; reason: string },
+): RunOutcome {
+  const verdict = record.verdict;
+  const decision =
+    failure === undefined ? COMPLETED_DECISION[mode] : failure.reverted ? 'reverted' : 'skipped';
+  const reason =
+    failure?.reason ??
+    (verdict !== undefined && mode !== 'cleanup' ? verdict.reason : COMPLETED_REASON[mode]);
+  return {
+    decision,
+    reason,
+    completed: failure === undefined,
+    ...(record.image !== undefined ? { image: record.image } : {}),
+    ...(record.digest !== undefined ? { digest: record.digest } : {}),
+    ...(record.previewUrl !== undefined ? { previewUrl: record.previewUrl } : {}),
+    ...(verdict?.numbers !== undefined && isJudgeDecision(verdict.decision)
+      ? { verdict: { decision: verdict.decision, numbers: verdict.numbers } }
+      : {}),
+  };
+}
+
+function isJudgeDecision(decision: string): decision is JudgeFigures['verdict'] {
+  return ['promote', 'revert', 'inconclusive', 'continue'].includes(decision);
+}
