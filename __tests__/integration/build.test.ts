@@ -306,6 +306,97 @@ describe('build stage (real BuildKit and registry)', () => {
     output.data.forEach((value, index) => expect(value).toBeCloseTo(expected.outputs[0]!.data[index]!, 6));
   });
 
+  it('the slow variant answers the same, 40 ms later; the crash variant exits with status 3', async () => {
+    const core = config.makeApiClient(CoreV1Api);
+    const deployVariant = async (variant: string) => {
+      const image = await buildModelImage({
+        model: { kind: 'path', absolutePath: join(REPO_ROOT, 'examples/models', variant), label: variant },
+        runtime: 'auto',
+        baseImage: MLSERVER_STAND_IN,
+        repository: `${REGISTRY}/test-build-${RUN_ID}/${variant}`,
+        tags: ['v'],
+        builder: 'buildctl',
+        buildkitHost: BUILDKIT_HOST,
+        cache: { mode: 'none' },
+        platforms: ['linux/amd64'],
+        buildArgs: {},
+        buildSecrets: {},
+        log: collectingStream([]),
+      });
+      expect(image.modelName).toBe('tiny-mlp');
+      await core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name: variant, labels: { variant } },
+          spec: {
+            tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'server',
+                image: image.reference,
+                readinessProbe: {
+                  httpGet: { path: '/v2/models/tiny-mlp/ready', port: 8080 },
+                  periodSeconds: 1,
+                },
+                resources: { limits: { 'nvidia.com/gpu': '1' } },
+              },
+            ],
+          },
+        },
+      });
+      await core.createNamespacedService({
+        namespace,
+        body: {
+          metadata: { name: variant },
+          spec: { selector: { variant }, ports: [{ name: 'http', port: 8080 }] },
+        },
+      });
+    };
+    await deployVariant('tiny-mlp-slow');
+    await deployVariant('tiny-mlp-crash');
+
+    const crashed = await eventually('the crash variant to exit', 180, async () => {
+      const pod = await core.readNamespacedPod({ namespace, name: 'tiny-mlp-crash' });
+      const status = pod.status?.containerStatuses?.[0];
+      return status?.lastState?.terminated ?? status?.state?.terminated;
+    });
+    expect(crashed.exitCode).toBe(3);
+
+    await eventually('a ready slow variant', 180, async () => {
+      const pod = await core.readNamespacedPod({ namespace, name: 'tiny-mlp-slow' });
+      return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+        ? true
+        : undefined;
+    });
+    const payload = readFileSync(join(REPO_ROOT, 'examples/models/payloads/tiny-mlp-v2.json'), 'utf8');
+    const expected = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'examples/models/payloads/tiny-mlp-v2.expected.json'), 'utf8'),
+    ) as { outputs: { data: number[] }[] };
+    const timings = { slow: [] as number[], normal: [] as number[] };
+    for (let round = 0; round < 5; round++) {
+      for (const [arm, service] of [
+        ['slow', 'tiny-mlp-slow'],
+        ['normal', 'tiny-mlp'],
+      ] as const) {
+        const started = performance.now();
+        const answer = await postThroughServiceProxy(
+          config,
+          `/api/v1/namespaces/${namespace}/services/${service}:http/proxy/v2/models/tiny-mlp/infer`,
+          payload,
+        );
+        timings[arm].push(performance.now() - started);
+        expect(answer.status).toBe(200);
+        const data = (JSON.parse(answer.text) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+        data.forEach((value, index) => expect(value).toBeCloseTo(expected.outputs[0]!.data[index]!, 6));
+      }
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    // The same path through the API server (the tiny-mlp Service comes from the test above): the
+    // difference is the variant's own 40 ms.
+    expect(median(timings.slow) - median(timings.normal)).toBeGreaterThan(30);
+  });
+
   it('after a change to server code or configuration only, reuses the weights layer (same digest)', async () => {
     const model = join(scratch, 'tiny-mlp');
     cpSync(EXAMPLE, model, { recursive: true });
