@@ -4,7 +4,9 @@
  * Nothing is built: the manifest's bytes are put back unchanged, so every tag has the same digest.
  */
 import * as core from '@actions/core';
+import type { Settings } from '../inputs.ts';
 import type { Plan } from '../plan.ts';
+import { runRecord } from '../run-state.ts';
 import { RegistryError, RegistrySession, type RegistryCredentials } from './registry.ts';
 
 export interface ReleaseTagging {
@@ -74,4 +76,14 @@ export async function tagRelease(plan: Plan, credentials?: RegistryCredentials):
   });
   core.info(`Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)`);
   return release;
+}
+
+/**
+ * Stage `tag-release` (wire as `'tag-release': tagReleaseStage` in main.ts): tags the commit's
+ * verified image and hands `repository@digest` to deploy-canary through the run record.
+ */
+export async function tagReleaseStage(plan: Plan, settings: Settings): Promise<void> {
+  const release = await tagRelease(plan, settings.registryAuth);
+  runRecord.image = release.image;
+  runRecord.digest = release.digest;
 }
