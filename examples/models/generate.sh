@@ -7,8 +7,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PINS=(onnx==1.23.2 onnxruntime==1.32.0 numpy==2.3.5)
 VENV="${MODEL_CANARY_CACHE:-$HOME/.cache/model-canary}/venv-examples-$(printf '%s\n' "${PINS[@]}" | sha256sum | cut -c1-12)"
 if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV.partial" 2>/dev/null || {
-    echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+    # Debian ships venv/ensurepip separately; install it the way hack/ installs packages.
+    source "$HERE/../../hack/lib/common.sh"
+    ensure_debian_packages python3 python3-venv
+  fi
+  rm -rf "$VENV.partial"
+  python3 -m venv "$VENV.partial"
   "$VENV.partial/bin/pip" install --quiet --disable-pip-version-check "${PINS[@]}"
   rm -rf "$VENV" && mv "$VENV.partial" "$VENV"
 fi
