@@ -1,0 +1,222 @@
+/**
+ * Killing the main step mid-canary. SIGTERM (the runner's cancellation), then the post step run
+ * as the runner runs it (`node dist/post/index.js`, STATE_* from the saved state file): stable
+ * keeps serving and no canary remains. SIGKILL (no chance to clean up), then a re-run of the job
+ * (next attempt): it converges to the new version promoted, with nothing left over.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../../src/kube/labels.ts';
+import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
+import { fixtureImage, FIXTURE_REPOSITORY, type FixtureImage } from '../fixtures/rollout/images.ts';
+import { FIXTURE_SHA, fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  KUBECONFIG_PATH,
+  REPO_ROOT,
+  requireLocalCluster,
+} from '../integration/local-cluster.ts';
+
+let config: KubeConfig;
+let namespace: string;
+let v1: FixtureImage;
+let v2: FixtureImage;
+
+beforeAll(async () => {
+  config = await requireLocalCluster();
+  namespace = await createTestNamespace(config, 'rollout-chaos');
+  [v1, v2] = await Promise.all([fixtureImage('ok', 'v1'), fixtureImage('ok', 'v2')]);
+}, 300_000);
+
+afterAll(async () => {
+  if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
+});
+
+/** A runner-like environment: inputs, GitHub context and the step's command files. */
+function runnerEnvironment(
+  name: string,
+  runId: number,
+  attempt: number,
+): { env: NodeJS.ProcessEnv; stateFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'model-canary-chaos-'));
+  mkdirSync(join(dir, 'workspace', 'model'), { recursive: true });
+  const stateFile = join(dir, 'state');
+  for (const file of ['state', 'output', 'summary', 'env']) writeFileSync(join(dir, file), '');
+  const inputs: Record<string, string> = {
+    model: 'model',
+    image: FIXTURE_REPOSITORY,
+    name,
+    namespace,
+    kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
+    'probe-protocol': 'v2',
+    replicas: '1',
+  };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: join(dir, 'workspace'),
+    GITHUB_REPOSITORY: 'model-canary/chaos',
+    GITHUB_SHA: FIXTURE_SHA,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_RUN_ID: String(runId),
+    GITHUB_RUN_ATTEMPT: String(attempt),
+    GITHUB_STATE: stateFile,
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    GITHUB_ENV: join(dir, 'env'),
+  };
+  for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value;
+  return { env, stateFile };
+}
+
+/** STATE_* variables from a GITHUB_STATE file (`key<<delimiter` … `delimiter` blocks), as the runner passes them to post. */
+function stateVariables(stateFile: string): Record<string, string> {
+  const lines = readFileSync(stateFile, 'utf8').split('\n');
+  const variables: Record<string, string> = {};
+  for (let i = 0; i < lines.length; i += 1) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (match === null) continue;
+    const [, key, delimiter] = match;
+    const value: string[] = [];
+    for (i += 1; i < lines.length && lines[i] !== delimiter; i += 1) value.push(lines[i]!);
+    variables[`STATE_${key}`] = value.join('\n');
+  }
+  return variables;
+}
+
+function startMainStep(
+  env: NodeJS.ProcessEnv,
+  image: string,
+  verdict?: string,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [join(REPO_ROOT, '__tests__/chaos/main-step.ts')], {
+    env: {
+      ...env,
+      MODEL_CANARY_TEST_IMAGE: image,
+      ...(verdict ? { MODEL_CANARY_TEST_VERDICT: verdict } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.on('exit', (code) => resolve(code));
+  });
+}
+
+async function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await exited(child);
+  return { code, output };
+}
+
+async function leftovers(
+  name: string,
+): Promise<{ canary: string[]; stableImage?: string; stableAvailable?: number; lease: boolean }> {
+  const ctx = recordedContext(config, fixtureSettings({ namespace, name }));
+  const selector = `${LABELS.target}=${name},${LABELS.track}=canary`;
+  const [deployments, services] = await Promise.all([
+    ctx.cluster.apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
+    ctx.cluster.core.listNamespacedService({ namespace, labelSelector: selector }),
+  ]);
+  const stable = await ctx.cluster.apps.readNamespacedDeployment({ name, namespace });
+  const lease = await ctx.cluster.coordination
+    .readNamespacedLease({ name: ctx.plan.objects.lease, namespace })
+    .then(() => true)
+    .catch(() => false);
+  return {
+    canary: [...deployments.items, ...services.items].map((o) => o.metadata!.name!),
+    stableImage: stable.spec!.template.spec!.containers[0]!.image!,
+    stableAvailable: stable.status!.availableReplicas ?? 0,
+    lease,
+  };
+}
+
+async function firstVersion(name: string): Promise<void> {
+  const ctx = recordedContext(config, fixtureSettings({ namespace, name }));
+  await promoteCanary(ctx, await deployCanary(ctx, v1.reference));
+}
+
+describe('the main step killed mid-canary', () => {
+  it('SIGTERM, then the post step: stable keeps serving, no canary remains', async () => {
+    await firstVersion('term');
+    const { env, stateFile } = runnerEnvironment('term', 501, 1);
+    const main = startMainStep(env, v2.reference);
+    await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
+    expect((await leftovers('term')).canary.length).toBeGreaterThan(0);
+    main.child.kill('SIGTERM');
+    await exited(main.child);
+
+    const state = stateVariables(stateFile);
+    expect(JSON.parse(state['STATE_model-canary-pending']!)).toMatchObject({
+      target: 'term',
+      changes: ['canary'],
+    });
+    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/post/index.js')], { ...env, ...state });
+    expect(post.output).toMatch(/post: canary removed, traffic back on stable/);
+    expect(post.output).not.toMatch(/::error/);
+    expect(post.code).toBe(0);
+    expect(await leftovers('term')).toEqual({
+      canary: [],
+      stableImage: v1.reference,
+      stableAvailable: 1,
+      lease: false,
+    });
+  }, 300_000);
+
+  it('SIGKILL, then a re-run of the job converges to the new version', async () => {
+    await firstVersion('kill');
+    const first = runnerEnvironment('kill', 502, 1);
+    const main = startMainStep(first.env, v2.reference);
+    await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
+    main.child.kill('SIGKILL');
+    await exited(main.child);
+    // The killed attempt still holds the Lease; the next attempt of the same run takes it over.
+    expect((await leftovers('kill')).lease).toBe(true);
+
+    const again = runnerEnvironment('kill', 502, 2);
+    const rerun = startMainStep(again.env, v2.reference, 'promote');
+    expect(await exited(rerun.child)).toBe(0);
+    expect(rerun.output()).toMatch(/chaos: decided/);
+    expect(await leftovers('kill')).toEqual({
+      canary: [],
+      stableImage: v2.pinned,
+      stableAvailable: 1,
+      lease: false,
+    });
+    // The re-run finished cleanly, so its post step has nothing to undo.
+    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/post/index.js')], {
+      ...again.env,
+      ...stateVariables(again.stateFile),
+    });
+    expect(post.output).toMatch(/nothing pending/);
+  }, 300_000);
+});
