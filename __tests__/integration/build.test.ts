@@ -531,7 +531,7 @@ describe('build stage (real BuildKit and registry)', () => {
           return;
         }
         const url = new URL(req.url ?? '/', 'http://hub');
-        if (url.pathname === '/api/models/acme/tiny-mlp/revision/main') {
+        if (/^\/api\/models\/acme\/tiny-mlp\/revision\/(main|c0ffee0{34})$/.test(url.pathname)) {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(
             JSON.stringify({
@@ -580,7 +580,11 @@ describe('build stage (real BuildKit and registry)', () => {
           log: collectingStream(builderLog),
         }),
       );
-      expect(seenAuthorizations.filter((a) => a === `Bearer ${token}`)).toHaveLength(1 + files.length);
+      // The action resolves main to its commit, then the RUN step lists and downloads the files.
+      expect(seenAuthorizations.filter((a) => a === `Bearer ${token}`)).toHaveLength(2 + files.length);
+      expect(image.dockerfile).toContain(
+        'hf-fetch.py acme/tiny-mlp c0ffee0000000000000000000000000000000000',
+      );
 
       const repository = repositoryOf(path);
       const manifest = await repository.imageManifest('hf');
@@ -600,7 +604,9 @@ describe('build stage (real BuildKit and registry)', () => {
         .filter((line) => !line.startsWith('::add-mask::'));
       expect(shown.length).toBeGreaterThan(10);
       expect(shown.filter((line) => line.includes(token))).toEqual([]);
-      expect(builderLog.join('')).toContain('hf-fetch: acme/tiny-mlp@main (commit c0ffee');
+      expect(builderLog.join('')).toContain(
+        'hf-fetch: acme/tiny-mlp@c0ffee0000000000000000000000000000000000 (commit c0ffee',
+      );
     });
   });
 });

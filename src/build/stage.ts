@@ -22,6 +22,7 @@ import {
   type ImageSpec,
 } from './dockerfile.ts';
 import { parseImageReference } from './image-ref.ts';
+import { resolveHubRevision } from './huggingface.ts';
 import { readModelFolder, type ModelFolder } from './model-folder.ts';
 import { modelDigest, splitWeights } from './model-files.ts';
 import { RUNTIME_PRESETS, type ServingRuntime } from './runtimes.ts';
@@ -118,6 +119,15 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
       core.info(`Dockerfile: ${options.dockerfile} (built as it is), context ${contextDir}`);
     } else {
       modelName = await servedModelName(options, folder, runtime);
+      let hubCommit: string | undefined;
+      if (options.model?.kind === 'huggingface') {
+        const revision = options.model.revision ?? 'main';
+        hubCommit = await resolveHubRevision(options.model.repository, revision, {
+          ...(options.hfEndpoint !== undefined ? { endpoint: options.hfEndpoint } : {}),
+          ...(options.hfToken ? { token: options.hfToken } : {}),
+        });
+        core.info(`model: hf://${options.model.repository}@${revision} is commit ${hubCommit}`);
+      }
       const baseImage = options.baseImage ?? RUNTIME_PRESETS[runtime].baseImage;
       const spec: ImageSpec = {
         runtime,
@@ -128,7 +138,7 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
             ? {
                 kind: 'huggingface',
                 repository: options.model.repository,
-                revision: options.model.revision ?? 'main',
+                revision: hubCommit!,
               }
             : { kind: 'files', paths },
         labels: { ...labels, [IMAGE_LABELS.title]: modelName, [IMAGE_LABELS.baseName]: baseImage },
