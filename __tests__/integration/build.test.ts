@@ -15,6 +15,7 @@ import {
   rmSync,
   writeFileSync,
   appendFileSync,
+  mkdirSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
@@ -478,6 +479,41 @@ describe('build stage (real BuildKit and registry)', () => {
         same: true,
       });
     }
+  });
+
+  it('builds a user Dockerfile as it is (runtime dockerfile), with the model context and the labels', async () => {
+    const context = join(scratch, 'own-dockerfile');
+    mkdirSync(context);
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      `FROM ${MLSERVER_STAND_IN}\nCOPY --from=model model.onnx /srv/model.onnx\nCOPY serve.txt /srv/serve.txt\n`,
+    );
+    writeFileSync(join(context, 'serve.txt'), 'the user context\n');
+    const path = `test-build-${RUN_ID}/own`;
+    const image = await buildModelImage({
+      model: { kind: 'path', absolutePath: EXAMPLE, label: 'examples/models/tiny-mlp' },
+      runtime: 'auto',
+      dockerfile: join(context, 'Dockerfile'),
+      dockerfileContext: context,
+      repository: `${REGISTRY}/${path}`,
+      tags: ['own'],
+      builder: 'buildx',
+      cache: { mode: 'none' },
+      platforms: ['linux/amd64'],
+      buildArgs: {},
+      buildSecrets: {},
+      revision: SHA,
+      log: collectingStream([]),
+    });
+    expect(image.runtime).toBe('dockerfile');
+    const repository = repositoryOf(path);
+    const manifest = await repository.imageManifest('own');
+    const labels = (await repository.config(manifest)).config?.Labels ?? {};
+    expect(labels[IMAGE_LABELS.revision]).toBe(SHA);
+    expect(labels[IMAGE_LABELS.modelSha256]).toBe(expectedModelHash(EXAMPLE));
+    const top = manifest.layers.slice(-2);
+    const names = (await Promise.all(top.map((layer) => repository.layer(layer)))).flatMap(tarEntryNames);
+    expect(names).toEqual(expect.arrayContaining(['srv/model.onnx', 'srv/serve.txt']));
   });
 
   it('logs in to the registry for buildctl through a private DOCKER_CONFIG that is gone afterwards', async () => {
