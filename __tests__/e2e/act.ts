@@ -1,0 +1,170 @@
+/**
+ * Runs examples/workflows through a real workflow runner, `act` (hack/act: built from the Go module
+ * proxy), with the self-hosted platform mapping — steps run on this machine, against the local
+ * cluster, registry and BuildKit, and a local GitHub API server (__tests__/github-api).
+ *
+ * The workflow a user copies is adapted to the local stack and nothing else: the action comes from
+ * this checkout (`uses: ./`) and the image goes to localhost:5000; namespaces and timings are set
+ * per test. What the action sees of GitHub — event payload, repository, token, API URL — is what a
+ * runner gives it.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const OWNER = 'acme';
+export const REPO = 'models';
+
+/** Builds act once (cached under ~/.cache/model-canary/bin) and returns its path. */
+export function actBinary(): string {
+  return execFileSync('bash', [join(REPO_ROOT, 'hack/act/build.sh')], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * A clone of this repository's committed state — the action (action.yml + dist/) and the example
+ * models as a user's repository would hold them — whose origin names acme/models on github.com.
+ */
+export function cloneWorkspace(): string {
+  const workspace = mkdtempSync(join(tmpdir(), 'model-canary-e2e-'));
+  execFileSync('git', ['clone', '--quiet', '--shared', REPO_ROOT, workspace]);
+  execFileSync('git', [
+    '-C',
+    workspace,
+    'remote',
+    'set-url',
+    'origin',
+    `https://github.com/${OWNER}/${REPO}.git`,
+  ]);
+  return workspace;
+}
+
+/** Adds an empty commit (a new "push") and returns its SHA. */
+export function commit(workspace: string, message: string): string {
+  execFileSync('git', [
+    '-C',
+    workspace,
+    '-c',
+    'user.name=e2e',
+    '-c',
+    'user.email=e2e@localhost',
+    'commit',
+    '--quiet',
+    '--allow-empty',
+    '-m',
+    message,
+  ]);
+  return execFileSync('git', ['-C', workspace, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+}
+
+interface WorkflowStep {
+  uses?: string;
+  with?: Record<string, unknown>;
+}
+
+/**
+ * An example workflow adapted to the local stack: the action from this checkout, `with:` values
+ * overridden per test (image, namespace, probe timings) and `with:` keys removed where the local
+ * stack has no equivalent.
+ */
+export function adaptWorkflow(
+  example: string,
+  overrides: Record<string, string>,
+  remove: readonly string[] = [],
+): string {
+  const workflow = parse(readFileSync(join(REPO_ROOT, 'examples/workflows', example), 'utf8')) as {
+    jobs: Record<string, { steps: WorkflowStep[] }>;
+  };
+  for (const job of Object.values(workflow.jobs)) {
+    for (const step of job.steps) {
+      if (!step.uses?.startsWith('model-canary/model-canary@')) continue;
+      step.uses = './';
+      const inputs = Object.entries({ ...step.with, ...overrides }).filter(([key]) => !remove.includes(key));
+      step.with = Object.fromEntries(inputs);
+    }
+  }
+  return stringify(workflow);
+}
+
+export interface ActRun {
+  exitCode: number;
+  log: string;
+  /** Outputs the model-canary step set (`::set-output::` lines act prints), last value wins. */
+  outputs: Record<string, string>;
+  /** Job summaries the steps wrote, in order. */
+  summaries: string[];
+}
+
+export interface ActOptions {
+  workspace: string;
+  workflow: string;
+  event: 'push' | 'pull_request';
+  payload: Record<string, unknown>;
+  /** Passed as variables of the runner's environment (`--env`), e.g. GITHUB_API_URL. */
+  env: Record<string, string>;
+  /** Secrets by name; given to act by name only, values through its environment (never argv). */
+  secrets: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** Runs one workflow event through act; resolves with its log whatever the exit code. */
+export function runAct(options: ActOptions): Promise<ActRun> {
+  const home = mkdtempSync(join(tmpdir(), 'model-canary-act-home-'));
+  // act asks which runner image to use on its first start unless ~/.actrc answers.
+  writeFileSync(join(home, '.actrc'), '-P ubuntu-latest=-self-hosted\n');
+  const files = join(home, 'event');
+  mkdirSync(files);
+  const workflowPath = join(files, 'workflow.yml');
+  const eventPath = join(files, 'event.json');
+  writeFileSync(workflowPath, options.workflow);
+  writeFileSync(eventPath, JSON.stringify(options.payload));
+  const args = [
+    options.event,
+    '-W',
+    workflowPath,
+    '-e',
+    eventPath,
+    '-P',
+    'ubuntu-latest=-self-hosted',
+    '--no-cache-server',
+    '--actor',
+    'octocat',
+    ...Object.entries(options.env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+    ...Object.keys(options.secrets).flatMap((name) => ['-s', name]),
+  ];
+  return new Promise((resolvePromise) => {
+    execFile(
+      actBinary(),
+      args,
+      {
+        cwd: options.workspace,
+        timeout: options.timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+        env: {
+          HOME: home,
+          // The action runs on the node that runs this test (Node 24, as `runs.using: node24`).
+          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+          ...options.secrets,
+        },
+      },
+      (error, stdout, stderr) => {
+        const log = `${stdout}${stderr}`;
+        const exitCode = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolvePromise({ exitCode, log, outputs: setOutputs(log), summaries: summaries(log) });
+      },
+    );
+  });
+}
+
+function setOutputs(log: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const [, name, value] of log.matchAll(/::set-output:: ([\w-]+)=(.*)$/gm)) outputs[name!] = value!;
+  return outputs;
+}
+
+/** act prints each step's summary as `Summary - <markdown>` up to the next log line of a job. */
+function summaries(log: string): string[] {
+  return [...log.matchAll(/⚙ {2}Summary - ([\s\S]*?)(?=\n\[[^\]]+\] )/g)].map((match) => match[1]!);
+}

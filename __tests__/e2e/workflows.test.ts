@@ -1,0 +1,210 @@
+/**
+ * examples/workflows end to end through `act` on the local cluster: a push canary is promoted; a
+ * PR preview leaves exactly one comment after two pushes and cleanup removes every preview object;
+ * a release tags the verified digest without a new build. GitHub is the local API server, which
+ * checks every request against GitHub's OpenAPI description.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../../src/kube/labels.ts';
+import { previewCommentMarker } from '../../src/report/pr-comment.ts';
+import { FakeGitHub } from '../github-api/server.ts';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  KUBECONFIG_PATH,
+  REGISTRY,
+  requireLocalCluster,
+} from '../integration/local-cluster.ts';
+import { adaptWorkflow, cloneWorkspace, commit, OWNER, REPO, runAct, type ActRun } from './act.ts';
+
+const TOKEN = 'ghs_e2eLocalToken000000000000000000000000';
+const PR = 7;
+const RUN_MS = 9 * 60 * 1000;
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+async function registryDigest(path: string, tag: string): Promise<string | null> {
+  const response = await fetch(`http://${REGISTRY}/v2/${path}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: ACCEPT },
+  });
+  return response.status === 200 ? response.headers.get('docker-content-digest') : null;
+}
+
+/** Fails with the runner's log when a run did not end as expected, so the cause is on screen. */
+function expectRun(run: ActRun, exitCode: number): void {
+  if (run.exitCode !== exitCode) {
+    throw new Error(`act exited ${run.exitCode}, expected ${exitCode}; its log:\n${run.log.slice(-12_000)}`);
+  }
+}
+
+describe('examples/workflows through act', () => {
+  let admin: KubeConfig;
+  let namespace: string;
+  let github: FakeGitHub;
+  let workspace: string;
+  const imagePath = `e2e-${Date.now().toString(36)}/tiny-mlp`;
+  const image = `${REGISTRY}/${imagePath}`;
+  /** Inputs changed for the local stack: its registry, a fresh namespace, shorter probe windows. */
+  let local: Record<string, string>;
+  let promotedSha = '';
+
+  beforeAll(async () => {
+    admin = await requireLocalCluster();
+    namespace = await createTestNamespace(admin, 'e2e');
+    github = await FakeGitHub.start({ owner: OWNER, repo: REPO, token: TOKEN });
+    workspace = cloneWorkspace();
+    local = { image, namespace, 'probe-duration': '20s', warmup: '5s', 'canary-steps': '10' };
+  });
+
+  afterAll(async () => {
+    await github?.close();
+    if (namespace) await deleteTestNamespace(admin, namespace);
+  });
+
+  function act(
+    workflow: string,
+    event: 'push' | 'pull_request',
+    payload: Record<string, unknown>,
+  ): Promise<ActRun> {
+    return runAct({
+      workspace,
+      workflow,
+      event,
+      payload: {
+        repository: { full_name: `${OWNER}/${REPO}`, name: REPO, owner: { login: OWNER } },
+        ...payload,
+      },
+      env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com' },
+      secrets: { GITHUB_TOKEN: TOKEN, KUBECONFIG: readFileSync(KUBECONFIG_PATH, 'utf8') },
+      timeoutMs: RUN_MS,
+    });
+  }
+
+  it(
+    'runs the action from this checkout as a node24 step: a dry run prints the plan and changes nothing',
+    async () => {
+      const run = await act(
+        adaptWorkflow('canary.yml', { ...local, 'dry-run': 'true' }, [
+          'registry-username',
+          'registry-password',
+        ]),
+        'push',
+        {
+          ref: 'refs/heads/main',
+        },
+      );
+      expectRun(run, 0);
+      expect(run.outputs.decision).toBe('skipped');
+      expect(run.summaries[0]).toMatch(/^## model-canary plan \(dry run: nothing was changed\)/);
+      expect(run.log).toContain('model-canary post: nothing pending');
+      const deployments = await admin.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace });
+      expect(deployments.items).toEqual([]);
+    },
+    RUN_MS,
+  );
+
+  it(
+    'push to main: the first version becomes stable, the next push is canaried and promoted',
+    async () => {
+      const workflow = adaptWorkflow('canary.yml', local, ['registry-username', 'registry-password']);
+      for (const message of ['first version', 'second version']) {
+        const sha = commit(workspace, message);
+        const run = await act(workflow, 'push', { ref: 'refs/heads/main', after: sha });
+        expectRun(run, 0);
+        expect(run.outputs.decision).toBe('promoted');
+        expect(run.outputs.image).toMatch(new RegExp(`^${image}@sha256:[0-9a-f]{64}$`));
+        expect(await registryDigest(imagePath, sha)).toBe(run.outputs.digest);
+        const summary = run.summaries.at(-1)!;
+        expect(summary).toMatch(/^## model-canary: ✅ promoted/);
+        expect(summary).toContain('```mermaid\nxychart-beta');
+        promotedSha = sha;
+      }
+      const stable = await admin
+        .makeApiClient(AppsV1Api)
+        .readNamespacedDeployment({ name: 'tiny-mlp', namespace });
+      expect(stable.spec?.template.spec?.containers[0]?.image).toContain(
+        promotedSha === '' ? '@' : '@sha256:',
+      );
+      const canary = await admin
+        .makeApiClient(AppsV1Api)
+        .readNamespacedDeployment({ name: 'tiny-mlp-canary', namespace })
+        .catch(() => undefined);
+      expect(canary).toBeUndefined();
+    },
+    3 * RUN_MS,
+  );
+
+  it(
+    'pull request: two pushes leave one sticky comment; closing it deletes every preview object',
+    async () => {
+      const workflow = adaptWorkflow('preview.yml', local, ['registry-username', 'registry-password']);
+      const pullRequest = (sha: string, action: string) => ({
+        action,
+        number: PR,
+        pull_request: {
+          number: PR,
+          state: action === 'closed' ? 'closed' : 'open',
+          head: { ref: 'feature/faster', sha },
+          base: { ref: 'main' },
+        },
+      });
+      for (const [message, action] of [
+        ['preview push 1', 'opened'],
+        ['preview push 2', 'synchronize'],
+      ] as const) {
+        const sha = commit(workspace, message);
+        const run = await act(workflow, 'pull_request', pullRequest(sha, action));
+        expectRun(run, 0);
+        expect(run.outputs.decision).toBe('preview');
+        expect(run.outputs['preview-url']).toBeTruthy();
+      }
+      const comments = github
+        .issueComments(PR)
+        .filter((c) => c.body.includes(previewCommentMarker('tiny-mlp')));
+      expect(comments).toHaveLength(1);
+      const previews = github.deployments().filter((d) => d.environment === `preview/pr-${PR}`);
+      expect(previews).toHaveLength(2);
+      for (const deployment of previews) {
+        expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+      }
+
+      const closed = await act(workflow, 'pull_request', pullRequest(commit(workspace, 'close'), 'closed'));
+      expectRun(closed, 0);
+      const selector = `${LABELS.preview}=pr-${PR}`;
+      const apps = admin.makeApiClient(AppsV1Api);
+      const core = admin.makeApiClient(CoreV1Api);
+      expect((await apps.listNamespacedDeployment({ namespace, labelSelector: selector })).items).toEqual([]);
+      expect((await core.listNamespacedService({ namespace, labelSelector: selector })).items).toEqual([]);
+      for (const deployment of github.deployments().filter((d) => d.environment === `preview/pr-${PR}`)) {
+        expect(deployment.statuses.at(-1)!.state).toBe('inactive');
+      }
+      expect(github.problems()).toEqual([]);
+    },
+    4 * RUN_MS,
+  );
+
+  it(
+    'release tag: the verified digest gets v1.2.3, v1.2 and v1 without a build, and is deployed',
+    async () => {
+      expect(promotedSha).not.toBe('');
+      const verified = await registryDigest(imagePath, promotedSha);
+      const workflow = adaptWorkflow('release.yml', local, ['registry-username', 'registry-password']);
+      const run = await act(workflow, 'push', { ref: 'refs/tags/v1.2.3', after: promotedSha });
+      expectRun(run, 0);
+      expect(run.log).not.toMatch(/model-canary: build\b/);
+      expect(run.log).toMatch(/model-canary: tag-release/);
+      for (const tag of ['v1.2.3', 'v1.2', 'v1']) expect(await registryDigest(imagePath, tag)).toBe(verified);
+      expect(run.outputs.digest).toBe(verified);
+      const production = github.deployments().filter((d) => d.environment === 'production');
+      expect(production.at(-1)!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+      expect(github.problems()).toEqual([]);
+    },
+    2 * RUN_MS,
+  );
+});
