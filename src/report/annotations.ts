@@ -6,12 +6,24 @@ import * as core from '@actions/core';
 import { CanaryFailed, ClusterError, InputError, NotImplemented } from '../errors.ts';
 import { RegistryError } from './registry.ts';
 
+/**
+ * The workflow file of this run, from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/x.yml@ref`),
+ * so an input annotation is shown on the file where the input is written.
+ */
+export function workflowFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return /^[^/]+\/[^/]+\/(\.github\/workflows\/[^@]+)@/.exec(env.GITHUB_WORKFLOW_REF ?? '')?.[1];
+}
+
 /** Reports an error as annotations and marks the step failed (exit code 1). */
 export function reportFailure(error: unknown): void {
   process.exitCode = 1;
   if (error instanceof InputError) {
+    const file = workflowFile();
     for (const problem of error.problems) {
-      core.error(`${problem.input}: ${problem.message}`, { title: `model-canary: input ${problem.input}` });
+      core.error(`${problem.input}: ${problem.message}`, {
+        title: `model-canary: input ${problem.input}`,
+        ...(file !== undefined ? { file } : {}),
+      });
     }
     return;
   }

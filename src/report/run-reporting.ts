@@ -63,8 +63,7 @@ export async function finishRunReport(
   try {
     if (deploymentId !== undefined) await closeGitHubDeployment(github, deploymentId, report);
     if (plan.mode === 'preview') await postPreviewComment(github, settings.name, report);
-    if (plan.mode === 'cleanup' && outcome.completed)
-      await retirePreviewDeployments(github, plan);
+    if (plan.mode === 'cleanup' && outcome.completed) await retirePreviewDeployments(github, plan);
   } catch (error) {
     warnUnreported('report the run to GitHub', error);
   }
