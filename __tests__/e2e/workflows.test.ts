@@ -53,6 +53,7 @@ describe('examples/workflows through act', () => {
   /** Inputs changed for the local stack: its registry, a fresh namespace, shorter probe windows. */
   let local: Record<string, string>;
   let promotedSha = '';
+  let promotedImage = '';
 
   beforeAll(async () => {
     admin = await requireLocalCluster();
@@ -124,15 +125,12 @@ describe('examples/workflows through act', () => {
         expect(summary).toMatch(/^## model-canary: ✅ promoted/);
         expect(summary).toContain('```mermaid\nxychart-beta');
         promotedSha = sha;
+        promotedImage = run.outputs.image!;
       }
-      const stable = await admin
-        .makeApiClient(AppsV1Api)
-        .readNamespacedDeployment({ name: 'tiny-mlp', namespace });
-      expect(stable.spec?.template.spec?.containers[0]?.image).toContain(
-        promotedSha === '' ? '@' : '@sha256:',
-      );
-      const canary = await admin
-        .makeApiClient(AppsV1Api)
+      const apps = admin.makeApiClient(AppsV1Api);
+      const stable = await apps.readNamespacedDeployment({ name: 'tiny-mlp', namespace });
+      expect(stable.spec?.template.spec?.containers[0]?.image).toBe(promotedImage);
+      const canary = await apps
         .readNamespacedDeployment({ name: 'tiny-mlp-canary', namespace })
         .catch(() => undefined);
       expect(canary).toBeUndefined();
