@@ -16,6 +16,7 @@ import {
   retirePreviewDeployments,
   type GitHubRun,
 } from './github-report.ts';
+import { previewRecord } from './preview-address.ts';
 import { publishRunReport } from './publish.ts';
 import { buildRunReport, type RunOutcome } from './run-report.ts';
 
@@ -51,7 +52,12 @@ export async function finishRunReport(
   settings: Settings,
   outcome: RunOutcome,
 ): Promise<string | undefined> {
-  const report = buildRunReport(plan, outcome, settings.run.sha);
+  const previewUrl = outcome.previewUrl ?? (plan.mode === 'preview' ? previewRecord.url : undefined);
+  const report = buildRunReport(
+    plan,
+    { ...outcome, ...(previewUrl !== undefined ? { previewUrl } : {}) },
+    settings.run.sha,
+  );
   let path: string | undefined;
   try {
     path = await publishRunReport(report);
