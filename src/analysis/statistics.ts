@@ -485,7 +485,8 @@ export function kthPairwiseDifference(
   if (k <= countLow) return low;
   let high = x[n - 1]! - y[0]!;
   let countHigh = n * m;
-  const listable = Math.max(64, n + m);
+  // Listing and sorting costs more per element than counting: keep the list short.
+  const listable = Math.max(32, (n + m) >> 3);
   let interpolate = true;
   while (countHigh - countLow > listable) {
     const before = countHigh - countLow;
