@@ -64,7 +64,7 @@ describe('judgeLatency: relative regression', () => {
     const canary = latencies(3, 1600, 0.5, (y, z) => y + slope * Math.max(0, z));
     const verdict = judge(arm(canary), arm(latencies(4, 1600)));
     expect(verdict.decision).toBe('revert');
-    expect(verdict.reason).toMatch(/^canary tail \(p90–p99\) is 1\.\d\d× stable's/);
+    expect(verdict.reason).toMatch(/^canary tail \(p80–p99\) is 1\.\d\d× stable's/);
     expect(verdict.numbers.tail!.significant).toBe(true);
     expect(verdict.numbers.shift!.ratio).toBeLessThan(1.1);
   });

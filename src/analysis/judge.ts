@@ -6,8 +6,8 @@
  * false-revert budget:
  *  - shift: Mann-Whitney (does the canary's whole distribution sit higher?) with the
  *    Hodges-Lehmann ratio as its size;
- *  - tail: the mean over p90, p95, p97.5, p99 of the log ratio of Harrell-Davis quantiles, its
- *    standard error from Maritz-Jarrett errors and the order statistics' asymptotic correlation.
+ *  - tail: the mean over p80…p99 of the log ratio of Harrell-Davis quantiles as its size; its test
+ *    statistic subtracts half the median's log ratio, with a jackknife standard error.
  * A signal reverts when it is significant at the look's boundary AND its estimated ratio exceeds
  * 1 + max-regression (a real but tolerated 3 % slow-down is promoted). Absolute limits and the
  * error rate are checked on the canary alone.
@@ -106,7 +106,7 @@ export interface VerdictNumbers {
   stable?: ArmNumbers;
   /** Whole-distribution shift: Hodges-Lehmann ratio, Mann-Whitney z and p (one-sided, R's). */
   shift?: SignalNumbers;
-  /** Tail: geometric mean of the p90/p95/p97.5/p99 ratios, and the p95 ratio alone. */
+  /** Tail: geometric mean of the p80…p99 ratios (TAIL_QUANTILES), and the p95 ratio alone. */
   tail?: SignalNumbers & { p95Ratio: number };
   thresholds: {
     maxP95Ms?: number;
@@ -348,7 +348,7 @@ export function judgeLatency(input: JudgeInput): Verdict {
   if (tail.significant && tailEstimate > tolerated) {
     return verdict(
       'revert',
-      `canary tail (p90–p99) is ${times(tail.ratio)} stable's (p95 ${ms(numbers.canary.p95Ms)} vs ${ms(numbers.stable!.p95Ms)}), above ${allowed}; z ${tailZ.toFixed(2)} ≥ ${tailBoundary.toFixed(2)} at ${at}`,
+      `canary tail (p80–p99) is ${times(tail.ratio)} stable's (p95 ${ms(numbers.canary.p95Ms)} vs ${ms(numbers.stable!.p95Ms)}), above ${allowed}; z ${tailZ.toFixed(2)} ≥ ${tailBoundary.toFixed(2)} at ${at}`,
     );
   }
   if (shift.significant && shiftEstimate > tolerated) {
