@@ -35,7 +35,7 @@ go_binary() {
 
 # The cache key covers everything that changes the binary: the release and our module's sources.
 kube_source_hash() {
-  (cd "$KUBE_SOURCE_DIR" && cat go.mod go.sum $(find "$@" -name '*.go' | sort)) | sha256sum | cut -c1-12
+  (cd "$KUBE_SOURCE_DIR" && cat go.mod go.sum $(find "$@" -name '*.go' ! -name '*_test.go' | sort)) | sha256sum | cut -c1-12
 }
 
 kube_bin_dir() { echo "$BIN_DIR/kube-$KUBE_VERSION-$(kube_source_hash cmd/kube)"; }
