@@ -53,7 +53,7 @@ cluster_up() {
   device_plugin_up
   kube_proxy_up
   log "[6/7] waiting for node $NODE_NAME to be Ready with nvidia.com/gpu: $FAKE_GPU_COUNT"
-  wait_for_component kubelet 120 node_ready_with_gpus
+  node_wait_ready 120
   log "[7/7] Gateway API CRDs and the model-canary GatewayClass"
   gateway_api_crds_apply
   gateway_up

@@ -215,6 +215,22 @@ node_ready_with_gpus() {
   [ "$ready" = "True" ] && [ "$gpus" = "$FAKE_GPU_COUNT" ]
 }
 
+# node_wait_ready SECONDS — waits for the node to be Ready with all fake GPUs allocatable; on
+# failure says which part is missing and where to look.
+node_wait_ready() {
+  local deadline=$((SECONDS + $1)) name
+  until node_ready_with_gpus >/dev/null 2>&1; do
+    for name in kubelet fake-gpu-device-plugin; do
+      daemon_running "$name" || { tail -n 25 "$LOG_DIR/$name.log" >&2 2>/dev/null; die "$name exited; full log: $LOG_DIR/$name.log"; }
+    done
+    if [ $SECONDS -ge $deadline ]; then
+      kubectl_admin get node "$NODE_NAME" -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.message}{"\n"}{end}allocatable nvidia.com/gpu={.status.allocatable.nvidia\.com/gpu}{"\n"}' >&2 2>/dev/null || true
+      die "node $NODE_NAME not Ready with nvidia.com/gpu $FAKE_GPU_COUNT after $1s; logs: $LOG_DIR/kubelet.log, $LOG_DIR/fake-gpu-device-plugin.log"
+    fi
+    sleep 0.5
+  done
+}
+
 # pods_stop — asks the API server to delete every pod so the kubelet stops them the normal way
 # (CNI teardown, volume unmounts, IP release). Controllers must already be stopped, or they would
 # replace the pods; their owners stay, so the workloads come back on the next `up`.
