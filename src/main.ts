@@ -6,8 +6,10 @@ import * as core from '@actions/core';
 import { CanaryFailed, InputError, NotImplemented } from './errors.ts';
 import { readInputs, type Settings } from './inputs.ts';
 import {
+  cleanupPreviewStage,
   decideStage,
   deployCanaryStage,
+  deployPreviewStage,
   promoteStage,
   revertStage,
   revertUnfinishedRollout,
@@ -25,6 +27,8 @@ export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
 /** The stages this version implements; the rest fail with NotImplemented rather than pretend. */
 const stageRunners: Partial<Record<StageName, StageRunner>> = {
   'deploy-canary': deployCanaryStage,
+  'deploy-preview': deployPreviewStage,
+  'cleanup-preview': cleanupPreviewStage,
   decide: decideStage,
   promote: promoteStage,
   revert: revertStage,

@@ -7,15 +7,16 @@
 import * as core from '@actions/core';
 import { CanaryFailed, ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs.ts';
-import type { Plan } from '../plan.ts';
 import { RUNTIME_PRESETS, servingEndpoints, type ServingRuntime } from '../build/runtimes.ts';
 import { runRecord, savePending, type PendingChanges } from '../run-state.ts';
 import { Cluster } from './cluster.ts';
 import { acquireLease, type HeldLease } from './lease.ts';
 import { applyObject } from './apply.ts';
 import { renderDeployment, runIdentity, v2Serving, type ServingSpec } from './manifests.ts';
+import { objectNames, type Plan } from '../plan.ts';
 import {
   deployCanary,
+  deployPreview,
   promoteCanary,
   removeCanary,
   removeTarget,
@@ -41,6 +42,8 @@ interface Session {
 }
 
 let session: Session | undefined;
+/** In preview mode: the production Service the preview is compared against. */
+let previewBaseline: string | undefined;
 let stepAnalysis: StepAnalysis | undefined;
 
 /** The analyse stage registers how it judges one step; `decide` calls it for canary-steps after the first. */
@@ -53,6 +56,18 @@ export function currentCanary(): CanaryStep | undefined {
   if (session?.state === undefined) return undefined;
   const { plan } = session.ctx;
   const state = session.state;
+  if (previewBaseline !== undefined) {
+    return {
+      namespace: plan.namespace,
+      stableService: previewBaseline,
+      canaryService: plan.objects.stableService,
+      firstDeploy: false,
+      weightPercent: 0,
+      achievedPercent: 0,
+      index: 0,
+      total: 1,
+    };
+  }
   return {
     namespace: plan.namespace,
     stableService: plan.objects.stableService,
@@ -175,6 +190,58 @@ export async function deployCanaryStage(plan: Plan, settings: Settings): Promise
   }
 }
 
+/**
+ * Stage `deploy-preview`: an isolated copy named for the pull request (`<name>-pr-<n>`, its own
+ * Deployment and Services, no production traffic), updated in place on each push. The analysis
+ * then compares it with production's stable arm.
+ */
+export async function deployPreviewStage(plan: Plan, settings: Settings): Promise<void> {
+  const image = runRecord.image ?? plan.image?.reference;
+  if (image === undefined)
+    throw new ClusterError('image', 'no image to deploy: the build stage produced none');
+  session = await openSession(plan, settings);
+  const current = session;
+  const existing = await current.ctx.cluster.apps
+    .readNamespacedDeployment({ name: plan.objects.stableDeployment, namespace: plan.namespace })
+    .catch(() => undefined);
+  try {
+    current.state = await deployPreview(current.ctx, image);
+    previewBaseline = objectNames(settings.name).stableService;
+    core.setOutput('image', current.state.pinnedImage);
+    // A deployed preview is finished work: it stays until cleanup, so nothing is pending.
+    savePending(undefined);
+    await current.lease.release();
+  } catch (error) {
+    const previous = existing?.spec?.template.spec?.containers[0]?.image;
+    try {
+      if (previous === undefined) await removeTarget(current.ctx);
+      else {
+        current.ctx.log(`preview failed; it returns to ${previous}`);
+        await applyObject(
+          current.ctx.cluster,
+          renderDeployment(plan, settings, current.ctx.serving, {
+            track: 'stable',
+            image: previous,
+            replicas: settings.replicas,
+          }),
+        );
+      }
+    } finally {
+      await closeSession(current);
+    }
+    throw error;
+  }
+}
+
+/** Stage `cleanup-preview`: deletes everything the pull request's preview created (by label) and its Lease. */
+export async function cleanupPreviewStage(plan: Plan, settings: Settings): Promise<void> {
+  const current = await openSession(plan, settings);
+  session = current;
+  await removeTarget(current.ctx);
+  current.ctx.log(`preview ${plan.target} removed`);
+  await closeSession(current);
+}
+
 /** Stage `decide`: walks the remaining canary steps, then promotes or reverts by the analysis verdict. */
 export async function decideStage(_plan: Plan, _settings: Settings): Promise<void> {
   const current = session;
@@ -247,10 +314,21 @@ function setDecision(decision: 'promoted' | 'reverted', reason: string, image?: 
 async function failAndRevert(current: Session, error: unknown): Promise<never> {
   const cause = error instanceof Error ? error.message : String(error);
   try {
-    await revertCanary(current.ctx, current.state, cause);
+    if (current.pending.changes.length === 0) {
+      // Nothing was changed (pre-flight refused): nothing to revert, only the Lease to give back.
+      await closeSession(current);
+      throw error;
+    }
+    if (current.state === undefined && current.pending.changes.includes('first')) {
+      current.ctx.log(`reverting: ${cause}`);
+      await removeTarget(current.ctx);
+    } else {
+      await revertCanary(current.ctx, current.state, cause);
+    }
     setDecision('reverted', cause);
     await closeSession(current);
   } catch (revertError) {
+    if (revertError === error) throw error;
     core.error(
       `revert after failure did not finish (the post step retries): ${(revertError as Error).message}`,
     );

@@ -17,7 +17,7 @@ export interface RolloutTarget {
   image: string;
   /** Seconds a container may take from start to ready (startup probe budget). */
   startupBudgetSeconds: number;
-  /** Extra slack on top of the budget before "never ready" is certain (probe periods). */
+  /** Slack after the budget before "never ready" is certain: two readiness probe periods by default. */
   readinessGraceSeconds?: number;
   /**
    * Seconds a pod must stay unschedulable before that is certain: during a rolling update the
@@ -118,7 +118,7 @@ export function progressDeadlineExceeded(deployment: V1Deployment): boolean {
 /** Watches until the Deployment is fully available; throws CanaryFailed with the cause otherwise. */
 export async function waitForRollout(cluster: Cluster, target: RolloutTarget): Promise<RolloutResult> {
   const log = target.log ?? (() => undefined);
-  const grace = target.readinessGraceSeconds ?? 10;
+  const grace = target.readinessGraceSeconds ?? 4;
   const timeoutMs = (target.timeoutSeconds ?? target.startupBudgetSeconds + 120) * 1000;
   const pods = new Map<string, V1Pod>();
   /** First time each pod's container was seen running (ms), for the never-ready deadline. */

@@ -211,7 +211,9 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
 async function deployFirstVersion(ctx: RolloutContext, image: string, router: Router): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
   ctx.log(
-    `no stable Deployment ${plan.namespace}/${plan.objects.stableDeployment}: first deploy, the new version becomes stable after its checks`,
+    plan.preview !== undefined
+      ? `preview ${plan.namespace}/${plan.objects.stableDeployment} runs ${image}`
+      : `no stable Deployment ${plan.namespace}/${plan.objects.stableDeployment}: first deploy, the new version becomes stable after its checks`,
   );
   if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.replicas);
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, 'first');
@@ -232,7 +234,7 @@ async function deployFirstVersion(ctx: RolloutContext, image: string, router: Ro
     log: ctx.log,
   });
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
-  ctx.log(`first version available, running ${pinnedImage}`);
+  ctx.log(`${plan.preview !== undefined ? 'preview' : 'first version'} available, running ${pinnedImage}`);
   return {
     firstDeploy: true,
     router,
@@ -243,6 +245,12 @@ async function deployFirstVersion(ctx: RolloutContext, image: string, router: Ro
     canaryReplicas: 0,
     available,
   };
+}
+
+/** A preview: the target's own Deployment (track stable) and Services, applied in place, waited for. */
+export async function deployPreview(ctx: RolloutContext, image: string): Promise<CanaryState> {
+  const state = await deployFirstVersion(ctx, image, { kind: 'replicas' });
+  return { ...state, firstDeploy: false, weightPercent: 0, achievedPercent: 0 };
 }
 
 /** Moves the canary to a traffic weight: replica count (replicas router) or route weights (Gateway API). */

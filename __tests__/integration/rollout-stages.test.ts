@@ -1,0 +1,117 @@
+/**
+ * The rollout stages as main.ts runs them, on the local cluster: a pull request's preview deployed
+ * beside production and cleaned up by label; `promote` and `revert` modes finishing a canary an
+ * earlier run left waiting; `revert` after a promotion returning stable to its previous image.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KUBECONFIG_PATH } from './local-cluster.ts';
+import { Cluster } from '../../src/kube/cluster.ts';
+import { LABELS } from '../../src/kube/labels.ts';
+import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
+import {
+  cleanupPreviewStage,
+  currentCanary,
+  deployPreviewStage,
+  promoteStage,
+  revertStage,
+} from '../../src/kube/rollout-stages.ts';
+import { planRun } from '../../src/plan.ts';
+import { runRecord } from '../../src/run-state.ts';
+import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
+import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
+import { createTestNamespace, deleteTestNamespace, requireLocalCluster } from './local-cluster.ts';
+
+let config: KubeConfig;
+let namespace: string;
+let v1: FixtureImage;
+let v2: FixtureImage;
+let cluster: Cluster;
+
+beforeAll(async () => {
+  config = await requireLocalCluster();
+  // The stages connect as the action does: no kubeconfig input means KUBECONFIG.
+  process.env['KUBECONFIG'] = KUBECONFIG_PATH;
+  namespace = await createTestNamespace(config, 'rollout-stages');
+  [v1, v2] = await Promise.all([fixtureImage('ok', 'v1'), fixtureImage('ok', 'v2')]);
+  cluster = new Cluster({ config });
+}, 300_000);
+
+afterAll(async () => {
+  if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
+});
+
+async function namesWith(selector: string): Promise<string[]> {
+  const [deployments, services] = await Promise.all([
+    cluster.apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
+    cluster.core.listNamespacedService({ namespace, labelSelector: selector }),
+  ]);
+  return [...deployments.items, ...services.items].map((o) => `${o.kind ?? ''}${o.metadata!.name}`).sort();
+}
+
+async function stableImage(name: string): Promise<string> {
+  const stable = await cluster.apps.readNamespacedDeployment({ name, namespace });
+  return stable.spec!.template.spec!.containers[0]!.image!;
+}
+
+describe('rollout stages', () => {
+  it('deploys a preview beside production, compares against production, and cleans it up by label', async () => {
+    const production = recordedContext(
+      config,
+      fixtureSettings({ namespace, name: 'web', gpus: '0', tolerations: 'nvidia.com/gpu' }),
+    );
+    await promoteCanary(production, await deployCanary(production, v1.reference));
+
+    const pr = { eventName: 'pull_request', pullRequest: 17 };
+    const settings = fixtureSettings(
+      { namespace, name: 'web', mode: 'preview', gpus: '0', tolerations: 'nvidia.com/gpu' },
+      1,
+      1,
+      pr,
+    );
+    const plan = planRun(settings);
+    runRecord.image = v2.reference;
+    await deployPreviewStage(plan, settings);
+    expect(await stableImage('web-pr-17')).toBe(v2.reference);
+    expect(currentCanary()).toMatchObject({ stableService: 'web-stable', canaryService: 'web-pr-17-stable' });
+    expect(await namesWith(`${LABELS.preview}=pr-17`)).toEqual([
+      'web-pr-17',
+      'web-pr-17',
+      'web-pr-17-stable',
+    ]);
+    // Production is untouched.
+    expect(await stableImage('web')).toBe(v1.reference);
+
+    const cleanup = fixtureSettings({ namespace, name: 'web', mode: 'cleanup' }, 2, 1, pr);
+    await cleanupPreviewStage(planRun(cleanup), cleanup);
+    expect(await namesWith(`${LABELS.preview}=pr-17`)).toEqual([]);
+    expect(await namesWith(`${LABELS.target}=web`)).toEqual(['web', 'web', 'web-stable']);
+  }, 300_000);
+
+  it('promote mode finishes a waiting canary; revert mode then returns stable to the image before it', async () => {
+    const base = { namespace, name: 'gate', gpus: '0', tolerations: 'nvidia.com/gpu' };
+    const first = recordedContext(config, fixtureSettings(base));
+    await promoteCanary(first, await deployCanary(first, v1.reference));
+    const waiting = recordedContext(config, fixtureSettings(base));
+    await deployCanary(waiting, v2.reference);
+
+    const promote = fixtureSettings({ ...base, mode: 'promote' }, 3);
+    await promoteStage(planRun(promote), promote);
+    expect(await stableImage('gate')).toBe(v2.pinned);
+    expect(await namesWith(`${LABELS.target}=gate,${LABELS.track}=canary`)).toEqual([]);
+
+    const revert = fixtureSettings({ ...base, mode: 'revert' }, 4);
+    await revertStage(planRun(revert), revert);
+    expect(await stableImage('gate')).toBe(v1.reference);
+  }, 300_000);
+
+  it('revert mode removes a waiting canary and leaves stable as it is', async () => {
+    const base = { namespace, name: 'gate', gpus: '0', tolerations: 'nvidia.com/gpu' };
+    const waiting = recordedContext(config, fixtureSettings(base));
+    await deployCanary(waiting, v2.reference);
+    const revert = fixtureSettings({ ...base, mode: 'revert' }, 5);
+    await revertStage(planRun(revert), revert);
+    expect(await stableImage('gate')).toBe(v1.reference);
+    expect(await namesWith(`${LABELS.target}=gate,${LABELS.track}=canary`)).toEqual([]);
+  }, 300_000);
+});
