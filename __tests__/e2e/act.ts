@@ -9,8 +9,8 @@
  * runner gives it.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 
@@ -109,6 +109,14 @@ export interface ActOptions {
   timeoutMs: number;
 }
 
+/** The BuildKit CLIs hack/ built (buildctl, docker-buildx): on a runner they would be installed. */
+function buildkitBin(): string {
+  const bin = join(homedir(), '.cache/model-canary/bin');
+  const dir = readdirSync(bin).find((entry) => entry.startsWith('buildkit-'));
+  if (dir === undefined) throw new Error(`BuildKit tools are not built under ${bin}: run npm run cluster:up`);
+  return join(bin, dir);
+}
+
 /** Runs one workflow event through act; resolves with its log whatever the exit code. */
 export function runAct(options: ActOptions): Promise<ActRun> {
   const home = mkdtempSync(join(tmpdir(), 'model-canary-act-home-'));
@@ -145,7 +153,7 @@ export function runAct(options: ActOptions): Promise<ActRun> {
         env: {
           HOME: home,
           // The action runs on the node that runs this test (Node 24, as `runs.using: node24`).
-          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+          PATH: `${dirname(process.execPath)}:${buildkitBin()}:${process.env.PATH ?? ''}`,
           ...options.secrets,
         },
       },

@@ -11,6 +11,7 @@ import { LABELS } from '../../src/kube/labels.ts';
 import { previewCommentMarker } from '../../src/report/pr-comment.ts';
 import { FakeGitHub } from '../github-api/server.ts';
 import {
+  BUILDKIT_HOST,
   createTestNamespace,
   deleteTestNamespace,
   KUBECONFIG_PATH,
@@ -50,7 +51,7 @@ describe('examples/workflows through act', () => {
   let workspace: string;
   const imagePath = `e2e-${Date.now().toString(36)}/tiny-mlp`;
   const image = `${REGISTRY}/${imagePath}`;
-  /** Inputs changed for the local stack: its registry, a fresh namespace, shorter probe windows. */
+  /** Inputs changed for the local stack: its registry and BuildKit, a fresh namespace, shorter probe windows. */
   let local: Record<string, string>;
   let promotedSha = '';
   let promotedImage = '';
@@ -60,7 +61,17 @@ describe('examples/workflows through act', () => {
     namespace = await createTestNamespace(admin, 'e2e');
     github = await FakeGitHub.start({ owner: OWNER, repo: REPO, token: TOKEN });
     workspace = cloneWorkspace();
-    local = { image, namespace, 'probe-duration': '20s', warmup: '5s', 'canary-steps': '10' };
+    local = {
+      image,
+      namespace,
+      // The runner's BuildKit, and base images from the local registry: nothing from the internet.
+      'buildkit-host': BUILDKIT_HOST,
+      'base-image': `${REGISTRY}/model-canary/mlserver:1.7.1`,
+      'probe-payload': 'examples/models/payloads/tiny-mlp-v2.json',
+      'probe-duration': '20s',
+      warmup: '5s',
+      'canary-steps': '10',
+    };
   });
 
   afterAll(async () => {
