@@ -4,8 +4,8 @@
  * cluster, registry and BuildKit, and a local GitHub API server (__tests__/github-api).
  *
  * The workflow a user copies is adapted to the local stack and nothing else: the action comes from
- * this checkout (`uses: ./`) and the image goes to localhost:5000; namespaces and timings are set
- * per test. What the action sees of GitHub — event payload, repository, token, API URL — is what a
+ * this checkout (`uses: ./`, with a checkout step where the job had none) and the image goes to
+ * localhost:5000; namespaces and timings are set per test. What the action sees of GitHub — event payload, repository, token, API URL — is what a
  * runner gives it.
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -78,6 +78,11 @@ export function adaptWorkflow(
     jobs: Record<string, { steps: WorkflowStep[] }>;
   };
   for (const job of Object.values(workflow.jobs)) {
+    // `uses: ./` needs the repository in the workspace, as `model-canary/model-canary@v0` does not:
+    // a job without a checkout (cleanup) gets one, standing in for the runner fetching the action.
+    if (!job.steps.some((step) => step.uses?.startsWith('actions/checkout@'))) {
+      job.steps.unshift({ uses: 'actions/checkout@v4' });
+    }
     for (const step of job.steps) {
       if (!step.uses?.startsWith('model-canary/model-canary@')) continue;
       step.uses = './';
