@@ -3,6 +3,7 @@
  * report. Stages are looked up by name; a stage this version does not have fails honestly.
  */
 import * as core from '@actions/core';
+import { analyseStage } from './analysis/analyse.ts';
 import { CanaryFailed, InputError, NotImplemented } from './errors.ts';
 import { readInputs, type Settings } from './inputs.ts';
 import {
@@ -29,6 +30,7 @@ const stageRunners: Partial<Record<StageName, StageRunner>> = {
   'deploy-canary': deployCanaryStage,
   'deploy-preview': deployPreviewStage,
   'cleanup-preview': cleanupPreviewStage,
+  analyse: analyseStage,
   decide: decideStage,
   promote: promoteStage,
   revert: revertStage,

@@ -184,7 +184,7 @@ describe('the latency gate against two deployments through the API server proxy'
 
     expect(result.verdict.decision).toBe('revert');
     expect(result.verdict.reason).toMatch(
-      /canary (tail \(p90–p99\) is|is) [\d.]+× .*above max-regression 10%/,
+      /canary (tail \(p\d+–p99\) is|is) [\d.]+× .*above max-regression 10%/,
     );
     const { canary, stable } = result.arms;
     expect(canary!.ok).toBeGreaterThan(0);

@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
@@ -35,6 +35,12 @@ const SEQUENCE_HEADER = 'x-load-sequence';
 const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
 const SERVERS = fileURLToPath(new URL('../servers/', import.meta.url));
 const GENERATOR_CORE = '0';
+/**
+ * Every benchmarked process (ours, and autocannon and the servers, which inherit it) runs at this
+ * niceness: on a machine shared with builds, it keeps the figures about the tools rather than
+ * about the scheduler, and it is the same for both tools. Raising priority needs root.
+ */
+const BENCH_NICENESS = process.getuid?.() === 0 ? -10 : 0;
 const SERVER_CORE = '1';
 
 interface RunningServer {
@@ -84,22 +90,39 @@ interface AutocannonResult {
   '2xx': number;
   latency: { p50: number; p99: number };
   requests: { average: number };
+  warmup?: { '2xx': number };
+  /** User + system CPU seconds autocannon used (from the shell's `times`), warm-up included. */
+  cpuSeconds: number;
+}
+
+/** `0m1.234s` → 1.234 */
+function shellSeconds(text: string): number {
+  const match = /^(\d+)m([\d.]+)s$/.exec(text);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
 }
 
 function autocannon(args: string[]): Promise<AutocannonResult> {
+  // The shell's `times` prints its children's CPU time last: autocannon's own work, for a figure
+  // (2xx per CPU-second) that other load on a shared machine distorts less than 2xx per second.
+  const script = 'taskset -c "$0" "$1" "$2" -j "${@:3}"; status=$?; times; exit $status';
   return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', GENERATOR_CORE, process.execPath, AUTOCANNON, '-j', ...args], {
+    const child = spawn('bash', ['-c', script, GENERATOR_CORE, process.execPath, AUTOCANNON, ...args], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      // With --warmup autocannon prints the warm-up's report first; the last line is the run's.
-      const last = output.trim().split('\n').at(-1) ?? '';
+      const lines = output.trim().split('\n');
       try {
         if (code !== 0) throw new Error(`autocannon exited ${code}`);
-        resolve(JSON.parse(last) as AutocannonResult);
+        const [user, system] = (lines.at(-1) ?? '').trim().split(/\s+/).map(shellSeconds);
+        // With --warmup autocannon prints the warm-up's report first; the last JSON line is the run's.
+        const report = lines.filter((line) => line.startsWith('{')).at(-1) ?? '';
+        resolve({
+          ...(JSON.parse(report) as Omit<AutocannonResult, 'cpuSeconds'>),
+          cpuSeconds: user! + system!,
+        });
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
       }
@@ -152,14 +175,26 @@ function sortedLatencies(run: LoadRun): number[] {
   return [...run.accounting.samples[0]!.latenciesMs].sort((a, b) => a - b);
 }
 
-async function maxRate(): Promise<{ ours: number[]; theirs: number[] }> {
+interface RateFigures {
+  ours: number[];
+  theirs: number[];
+  oursPerCpu: number[];
+  theirsPerCpu: number[];
+}
+
+async function maxRate(): Promise<RateFigures> {
   const ours: number[] = [];
   const theirs: number[] = [];
+  const oursPerCpu: number[] = [];
+  const theirsPerCpu: number[] = [];
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     await withServer('minimal-http-server.ts', [], async ({ origin }) => {
+      const cpuBefore = process.cpuUsage();
       const run = await generate(origin, { rate: 1, arrivals: 'max', warmupMs: 2000, durationMs: 10_000 });
+      const cpu = process.cpuUsage(cpuBefore);
       const counts = run.accounting.measured[0]!;
       ours.push(counts.ok / 10);
+      oursPerCpu.push((counts.ok + run.accounting.warmup[0]!.ok) / ((cpu.user + cpu.system) / 1e6));
       const peer = await autocannon([
         '-c',
         String(CONNECTIONS),
@@ -175,12 +210,13 @@ async function maxRate(): Promise<{ ours: number[]; theirs: number[] }> {
         `${origin}/`,
       ]);
       theirs.push(peer['2xx'] / 10);
+      theirsPerCpu.push((peer['2xx'] + (peer.warmup?.['2xx'] ?? 0)) / peer.cpuSeconds);
       console.log(
-        `  max rate #${repeat + 1}: ours ${ours.at(-1)!.toFixed(0)} 2xx/s (errors ${JSON.stringify(counts.errors)}), autocannon ${theirs.at(-1)!.toFixed(0)} 2xx/s`,
+        `  max rate #${repeat + 1}: ours ${ours.at(-1)!.toFixed(0)} 2xx/s, ${oursPerCpu.at(-1)!.toFixed(0)} per CPU-s (errors ${JSON.stringify(counts.errors)}); autocannon ${theirs.at(-1)!.toFixed(0)} 2xx/s, ${theirsPerCpu.at(-1)!.toFixed(0)} per CPU-s`,
       );
     });
   }
-  return { ours, theirs };
+  return { ours, theirs, oursPerCpu, theirsPerCpu };
 }
 
 async function accuracy(): Promise<{
@@ -273,6 +309,7 @@ export const run: Suite = async () => {
     throw new Error('the load benchmark needs two cores (generator and server apart)');
   // Pin every thread of this process (our generator) to the generator core; autocannon goes there too.
   execFileSync('taskset', ['-a', '-cp', GENERATOR_CORE, String(process.pid)], { stdio: 'ignore' });
+  setPriority(process.pid, BENCH_NICENESS);
   console.log(`load: ${REPEATS} repeats of each, A B A B; figures are "median (min–max)"`);
   const rate = await maxRate();
   const accurate = await accuracy();
@@ -282,6 +319,9 @@ export const run: Suite = async () => {
   console.log('|---|---|---|---|');
   console.log(
     `| max 2xx/s on one core (10 connections) | ${spread(rate.ours, 0)} | ${spread(rate.theirs, 0)} | ≥ 1.5× autocannon |`,
+  );
+  console.log(
+    `| 2xx per CPU-second (same runs; less sensitive to other load) | ${spread(rate.oursPerCpu, 0)} | ${spread(rate.theirsPerCpu, 0)} | |`,
   );
   console.log(
     `| p50 error vs server, ms (1,000 req/s, 5 ms) | ${spread(accurate.p50, 3)} | p50 ${spread(accurate.peerP50, 0)} (1 ms steps) | ≤ 0.2 |`,
@@ -301,6 +341,12 @@ export const run: Suite = async () => {
       peer_value: Math.round(median(rate.theirs)),
     },
     autocannon_max_rps_one_core: { value: Math.round(median(rate.theirs)), unit: 'req/s' },
+    rps_per_cpu_second: {
+      value: Math.round(median(rate.oursPerCpu)),
+      unit: 'req/CPU-s',
+      peer: 'autocannon',
+      peer_value: Math.round(median(rate.theirsPerCpu)),
+    },
     p50_error_ms: { value: Number(median(accurate.p50).toFixed(4)), unit: 'ms' },
     p99_error_ms: { value: Number(median(accurate.p99).toFixed(4)), unit: 'ms' },
     stall_p99_ms: {

@@ -6,9 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as core from '@actions/core';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs.ts';
+import { Cluster } from '../kube/cluster.ts';
+import type { StepAnalysis, StepVerdict } from '../kube/rollout.ts';
+import { currentCanary, registerStepAnalysis } from '../kube/rollout-stages.ts';
 import type { Plan } from '../plan.ts';
+import { runRecord } from '../run-state.ts';
 import { DEFAULT_PLANNED_LOOKS, judgeLatency, type Verdict } from './judge.ts';
 import {
   hrtimeClock,
@@ -112,6 +118,16 @@ function observations(accounting: LoadAccounting, arm: number) {
   return { latenciesMs: accounting.samples[arm]!.latenciesMs, errors, requests: counts.ok + errors };
 }
 
+/** Finished requests (2xx or failed) of the arm with the fewest, in the measurement window. */
+function minFinished(accounting: LoadAccounting): number {
+  let fewest = Number.POSITIVE_INFINITY;
+  for (const counts of accounting.measured) {
+    const { http, timeout, network, dropped } = counts.errors;
+    fewest = Math.min(fewest, counts.ok + http + timeout + network + dropped);
+  }
+  return fewest;
+}
+
 function measureWith(
   options: LoadOptions,
   endpoints: ArmEndpoint[],
@@ -203,12 +219,15 @@ export async function analyse(
       seed: 1,
       warmupMs: probe.warmupMs,
       durationMs: probe.durationMs,
+      // Time ends the run; this bound only caps a runaway (Poisson counts exceed the mean half the time).
       maxRequests:
-        Math.ceil((probe.ratePerSecond * arms.length * (probe.warmupMs + probe.durationMs)) / 1000) + 1,
+        Math.ceil((probe.ratePerSecond * arms.length * (probe.warmupMs + probe.durationMs) * 1.5) / 1000) +
+        100,
       maxInFlight,
       shouldStop: (accounting) => {
         // The last planned look is taken once the window ends, on whatever arrived.
-        if (looksTaken >= looks.length - 1 || accounting.minSamples() < looks[looksTaken]!) return false;
+        // Looks count finished requests, so a canary that only fails is judged (on errors) in time.
+        if (looksTaken >= looks.length - 1 || minFinished(accounting) < looks[looksTaken]!) return false;
         looksTaken++;
         verdict = judgeNow(accounting, looksTaken);
         log(`look ${looksTaken}/${looks.length}: ${verdict.decision}: ${verdict.reason}`);
@@ -255,4 +274,50 @@ export async function analyse(
   } finally {
     await open.close();
   }
+}
+
+/** The verdict a step hands to `decide`: `inconclusive` resolved by on-inconclusive. */
+export function stepVerdictOf(
+  verdict: Verdict,
+  onInconclusive: Settings['gate']['onInconclusive'],
+): StepVerdict {
+  if (verdict.decision === 'revert' || verdict.decision === 'promote') {
+    return { decision: verdict.decision, reason: verdict.reason };
+  }
+  // `extend` already measured a second window; still unclear, the safe side is stable.
+  const decision = onInconclusive === 'promote' ? 'promote' : 'revert';
+  return { decision, reason: `${verdict.reason}; on-inconclusive ${onInconclusive}: ${decision}` };
+}
+
+let latestAnalysis: AnalysisResult | undefined;
+
+/** The last step's full analysis (per-arm figures, generator health) for the report. */
+export function latestAnalysisResult(): AnalysisResult | undefined {
+  return latestAnalysis;
+}
+
+/**
+ * Stage `analyse`: measures the canary the deploy stage left running (or, on a first deploy, the
+ * new stable alone against absolute limits), records the verdict for `decide`, and registers the
+ * same measurement for any later canary steps.
+ */
+export async function analyseStage(plan: Plan, settings: Settings): Promise<void> {
+  const running = currentCanary();
+  if (running === undefined) throw new ClusterError('canary', 'analyse ran without a deployed canary');
+  const cluster = new Cluster({
+    ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
+    ...(settings.context !== undefined ? { context: settings.context } : {}),
+  });
+  const measureStep: StepAnalysis = async (step) => {
+    const result = await analyse(plan, settings, cluster.config, {
+      services: { canary: step.canaryService, stable: step.stableService },
+      compareWithStable: !step.firstDeploy,
+      ...(runRecord.modelName !== undefined ? { modelName: runRecord.modelName } : {}),
+      log: (line) => core.info(line),
+    });
+    latestAnalysis = result;
+    return stepVerdictOf(result.verdict, settings.gate.onInconclusive);
+  };
+  registerStepAnalysis(measureStep);
+  runRecord.verdict = await measureStep(running);
 }
