@@ -48,10 +48,13 @@ export class CanaryFailed extends Error {
   }
 }
 
-/** A stage that a later piece of work provides; failing honestly beats a fake success. */
-export class NotImplemented extends Error {
-  constructor(stage: string) {
-    super(`The ${stage} stage is not implemented in this version of model-canary yet.`);
-    this.name = 'NotImplemented';
+/** BuildKit could not build or push the image; `input` names the input to look at, when one is. */
+export class BuildFailed extends Error {
+  readonly input?: string;
+
+  constructor(message: string, input?: string) {
+    super(message);
+    this.name = 'BuildFailed';
+    if (input !== undefined) this.input = input;
   }
 }

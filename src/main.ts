@@ -1,10 +1,11 @@
 /**
  * The pipeline for each mode, as product.md's table reads: inputs → plan → stages → decision →
- * report. Stages are looked up by name; a stage this version does not have fails honestly.
+ * report. Each mode's stages (plan.ts) run in order, looked up by name.
  */
 import * as core from '@actions/core';
 import { analyseStage } from './analysis/analyse.ts';
-import { CanaryFailed, InputError, NotImplemented } from './errors.ts';
+import { buildStage } from './build/stage.ts';
+import { CanaryFailed, InputError } from './errors.ts';
 import { readInputs, type Settings } from './inputs.ts';
 import {
   cleanupPreviewStage,
@@ -17,6 +18,8 @@ import {
 } from './kube/rollout-stages.ts';
 import { planRun, type Plan, type StageName } from './plan.ts';
 import { reportFailure } from './report/annotations.ts';
+import { reportPreviewStage } from './report/preview-address.ts';
+import { tagReleaseStage } from './report/release-tags.ts';
 import { planFacts, renderPlanMarkdown } from './report/plan-summary.ts';
 import { outcomeOfRun } from './report/run-report.ts';
 import { finishRunReport, startRunReport, type RunReporting } from './report/run-reporting.ts';
@@ -25,15 +28,18 @@ import { runRecord } from './run-state.ts';
 /** One stage of a mode; it reads the plan and settings and carries out its part. */
 export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
 
-/** The stages this version implements; the rest fail with NotImplemented rather than pretend. */
-const stageRunners: Partial<Record<StageName, StageRunner>> = {
+/** Every stage of every mode; the Record type makes a mode's missing stage a compile error. */
+const stageRunners: Record<StageName, StageRunner> = {
+  build: buildStage,
   'deploy-canary': deployCanaryStage,
   'deploy-preview': deployPreviewStage,
-  'cleanup-preview': cleanupPreviewStage,
   analyse: analyseStage,
   decide: decideStage,
+  'report-preview': reportPreviewStage,
+  'cleanup-preview': cleanupPreviewStage,
   promote: promoteStage,
   revert: revertStage,
+  'tag-release': tagReleaseStage,
 };
 
 /** Runs the action's main step. */
@@ -48,19 +54,19 @@ export async function run(): Promise<void> {
     }
     reported = { plan, settings, reporting: await startRunReport(plan, settings) };
     for (const stage of plan.stages) {
-      const runStage = stageRunners[stage];
-      if (runStage === undefined) throw new NotImplemented(stage);
-      await core.group(`model-canary: ${stage}`, () => runStage(plan, settings));
+      await core.group(`model-canary: ${stage}`, () => stageRunners[stage](plan, settings));
     }
     await finishRunReport(reported.reporting, plan, settings, outcomeOfRun(plan.mode, runRecord));
   } catch (error) {
     // A stage after deploy failed: the canary goes now, not only in the post step.
     await revertUnfinishedRollout(error);
-    core.setOutput('decision', error instanceof CanaryFailed ? 'reverted' : 'skipped');
-    core.setOutput('reason', oneLineReason(error));
     reportFailure(error);
-    if (reported !== undefined) {
-      const failure = { reverted: error instanceof CanaryFailed, reason: oneLineReason(error) };
+    const failure = { reverted: error instanceof CanaryFailed, reason: oneLineReason(error) };
+    if (reported === undefined) {
+      // Refused before any stage ran: nothing changed.
+      core.setOutput('decision', 'skipped');
+      core.setOutput('reason', failure.reason);
+    } else {
       const { plan, settings, reporting } = reported;
       await finishRunReport(reporting, plan, settings, outcomeOfRun(plan.mode, runRecord, failure));
     }

@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 interface StepResult {
   status: number | null;
@@ -23,7 +23,11 @@ function readFileCommands(path: string): Record<string, string> {
   return result;
 }
 
-function runStep(entry: string, inputs: Record<string, string>): StepResult {
+function runStep(
+  entry: string,
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): StepResult {
   const dir = mkdtempSync(join(tmpdir(), 'model-canary-step-'));
   const files = { GITHUB_OUTPUT: 'output', GITHUB_STATE: 'state', GITHUB_STEP_SUMMARY: 'summary' };
   const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', GITHUB_WORKSPACE: process.cwd() };
@@ -32,6 +36,7 @@ function runStep(entry: string, inputs: Record<string, string>): StepResult {
     writeFileSync(env[variable]!, '');
   }
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  Object.assign(env, extraEnv);
   const child = spawnSync(process.execPath, [entry], { env, encoding: 'utf8' });
   return {
     status: child.status,
@@ -85,24 +90,21 @@ describe('dist/index.js as the runner runs it', () => {
     expect(step.outputs['reason']).toContain('probe-rate: expected requests per second');
   });
 
-  it('fails honestly at a stage this version does not have', () => {
-    const step = runStep('dist/index.js', { model: 'hack', image: 'localhost:5000/demo', name: 'demo' });
-    // No GITHUB_SHA: the run is refused before any stage, naming what is missing.
-    expect(step.status).toBe(1);
-    const withSha = spawnSync(process.execPath, ['dist/index.js'], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        GITHUB_SHA: SHA,
-        INPUT_MODEL: 'hack',
-        INPUT_IMAGE: 'localhost:5000/demo',
-        GITHUB_WORKSPACE: process.cwd(),
-      },
-      encoding: 'utf8',
-    });
-    expect(withSha.status).toBe(1);
-    expect(withSha.stdout).toMatch(
-      /::error title=model-canary%3A not implemented::The build stage is not implemented/,
+  it('stops at a missing builder before any cluster change, naming input builder', () => {
+    const step = runStep(
+      'dist/index.js',
+      { model: 'examples/models/tiny-mlp', image: 'localhost:5000/demo', builder: 'buildctl', cache: 'none' },
+      // Only node itself on PATH: no buildctl, whatever the developer's machine has.
+      { GITHUB_SHA: SHA, PATH: dirname(process.execPath) },
     );
+    expect(step.status).toBe(1);
+    expect(step.stdout).toMatch(
+      /^::error title=model-canary%3A image build \(input builder\)::buildctl is not installed on the runner/m,
+    );
+    expect(step.stdout).not.toContain('Unexpected error');
+    expect(step.stdout).not.toMatch(/model-canary: deploy-canary/);
+    expect(step.outputs['decision']).toBe('skipped');
+    expect(step.outputs['reason']).toMatch(/^buildctl is not installed/);
   });
 });
 

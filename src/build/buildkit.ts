@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import * as core from '@actions/core';
 import * as exec from '@actions/exec';
+import { BuildFailed } from '../errors.ts';
 import type { CacheMode } from '../inputs.ts';
 
 export type Builder = 'buildx' | 'buildctl';
@@ -103,11 +104,11 @@ export function buildxArguments(request: BuildRequest, metadataFile: string): st
 
 /** `buildctl build` arguments for a request (pure); the daemon address comes first. */
 export function buildctlArguments(request: BuildRequest, metadataFile: string): string[] {
-  if (request.buildkitHost === undefined)
-    throw new Error('buildctl needs a BuildKit address (buildkit-host)');
   const dockerfileDir = request.dockerfile.slice(0, request.dockerfile.lastIndexOf('/')) || '/';
   const dockerfileName = request.dockerfile.slice(request.dockerfile.lastIndexOf('/') + 1);
-  const args = ['--addr', request.buildkitHost, 'build', '--progress=plain', '--frontend', 'dockerfile.v0'];
+  // Without buildkit-host, buildctl takes BUILDKIT_HOST from the environment, else its default socket.
+  const address = request.buildkitHost !== undefined ? ['--addr', request.buildkitHost] : [];
+  const args = [...address, 'build', '--progress=plain', '--frontend', 'dockerfile.v0'];
   args.push('--local', `context=${request.contextDir}`, '--local', `dockerfile=${dockerfileDir}`);
   args.push('--opt', `filename=${dockerfileName}`);
   for (const [name, dir] of sorted(request.namedContexts)) {
@@ -183,16 +184,23 @@ export async function runBuild(request: BuildRequest): Promise<BuildOutcome> {
       command = 'buildctl';
       args = buildctlArguments(request, metadataFile);
     }
-    const exitCode = await exec.exec(command, args, { env, ignoreReturnCode: true, ...output });
-    if (exitCode !== 0) {
-      throw new Error(
-        `${command} ${args[0] === '--addr' ? 'build' : 'buildx build'} failed with exit code ${exitCode} (its log is above)`,
+    const exitCode = await exec.exec(command, args, { env, ignoreReturnCode: true, ...output }).catch(() => {
+      // @actions/exec throws only when the program cannot be started at all.
+      throw new BuildFailed(
+        request.builder === 'buildx'
+          ? 'docker buildx is not installed on the runner: add docker/setup-buildx-action before this step, or use builder buildctl'
+          : "buildctl is not installed on the runner: put BuildKit's buildctl on PATH, or use builder buildx",
+        'builder',
       );
+    });
+    if (exitCode !== 0) {
+      const step = request.builder === 'buildx' ? 'docker buildx build' : 'buildctl build';
+      throw new BuildFailed(`${step} failed with exit code ${exitCode}; its log is above`);
     }
     const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
     const digest = metadata['containerimage.digest'];
     if (request.push && (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest))) {
-      throw new Error(
+      throw new BuildFailed(
         `BuildKit's metadata file has no containerimage.digest (keys: ${Object.keys(metadata).join(', ')})`,
       );
     }
@@ -226,7 +234,12 @@ async function dockerLogin(
     ignoreReturnCode: true,
     ...output,
   });
-  if (exitCode !== 0) throw new Error(`docker login to ${auth.registry} failed (exit code ${exitCode})`);
+  if (exitCode !== 0) {
+    throw new BuildFailed(
+      `docker login to ${auth.registry} failed (exit code ${exitCode})`,
+      'registry-username',
+    );
+  }
 }
 
 /** A DOCKER_CONFIG folder for buildctl with only this registry's credentials, readable by us only. */

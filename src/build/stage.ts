@@ -11,6 +11,7 @@ import * as core from '@actions/core';
 import { InputError } from '../errors.ts';
 import type { BuilderChoice, ModelSource, Runtime, Settings } from '../inputs.ts';
 import type { Plan } from '../plan.ts';
+import { runRecord } from '../run-state.ts';
 import { chooseBuilder, runBuild, type Builder, type CacheSettings } from './buildkit.ts';
 import { detectRuntime } from './detect.ts';
 import {
@@ -244,9 +245,14 @@ export async function runBuildStage(plan: Plan, settings: Settings): Promise<Mod
   return image;
 }
 
-/** Stage `build` as main.ts runs it; the lead's run record can take the result from runBuildStage. */
+/** Stage `build` as main.ts runs it: builds, pushes, and records the image for the later stages. */
 export async function buildStage(plan: Plan, settings: Settings): Promise<void> {
-  await runBuildStage(plan, settings);
+  const built = await runBuildStage(plan, settings);
+  // Deploy runs this exact digest, with the probe paths of the runtime auto-detection chose.
+  runRecord.image = built.reference;
+  runRecord.digest = built.digest;
+  runRecord.runtime = built.runtime;
+  if (built.modelName !== undefined) runRecord.modelName = built.modelName;
 }
 
 /** The cache settings for input `cache`; `gha` takes the runner's cache service from its environment. */

@@ -3,7 +3,7 @@
  * failure. Stack traces go to the debug log only (shown when the user enables step debugging).
  */
 import * as core from '@actions/core';
-import { CanaryFailed, ClusterError, InputError, NotImplemented } from '../errors.ts';
+import { BuildFailed, CanaryFailed, ClusterError, InputError } from '../errors.ts';
 import { RegistryError } from './registry.ts';
 
 /**
@@ -32,10 +32,11 @@ export function reportFailure(error: unknown): void {
   } else if (error instanceof RegistryError) {
     const input = error.input !== undefined ? ` (input ${error.input})` : '';
     core.error(error.message, { title: `model-canary: registry ${error.reference}${input}` });
+  } else if (error instanceof BuildFailed) {
+    const input = error.input !== undefined ? ` (input ${error.input})` : '';
+    core.error(error.message, { title: `model-canary: image build${input}` });
   } else if (error instanceof CanaryFailed) {
     core.error(error.message, { title: `model-canary: canary failed (${error.kind})` });
-  } else if (error instanceof NotImplemented) {
-    core.error(error.message, { title: 'model-canary: not implemented' });
   } else {
     const message = error instanceof Error ? error.message : String(error);
     core.error(
