@@ -1,38 +1,65 @@
 #!/usr/bin/env bash
-# npm run demo: the main job end to end against the local cluster, run as the runner runs the
-# action (node dist/index.js with INPUT_* variables). Says plainly which stages are not built yet.
+# npm run demo: the main job end to end on the local cluster, run as the runner runs the action
+# (node dist/index.js with INPUT_* variables and the GITHUB_* files), three pushes in a row:
+#   1. the tiny ONNX model into an empty namespace: it becomes stable after its checks;
+#   2. a version 40 ms slower (examples/models/tiny-mlp-slow): canaried, measured, reverted;
+#   3. the first version again under a new commit: canaried beside stable and promoted.
+# Each run prints its decision and reason; the last job summary is printed at the end.
 set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HACK_DIR/lib/common.sh"
 cd "$REPO_ROOT"
 
+NAMESPACE=model-canary-demo
 bash hack/cluster.sh up
+export KUBECONFIG="$STATE_DIR/kubeconfig"
+# A clean start, so the first run really is a first deployment.
+"$BIN_DIR/kubectl" delete namespace "$NAMESPACE" --ignore-not-found --wait=true >/dev/null
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
 
-run_step() { # run_step ENTRY NAME=VALUE...
-  local entry="$1"; shift
-  : >"$workdir/output"; : >"$workdir/summary"
-  env GITHUB_WORKSPACE="$REPO_ROOT" GITHUB_SHA="$(git rev-parse HEAD)" GITHUB_REF=refs/heads/main \
-    GITHUB_EVENT_NAME=push GITHUB_REPOSITORY=model-canary/demo \
+# run_push MODEL SHA — one `canary` run of the action for a push of commit SHA.
+run_push() {
+  local model="$1" sha="$2"
+  : >"$workdir/output"; : >"$workdir/state"; : >"$workdir/summary"
+  local status=0
+  env GITHUB_WORKSPACE="$REPO_ROOT" GITHUB_SHA="$sha" GITHUB_REF=refs/heads/main GITHUB_EVENT_NAME=push \
+    GITHUB_REPOSITORY=model-canary/demo GITHUB_RUN_ID="$RANDOM" GITHUB_RUN_ATTEMPT=1 \
     GITHUB_OUTPUT="$workdir/output" GITHUB_STATE="$workdir/state" GITHUB_STEP_SUMMARY="$workdir/summary" \
-    "INPUT_KUBECONFIG=$(cat "$STATE_DIR/kubeconfig")" "$@" node "$entry"
+    PATH="$(dirname "$(ls -d "$BIN_DIR"/buildkit-*/buildctl | head -1)"):$PATH" \
+    INPUT_MODEL="$model" INPUT_NAME=tiny-mlp INPUT_NAMESPACE="$NAMESPACE" \
+    INPUT_IMAGE=localhost:5000/model-canary/demo/tiny-mlp \
+    INPUT_BUILDER=buildctl INPUT_BUILDKIT-HOST=unix:///run/model-canary/buildkitd.sock \
+    INPUT_BASE-IMAGE=localhost:5000/model-canary/mlserver:1.7.1 \
+    INPUT_GPUS=1 INPUT_CANARY-WEIGHT=10 \
+    INPUT_PROBE-PAYLOAD=examples/models/payloads/tiny-mlp-v2.json INPUT_PROBE-RATE=20 \
+    INPUT_PROBE-DURATION=30s INPUT_WARMUP=5s INPUT_MAX-P95-MS=500 \
+    "INPUT_KUBECONFIG=$(cat "$KUBECONFIG")" \
+    node dist/index.js >"$workdir/log" 2>&1 || status=$?
+  grep -E '^::(error|warning)' "$workdir/log" || true
+  local decision reason
+  decision="$(sed -n '/^decision<</{n;p}' "$workdir/output" | tail -1)"
+  reason="$(sed -n '/^reason<</{n;p}' "$workdir/output" | tail -1)"
+  log "$model @ ${sha:0:7}: exit $status, decision '${decision:-none}': $reason"
+  # As the runner does after every job: the post step, given the saved state as STATE_* variables.
+  node -e '
+    const fs = require("node:fs");
+    const env = { ...process.env };
+    for (const [, name, , value] of fs.readFileSync(process.argv[1], "utf8").matchAll(/^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm))
+      env[`STATE_${name}`] = value;
+    const post = require("node:child_process").spawnSync(process.execPath, ["dist/post/index.js"], { env, stdio: "inherit" });
+    process.exit(post.status ?? 1);
+  ' "$workdir/state" | grep -v '^::debug' || true
 }
 
-inputs=(INPUT_MODEL=examples INPUT_IMAGE=localhost:5000/model-canary/demo INPUT_NAME=demo INPUT_NAMESPACE=demo
-  INPUT_GPUS=1 INPUT_CANARY-STEPS=10,50 "INPUT_MAX-P95-MS=250")
-
-log "1. the plan (dry run)"
-: >"$workdir/state"
-run_step dist/index.js "${inputs[@]}" INPUT_DRY-RUN=true
+# Three distinct commit SHAs, derived from HEAD so each demo run tags its own images.
+demo_sha() { printf '%s-%s' "$(git rev-parse HEAD)" "$1" | sha1sum | cut -c1-40; }
+log "push 1: first version into an empty namespace"
+run_push examples/models/tiny-mlp "$(demo_sha 1)"
+log "push 2: a 40 ms slower version"
+run_push examples/models/tiny-mlp-slow "$(demo_sha 2)"
+log "push 3: the first version again, new commit"
+run_push examples/models/tiny-mlp "$(demo_sha 3)"
+printf '\n----- job summary of push 3 -----\n'
 cat "$workdir/summary"
-
-log "2. the canary, for real"
-status=0
-run_step dist/index.js "${inputs[@]}" || status=$?
-log "3. the post step, from the state the main step saved"
-run_step dist/post/index.js || true
-if [ "$status" -ne 0 ]; then
-  log "the main step exited $status: the stages above marked 'not implemented' are not built yet"
-fi
-exit "$status"
+"$BIN_DIR/kubectl" -n "$NAMESPACE" get deployments,services -o wide
