@@ -24,12 +24,17 @@ export function actBinary(): string {
 }
 
 /**
- * A clone of this repository's committed state — the action (action.yml + dist/) and the example
- * models as a user's repository would hold them — whose origin names acme/models on github.com.
+ * A clone of this repository's committed state (HEAD) — the action (action.yml + dist/) and the
+ * example models as a user's repository would hold them — whose origin names acme/models.
  */
 export function cloneWorkspace(): string {
   const workspace = mkdtempSync(join(tmpdir(), 'model-canary-e2e-'));
   execFileSync('git', ['clone', '--quiet', '--shared', REPO_ROOT, workspace]);
+  // MODEL_CANARY_E2E_COMMIT runs the workflows on another commit of this repository (a candidate).
+  const candidate = process.env.MODEL_CANARY_E2E_COMMIT;
+  if (candidate !== undefined && candidate !== '') {
+    execFileSync('git', ['-C', workspace, 'checkout', '--quiet', '-B', 'main', candidate]);
+  }
   execFileSync('git', [
     '-C',
     workspace,
@@ -57,6 +62,11 @@ export function commit(workspace: string, message: string): string {
     message,
   ]);
   return execFileSync('git', ['-C', workspace, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+}
+
+/** Moves the workspace to an earlier commit, as a tag push names one. */
+export function checkout(workspace: string, sha: string): void {
+  execFileSync('git', ['-C', workspace, 'checkout', '--quiet', sha]);
 }
 
 interface WorkflowStep {

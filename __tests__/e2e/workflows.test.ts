@@ -18,7 +18,7 @@ import {
   REGISTRY,
   requireLocalCluster,
 } from '../integration/local-cluster.ts';
-import { adaptWorkflow, cloneWorkspace, commit, OWNER, REPO, runAct, type ActRun } from './act.ts';
+import { adaptWorkflow, checkout, cloneWorkspace, commit, OWNER, REPO, runAct, type ActRun } from './act.ts';
 
 const TOKEN = 'ghs_e2eLocalToken000000000000000000000000';
 const PR = 7;
@@ -140,7 +140,10 @@ describe('examples/workflows through act', () => {
       }
       const apps = admin.makeApiClient(AppsV1Api);
       const stable = await apps.readNamespacedDeployment({ name: 'tiny-mlp', namespace });
-      expect(stable.spec?.template.spec?.containers[0]?.image).toBe(promotedImage);
+      // Stable runs the promoted image pinned by digest (`repository[:tag]@sha256:…`).
+      expect(stable.spec?.template.spec?.containers[0]?.image).toMatch(
+        new RegExp(`^${image}(:[\\w.-]+)?@${promotedImage.split('@')[1]}$`),
+      );
       const canary = await apps
         .readNamespacedDeployment({ name: 'tiny-mlp-canary', namespace })
         .catch(() => undefined);
@@ -204,6 +207,8 @@ describe('examples/workflows through act', () => {
       expect(promotedSha).not.toBe('');
       const verified = await registryDigest(imagePath, promotedSha);
       const workflow = adaptWorkflow('release.yml', local, ['registry-username', 'registry-password']);
+      // The tag points at the commit the canary verified (later commits were the PR's).
+      checkout(workspace, promotedSha);
       const run = await act(workflow, 'push', { ref: 'refs/tags/v1.2.3', after: promotedSha });
       expectRun(run, 0);
       expect(run.log).not.toMatch(/model-canary: build\b/);
