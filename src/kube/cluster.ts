@@ -16,6 +16,8 @@ import {
 } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 
+const WATCH_IDLE_TIMEOUT_MS = 330_000;
+
 export interface ClusterOptions {
   /** Kubeconfig content (input `kubeconfig`); undefined: in-cluster or KUBECONFIG / ~/.kube/config. */
   kubeconfig?: string;
@@ -61,6 +63,10 @@ export class Cluster {
     this.custom = this.config.makeApiClient(CustomObjectsApi);
     this.objects = KubernetesObjectApi.makeApiClient(this.config);
     this.watcher = new Watch(this.config);
+    // client-node drops a watch after 30 s without data and we would reconnect, so quiet waits
+    // (a model loading) would cost a request every 30 s. The server ends each watch at its
+    // timeoutSeconds (300, see rollout-watch.ts) anyway; allow a little more than that.
+    (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_IDLE_TIMEOUT_MS;
   }
 
   /** The API server's address, for messages. */

@@ -18,7 +18,7 @@ export interface AccessNeed {
 export function rolloutAccessNeeds(router: 'replicas' | 'gateway-api'): AccessNeed[] {
   return [
     { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-    { group: '', resource: 'services', verbs: ['get', 'create', 'patch', 'delete'] },
+    { group: '', resource: 'services', verbs: ['get', 'list', 'create', 'patch', 'delete'] },
     { group: '', resource: 'pods', verbs: ['list', 'watch'] },
     { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update', 'delete'] },
     ...(router === 'gateway-api'

@@ -265,6 +265,12 @@ export async function decideStage(_plan: Plan, _settings: Settings): Promise<voi
       verdict = walked.verdict;
     }
     if (verdict.decision === 'revert') throw new CanaryFailed('AnalysisFailed', verdict.reason);
+    if (current.lease.lostTo !== undefined) {
+      throw new ClusterError(
+        `Lease ${current.ctx.plan.namespace}/${current.ctx.plan.objects.lease}`,
+        `was taken by ${current.lease.lostTo} during the analysis; not promoting over another run`,
+      );
+    }
     const pinned = await promoteCanary(current.ctx, current.state);
     setDecision('promoted', verdict.reason, pinned);
     await closeSession(current);

@@ -9,7 +9,7 @@ import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs.ts';
 import type { Plan } from '../plan.ts';
 import { applyObject, deleteObject } from './apply.ts';
-import { unlessNotFound, type Cluster } from './cluster.ts';
+import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
 import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackSelector } from './labels.ts';
 import {
   achievedShare,
@@ -99,7 +99,11 @@ async function readDeployment(
   namespace: string,
   name: string,
 ): Promise<V1Deployment | undefined> {
-  return unlessNotFound(cluster.apps.readNamespacedDeployment({ name, namespace }));
+  try {
+    return await unlessNotFound(cluster.apps.readNamespacedDeployment({ name, namespace }));
+  } catch (error) {
+    throw new ClusterError(`Deployment ${namespace}/${name}`, `could not be read: ${apiMessage(error)}`);
+  }
 }
 
 function imageOf(deployment: V1Deployment | undefined): string | undefined {
@@ -153,9 +157,8 @@ export async function preflight(
 /** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
 export async function deployCanary(ctx: RolloutContext, image: string): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
-  const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment).catch(
-    () => undefined,
-  );
+  // Only a 404 means a first deploy; any other error stops the run before a change.
+  const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
   const router = await resolveRouter(ctx);
   if (stable === undefined) return deployFirstVersion(ctx, image, router);
 
