@@ -21,12 +21,17 @@ let config: KubeConfig;
 let namespace: string;
 let stableImage: FixtureImage;
 const NAME = 'failing';
+/**
+ * The failure modes that are not about GPUs run on CPU pods (tolerating the node's GPU taint), so
+ * GPUs other tests hold on this shared node cannot turn them into a capacity refusal.
+ */
+const CPU = { gpus: '0', tolerations: 'nvidia.com/gpu' } as const;
 
 beforeAll(async () => {
   config = await requireLocalCluster();
   namespace = await createTestNamespace(config, 'rollout-fail');
   stableImage = await fixtureImage('ok', 'v1');
-  const first = recordedContext(config, fixtureSettings({ namespace, name: NAME }));
+  const first = recordedContext(config, fixtureSettings({ namespace, name: NAME, ...CPU }));
   await promoteCanary(first, await deployCanary(first, stableImage.reference));
 }, 300_000);
 
@@ -47,8 +52,9 @@ async function expectCanaryFailure(
     (error: unknown) => error,
   );
   const seconds = (Date.now() - started) / 1000;
+  // toMatchObject prints the whole error (its message) when the kind is not the expected one.
+  expect(failure).toMatchObject({ name: 'CanaryFailed', kind });
   expect(failure).toBeInstanceOf(CanaryFailed);
-  expect((failure as CanaryFailed).kind).toBe(kind);
   expect((failure as CanaryFailed).message).toMatch(message);
   await revertCanary(ctx, undefined, (failure as Error).message);
 
@@ -66,7 +72,7 @@ async function expectCanaryFailure(
 
 describe('canary failure modes on the local cluster', () => {
   it('stops a crashing canary at CrashLoopBackOff', async () => {
-    const ctx = recordedContext(config, fixtureSettings({ namespace, name: NAME }));
+    const ctx = recordedContext(config, fixtureSettings({ namespace, name: NAME, ...CPU }));
     const crash = await fixtureImage('crash');
     const seconds = await expectCanaryFailure(
       ctx,
@@ -78,7 +84,7 @@ describe('canary failure modes on the local cluster', () => {
   }, 180_000);
 
   it('stops a canary whose image does not exist at the pull failure', async () => {
-    const ctx = recordedContext(config, fixtureSettings({ namespace, name: NAME }));
+    const ctx = recordedContext(config, fixtureSettings({ namespace, name: NAME, ...CPU }));
     const seconds = await expectCanaryFailure(
       ctx,
       `${FIXTURE_REPOSITORY}:does-not-exist`,
@@ -113,7 +119,7 @@ describe('canary failure modes on the local cluster', () => {
   }, 120_000);
 
   it('stops a canary that never becomes ready within its startup budget', async () => {
-    const ctx = recordedContext(config, fixtureSettings({ namespace, name: NAME }), {
+    const ctx = recordedContext(config, fixtureSettings({ namespace, name: NAME, ...CPU }), {
       startupBudgetSeconds: 10,
     });
     const never = await fixtureImage('never-ready');
@@ -127,7 +133,10 @@ describe('canary failure modes on the local cluster', () => {
   }, 180_000);
 
   it('stops a canary killed for exceeding its memory limit', async () => {
-    const ctx = recordedContext(config, fixtureSettings({ namespace, name: NAME, resources: 'memory=96Mi' }));
+    const ctx = recordedContext(
+      config,
+      fixtureSettings({ namespace, name: NAME, ...CPU, resources: 'memory=96Mi' }),
+    );
     const oom = await fixtureImage('oom');
     const seconds = await expectCanaryFailure(
       ctx,

@@ -358,5 +358,9 @@ describe('images and conflicts', () => {
       'Apply failed with 2 conflicts: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas\n' +
       'conflict with "helm" using apps/v1: .spec.template';
     expect(conflictingManagers(message)).toEqual(['kubectl-client-side-apply', 'helm']);
+    // The API server's wording for several fields of one manager.
+    expect(
+      conflictingManagers('Apply failed with 2 conflicts: conflicts with "platform-team":\n- .spec'),
+    ).toEqual(['platform-team']);
   });
 });

@@ -16,7 +16,7 @@ export function describeObject(object: KubernetesObject): string {
 
 /** Field managers named in a server-side apply conflict message. */
 export function conflictingManagers(message: string): string[] {
-  return [...new Set([...message.matchAll(/conflict with "([^"]+)"/g)].map((match) => match[1]!))];
+  return [...new Set([...message.matchAll(/conflicts? with "([^"]+)"/g)].map((match) => match[1]!))];
 }
 
 /** Applies one object with server-side apply as `model-canary`; returns what the server stored. */
