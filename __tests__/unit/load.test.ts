@@ -1,13 +1,20 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
 import {
   arrivalOffsets,
   generatorHealth,
+  hrtimeClock,
+  httpSender,
   percentileOfSorted,
   runLoad,
   type LoadClock,
   type LoadOptions,
+  type ProbeRequest,
   type SendOutcome,
 } from '../../src/analysis/load.ts';
+import { openAiFirstTokenScanner } from '../../src/analysis/protocols.ts';
 import { lookSchedule, stepVerdictOf } from '../../src/analysis/analyse.ts';
 import type { Verdict } from '../../src/analysis/judge.ts';
 
@@ -309,5 +316,86 @@ describe('percentileOfSorted', () => {
     expect(percentileOfSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
     expect(percentileOfSorted([10, 20, 30, 40, 50], 0.99)).toBeCloseTo(49.6, 10);
     expect(percentileOfSorted([7], 0.95)).toBe(7);
+  });
+});
+
+describe('hrtimeClock', () => {
+  it('sleeps until at least the moment through its timer thread, and works again after close', async () => {
+    const clock = hrtimeClock();
+    for (const waitMs of [20, 0.5, 5]) {
+      const moment = clock.now() + waitMs * MS;
+      await clock.sleepUntil(moment);
+      expect(clock.now()).toBeGreaterThanOrEqual(moment);
+    }
+    await clock.close();
+    const moment = clock.now() + 3 * MS;
+    await clock.sleepUntil(moment);
+    expect(clock.now()).toBeGreaterThanOrEqual(moment);
+    await clock.close();
+  });
+});
+
+describe('httpSender against a loopback server', () => {
+  const seenSequences: string[] = [];
+  const server = createServer((request, response) => {
+    seenSequences.push(String(request.headers['x-load-sequence']));
+    if (request.url === '/ok') response.end('{"ok":true}');
+    else if (request.url === '/unavailable') {
+      response.statusCode = 503;
+      response.end('busy');
+    } else if (request.url === '/stream') {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n');
+      setTimeout(() => response.write('data: {"choices":[{"delta":{"content":"Ready"}}]}\n\n'), 20);
+      // The end comes well after the first token: the latency must stop at the token.
+      setTimeout(() => response.end('data: [DONE]\n\n'), 300);
+    }
+    // Any other path is never answered (a hung model server).
+  });
+  let pool: Pool;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 4 });
+  });
+  afterAll(async () => {
+    await pool.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const sender = (path: string, extra: Partial<ProbeRequest> = {}) =>
+    httpSender(
+      [{ dispatcher: pool, pathPrefix: '', headers: {} }],
+      { method: 'GET', path, headers: {}, ...extra },
+      { timeoutMs: 250, clock: hrtimeClock(), sequenceHeader: 'x-load-sequence' },
+    );
+
+  it('reports status codes, sends the sequence number, and classifies a hung request as a timeout', async () => {
+    expect(await sender('/ok')(0, 41)).toMatchObject({ kind: 'response', status: 200 });
+    expect(await sender('/unavailable')(0, 42)).toMatchObject({ kind: 'response', status: 503 });
+    expect(await sender('/hang')(0, 43)).toEqual({ kind: 'timeout' });
+    expect(seenSequences.slice(0, 3)).toEqual(['41', '42', '43']);
+  });
+
+  it('ends a streamed latency at the first token, not the last byte', async () => {
+    const clock = hrtimeClock();
+    const outcome = await sender('/stream', { firstToken: openAiFirstTokenScanner })(0, 1);
+    const endedNs = clock.now();
+    expect(outcome.kind).toBe('response');
+    const doneNs = (outcome as { doneNs: number }).doneNs;
+    // The server holds the end back ≥ 280 ms after the token.
+    expect((endedNs - doneNs) / MS).toBeGreaterThan(200);
+  });
+
+  it('reports a refused connection as a network error', async () => {
+    const closed = new Pool('http://127.0.0.1:1', { connections: 1 });
+    const send = httpSender(
+      [{ dispatcher: closed, pathPrefix: '', headers: {} }],
+      { method: 'GET', path: '/', headers: {} },
+      { timeoutMs: 1000, clock: hrtimeClock() },
+    );
+    expect(await send(0, 0)).toMatchObject({ kind: 'network' });
+    await closed.destroy();
   });
 });
