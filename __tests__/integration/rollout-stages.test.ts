@@ -114,4 +114,13 @@ describe('rollout stages', () => {
     expect(await stableImage('gate')).toBe(v1.reference);
     expect(await namesWith(`${LABELS.target}=gate,${LABELS.track}=canary`)).toEqual([]);
   }, 300_000);
+
+  it('a refused revert gives the Lease back at once, so the next run need not wait for it to expire', async () => {
+    const revert = fixtureSettings({ namespace, name: 'absent', mode: 'revert' }, 6);
+    const plan = planRun(revert);
+    await expect(revertStage(plan, revert)).rejects.toThrow(/does not exist: nothing to revert/);
+    await expect(
+      cluster.coordination.readNamespacedLease({ name: plan.objects.lease, namespace }),
+    ).rejects.toMatchObject({ code: 404 });
+  }, 60_000);
 });

@@ -237,9 +237,13 @@ export async function deployPreviewStage(plan: Plan, settings: Settings): Promis
 export async function cleanupPreviewStage(plan: Plan, settings: Settings): Promise<void> {
   const current = await openSession(plan, settings);
   session = current;
-  await removeTarget(current.ctx);
-  current.ctx.log(`preview ${plan.target} removed`);
-  await closeSession(current);
+  try {
+    await removeTarget(current.ctx);
+    current.ctx.log(`preview ${plan.target} removed`);
+    await closeSession(current);
+  } catch (error) {
+    await failAndRevert(current, error);
+  }
 }
 
 /** Stage `decide`: walks the remaining canary steps, then promotes or reverts by the analysis verdict. */
@@ -283,28 +287,40 @@ export async function decideStage(_plan: Plan, _settings: Settings): Promise<voi
 export async function promoteStage(plan: Plan, settings: Settings): Promise<void> {
   const current = await openSession(plan, settings);
   session = current;
-  current.pending.changes.push('promotion');
-  savePending(current.pending);
-  const pinned = await promoteCanary(current.ctx);
-  setDecision('promoted', 'promoted by mode promote', pinned);
-  await closeSession(current);
+  try {
+    const stable = await current.ctx.cluster.apps
+      .readNamespacedDeployment({ name: plan.objects.stableDeployment, namespace: plan.namespace })
+      .catch(() => undefined);
+    const stableImage = stable?.spec?.template.spec?.containers[0]?.image;
+    // Saved with the first change, so a post step after a cut-short promotion can put it back.
+    if (stableImage !== undefined) current.pending.stableImage = stableImage;
+    const pinned = await promoteCanary(current.ctx);
+    setDecision('promoted', 'promoted by mode promote', pinned);
+    await closeSession(current);
+  } catch (error) {
+    await failAndRevert(current, error);
+  }
 }
 
 /** Stage `revert` (mode revert): removes a waiting canary, or returns stable to the image before its last promotion. */
 export async function revertStage(plan: Plan, settings: Settings): Promise<void> {
   const current = await openSession(plan, settings);
   session = current;
-  const canary = await current.ctx.cluster.apps
-    .readNamespacedDeployment({ name: plan.objects.canaryDeployment, namespace: plan.namespace })
-    .catch(() => undefined);
-  if (canary !== undefined) {
-    await revertCanary(current.ctx, undefined, 'reverted by mode revert');
-    setDecision('reverted', 'canary removed by mode revert');
-  } else {
-    const image = await revertPromotion(current.ctx);
-    setDecision('reverted', `stable returned to ${image}`, image);
+  try {
+    const canary = await current.ctx.cluster.apps
+      .readNamespacedDeployment({ name: plan.objects.canaryDeployment, namespace: plan.namespace })
+      .catch(() => undefined);
+    if (canary !== undefined) {
+      await revertCanary(current.ctx, undefined, 'reverted by mode revert');
+      setDecision('reverted', 'canary removed by mode revert');
+    } else {
+      const image = await revertPromotion(current.ctx);
+      setDecision('reverted', `stable returned to ${image}`, image);
+    }
+    await closeSession(current);
+  } catch (error) {
+    await failAndRevert(current, error);
   }
-  await closeSession(current);
 }
 
 function setDecision(decision: 'promoted' | 'reverted', reason: string, image?: string): void {
