@@ -191,3 +191,21 @@ function setOutputs(log: string): Record<string, string> {
 function summaries(log: string): string[] {
   return [...log.matchAll(/⚙ {2}Summary - ([\s\S]*?)(?=\n\[[^\]]+\] )/g)].map((match) => match[1]!);
 }
+
+/**
+ * A job summary with what changes from run to run masked — digests, SHAs, namespaces, measured
+ * numbers, and the judge's per-signal wording — so its shape (headline, facts, table rows, chart)
+ * can be compared with a snapshot.
+ */
+export function summaryShape(markdown: string): string {
+  return (
+    markdown
+      .replace(/sha256:[0-9a-f]{64}/g, 'sha256:<digest>')
+      .replace(/\b[0-9a-f]{40}\b/g, '<sha>')
+      .replace(/e2e-[a-z0-9]+(-[a-z0-9]+)?/g, '<namespace>')
+      .replace(/https:\/\/[^/\s]+\/api\//g, '<api-server>/api/')
+      .replace(/\| (within|unsure|\*\*exceeded\*\*) \|/g, '| <status> |')
+      // Measured numbers only: digits inside names (p95, sha256, localhost:5000, pr-7, /4) stay.
+      .replace(/(?<![\w.:/-])\d+(\.\d+)?/g, 'N')
+  );
+}

@@ -18,7 +18,17 @@ import {
   REGISTRY,
   requireLocalCluster,
 } from '../integration/local-cluster.ts';
-import { adaptWorkflow, checkout, cloneWorkspace, commit, OWNER, REPO, runAct, type ActRun } from './act.ts';
+import {
+  adaptWorkflow,
+  checkout,
+  cloneWorkspace,
+  commit,
+  OWNER,
+  REPO,
+  runAct,
+  summaryShape,
+  type ActRun,
+} from './act.ts';
 
 const TOKEN = 'ghs_e2eLocalToken000000000000000000000000';
 const PR = 7;
@@ -135,6 +145,7 @@ describe('examples/workflows through act', () => {
         const summary = run.summaries.at(-1)!;
         expect(summary).toMatch(/^## model-canary: ✅ promoted/);
         expect(summary).toContain('```mermaid\nxychart-beta');
+        expect(summaryShape(summary)).toMatchSnapshot(message);
         promotedSha = sha;
         promotedImage = run.outputs.image!;
       }
@@ -175,6 +186,7 @@ describe('examples/workflows through act', () => {
         expectRun(run, 0);
         expect(run.outputs.decision).toBe('preview');
         expect(run.outputs['preview-url']).toBeTruthy();
+        expect(summaryShape(run.summaries.at(-1)!)).toMatchSnapshot(message);
       }
       const comments = github
         .issueComments(PR)
@@ -215,6 +227,7 @@ describe('examples/workflows through act', () => {
       expect(run.log).toMatch(/model-canary: tag-release/);
       for (const tag of ['v1.2.3', 'v1.2', 'v1']) expect(await registryDigest(imagePath, tag)).toBe(verified);
       expect(run.outputs.digest).toBe(verified);
+      expect(summaryShape(run.summaries.at(-1)!)).toMatchSnapshot();
       const production = github.deployments().filter((d) => d.environment === 'production');
       expect(production.at(-1)!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
       expect(github.problems()).toEqual([]);

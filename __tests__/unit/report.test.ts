@@ -149,13 +149,13 @@ describe('renderLatencyTable', () => {
     expect(rows[8]).toBe(
       '| shift: whole distribution | 1.480× | 1.395× – 1.571× | ≤ 1.100× | **exceeded** |',
     );
-    expect(rows[9]).toBe('| tail: p90–p99 | 1.500× | 1.410× – 1.600× | ≤ 1.100× | **exceeded** |');
+    expect(rows[9]).toBe('| tail: p80–p99 | 1.500× | 1.410× – 1.600× | ≤ 1.100× | **exceeded** |');
     expect(rows.at(-1)).toBe('Judge: **revert** at look 1 of 4.');
   });
 
   it('calls a bound within the limit within', () => {
     expect(renderLatencyTable(PROMOTED)).toContain(
-      '| tail: p90–p99 | 1.021× | 0.988× – 1.042× | ≤ 1.100× | within |',
+      '| tail: p80–p99 | 1.021× | 0.988× – 1.042× | ≤ 1.100× | within |',
     );
   });
 

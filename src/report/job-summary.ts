@@ -2,6 +2,7 @@
  * Pure: RunReport → the Markdown of the job summary (and the latency part the PR comment reuses).
  * The decision and its reason come first, since that is what a reader opens the summary for.
  */
+import { TAIL_QUANTILES } from '../analysis/judge.ts';
 import {
   formatMs,
   formatPercent,
@@ -66,6 +67,9 @@ function limitRow(report: RunReport): string {
   ]);
 }
 
+/** The quantiles the judge's tail signal averages, as people write them: `p80–p99`. */
+const TAIL_RANGE = `p${+(TAIL_QUANTILES[0] * 100).toFixed(1)}–p${+(TAIL_QUANTILES[TAIL_QUANTILES.length - 1]! * 100).toFixed(1)}`;
+
 /** The judge's canary ÷ stable ratios with their bounds, each held to 1 + max-regression. */
 function renderJudgeTable(report: RunReport): string | undefined {
   const { judge } = report;
@@ -92,7 +96,7 @@ function renderJudgeTable(report: RunReport): string | undefined {
     `| judge (${armName(report)} ÷ stable) | ratio | ${confidence} bounds | limit (max-regression) | |`,
     '|---|--:|--:|--:|---|',
     ...row('shift: whole distribution', judge.shift),
-    ...row('tail: p90–p99', judge.tail),
+    ...row(`tail: ${TAIL_RANGE}`, judge.tail),
     ...(judge.tail !== undefined
       ? [tableRow(['p95 alone', formatRatio(judge.tail.p95Ratio), '', '', ''])]
       : []),

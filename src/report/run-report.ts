@@ -47,7 +47,7 @@ export interface JudgeFigures {
   plannedLooks: number;
   /** Whole-distribution shift (Hodges-Lehmann ratio). */
   shift?: RatioBounds;
-  /** Tail: geometric mean of the p90..p99 ratios; `p95Ratio` the p95 ratio alone. */
+  /** Tail: geometric mean of the ratios at the judge's TAIL_QUANTILES (p80..p99); `p95Ratio` the p95 ratio alone. */
   tail?: RatioBounds & { p95Ratio: number };
 }
 
