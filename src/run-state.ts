@@ -7,6 +7,7 @@
  * (build → deploy), the running canary (deploy → analyse → decide) and the analysis verdict.
  */
 import * as core from '@actions/core';
+import type { VerdictNumbers } from './analysis/judge.ts';
 
 const PENDING_KEY = 'model-canary-pending';
 
@@ -39,6 +40,7 @@ export function loadPending(): PendingChanges | undefined {
 export interface AnalysisVerdict {
   decision: 'promote' | 'revert';
   reason: string;
+  numbers?: VerdictNumbers;
 }
 
 /** Facts stages of one main step pass on to later stages (in memory only). */

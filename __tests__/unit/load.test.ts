@@ -285,11 +285,13 @@ describe('stepVerdictOf', () => {
     expect(stepVerdictOf(verdict('revert'), 'promote')).toEqual({
       decision: 'revert',
       reason: 'only 40 canary samples',
+      numbers: {},
     });
     expect(stepVerdictOf(verdict('inconclusive'), 'promote').decision).toBe('promote');
     expect(stepVerdictOf(verdict('inconclusive'), 'revert')).toEqual({
       decision: 'revert',
       reason: 'only 40 canary samples; on-inconclusive revert: revert',
+      numbers: {},
     });
     // extend measured once more already; still unclear, stable stays.
     expect(stepVerdictOf(verdict('inconclusive'), 'extend').decision).toBe('revert');

@@ -282,11 +282,15 @@ export function stepVerdictOf(
   onInconclusive: Settings['gate']['onInconclusive'],
 ): StepVerdict {
   if (verdict.decision === 'revert' || verdict.decision === 'promote') {
-    return { decision: verdict.decision, reason: verdict.reason };
+    return { decision: verdict.decision, reason: verdict.reason, numbers: verdict.numbers };
   }
   // `extend` already measured a second window; still unclear, the safe side is stable.
   const decision = onInconclusive === 'promote' ? 'promote' : 'revert';
-  return { decision, reason: `${verdict.reason}; on-inconclusive ${onInconclusive}: ${decision}` };
+  return {
+    decision,
+    reason: `${verdict.reason}; on-inconclusive ${onInconclusive}: ${decision}`,
+    numbers: verdict.numbers,
+  };
 }
 
 let latestAnalysis: AnalysisResult | undefined;

@@ -267,6 +267,8 @@ export async function decideStage(_plan: Plan, _settings: Settings): Promise<voi
       const walked = await walkCanarySteps(current.ctx, current.state, stepAnalysis, 1);
       current.state = walked.state;
       verdict = walked.verdict;
+      // The report shows the figures of the step that decided.
+      runRecord.verdict = verdict;
     }
     if (verdict.decision === 'revert') throw new CanaryFailed('AnalysisFailed', verdict.reason);
     if (current.lease.lostTo !== undefined) {

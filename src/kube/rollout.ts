@@ -27,6 +27,7 @@ import {
 } from './preflight.ts';
 import { waitForRollout, type RolloutResult } from './rollout-watch.ts';
 import { restoreRoute, resolveRouter, routeCanaryWeight, type Router } from './traffic.ts';
+import type { VerdictNumbers } from '../analysis/judge.ts';
 
 /** What a rollout needs besides the cluster: the plan, settings, serving preset and a log. */
 export interface RolloutContext {
@@ -85,6 +86,8 @@ export interface CanaryStep {
 export interface StepVerdict {
   decision: 'promote' | 'revert';
   reason: string;
+  /** Every figure the judge used, for the job summary and the JSON report. */
+  numbers?: VerdictNumbers;
 }
 
 /** The analysis hook: the analyse stage measures each arm at each weight and says go or stop. */
