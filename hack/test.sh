@@ -11,3 +11,4 @@ section "README matches action.yml"; npm run -s check:docs
 section "dist/ matches src/"; npm run -s check:dist
 section "unit tests"; npm run -s test:unit
 section "integration tests (real local cluster, BuildKit, registry)"; npm run -s test:integration
+section "chaos tests (the main step killed mid-canary)"; npm run -s test:chaos
