@@ -17,7 +17,7 @@ import {
   type GitHubRun,
 } from '../../src/report/github-report.ts';
 import { previewCommentMarker } from '../../src/report/pr-comment.ts';
-import { finishRunReport, startRunReport } from '../../src/report/run-reporting.ts';
+import { closeAbandonedDeployment, finishRunReport, startRunReport } from '../../src/report/run-reporting.ts';
 import type { RunReport } from '../../src/report/run-report.ts';
 import { FakeGitHub } from '../github-api/server.ts';
 
@@ -264,6 +264,7 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     for (const [variable, file] of [
       ['GITHUB_OUTPUT', 'output'],
       ['GITHUB_STEP_SUMMARY', 'summary'],
+      ['GITHUB_STATE', 'state'],
     ] as const) {
       process.env[variable] = join(runnerFiles, file);
       writeFileSync(join(runnerFiles, file), '');
@@ -366,5 +367,36 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
       });
     });
     expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+  });
+
+  it('the post step marks a Deployment the main step left in progress as error, and only then', async () => {
+    const settings = settingsFor('preview', FIRST_SHA);
+    const plan = planRun(settings);
+    await captureStdout(async () => {
+      await startRunReport(plan, settings);
+    });
+    // The runner hands the main step's saved state to the post step as STATE_* variables.
+    const state = readFileCommands(join(runnerFiles, 'state'));
+    expect(state['model-canary-github-deployment']).toBe(String(api.deployments()[0]!.id));
+    for (const [name, value] of Object.entries(state)) process.env[`STATE_${name}`] = value;
+    await captureStdout(() => closeAbandonedDeployment(settings));
+    expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
+
+    // A run that finished clears the saved id: its post step leaves the Deployment alone.
+    writeFileSync(join(runnerFiles, 'state'), '');
+    await captureStdout(async () => {
+      const reporting = await startRunReport(plan, settings);
+      await finishRunReport(reporting, plan, settings, {
+        decision: 'preview',
+        reason: 'up',
+        completed: true,
+      });
+    });
+    const finished = readFileCommands(join(runnerFiles, 'state'));
+    expect(finished['model-canary-github-deployment']).toBe('');
+    process.env['STATE_model-canary-github-deployment'] = finished['model-canary-github-deployment'];
+    await captureStdout(() => closeAbandonedDeployment(settings));
+    expect(api.deployments()[1]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(api.problems()).toEqual([]);
   });
 });

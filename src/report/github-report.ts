@@ -141,3 +141,15 @@ export async function retirePreviewDeployments(github: GitHubRun, plan: Plan): P
     core.info(`GitHub: ${count} deployment(s) of ${environment} marked inactive`);
   });
 }
+
+/** Marks a Deployment the main step never finished `error`, so GitHub stops showing it in progress. */
+export async function abandonGitHubDeployment(github: GitHubRun, deploymentId: number): Promise<void> {
+  await tolerate('update the deployment', 'deployments: write', async () => {
+    await setDeploymentStatus(github.client, github.repository, deploymentId, {
+      state: 'error',
+      description: 'the run ended before it reported (cancelled, or the main step was killed)',
+      logUrl: github.runUrl,
+    });
+    core.info(`GitHub deployment ${deploymentId}: error (the main step did not finish)`);
+  });
+}

@@ -11,6 +11,7 @@ import type { Plan } from '../plan.ts';
 import {
   closeGitHubDeployment,
   gitHubRun,
+  abandonGitHubDeployment,
   openGitHubDeployment,
   postPreviewComment,
   retirePreviewDeployments,
@@ -19,6 +20,12 @@ import {
 import { previewRecord } from './preview-address.ts';
 import { publishRunReport } from './publish.ts';
 import { buildRunReport, type RunOutcome } from './run-report.ts';
+
+/**
+ * The GitHub Deployment the main step opened and has not closed yet, saved for the post step: a
+ * cancelled job would otherwise leave it "in progress" on GitHub for ever.
+ */
+const OPEN_DEPLOYMENT_KEY = 'model-canary-github-deployment';
 
 /** What startRunReport opened, for finishRunReport to close. */
 export interface RunReporting {
@@ -38,6 +45,7 @@ export async function startRunReport(plan: Plan, settings: Settings): Promise<Ru
     const github = gitHubRun(settings);
     if (github === undefined || plan.mode === 'cleanup') return github === undefined ? {} : { github };
     const deploymentId = await openGitHubDeployment(github, plan);
+    if (deploymentId !== undefined) core.saveState(OPEN_DEPLOYMENT_KEY, String(deploymentId));
     return { github, ...(deploymentId !== undefined ? { deploymentId } : {}) };
   } catch (error) {
     warnUnreported('start the GitHub report', error);
@@ -67,11 +75,29 @@ export async function finishRunReport(
   const { github, deploymentId } = reporting;
   if (github === undefined) return path;
   try {
-    if (deploymentId !== undefined) await closeGitHubDeployment(github, deploymentId, report);
+    if (deploymentId !== undefined) {
+      await closeGitHubDeployment(github, deploymentId, report);
+      core.saveState(OPEN_DEPLOYMENT_KEY, '');
+    }
     if (plan.mode === 'preview') await postPreviewComment(github, settings.name, report);
     if (plan.mode === 'cleanup' && outcome.completed) await retirePreviewDeployments(github, plan);
   } catch (error) {
     warnUnreported('report the run to GitHub', error);
   }
   return path;
+}
+
+/**
+ * For the post step: marks the Deployment the main step left open as `error` (the job was
+ * cancelled or the main step died before reporting). Does nothing when none is open; never throws.
+ */
+export async function closeAbandonedDeployment(settings: Settings): Promise<void> {
+  const saved = core.getState(OPEN_DEPLOYMENT_KEY);
+  if (saved === '') return;
+  try {
+    const github = gitHubRun(settings);
+    if (github !== undefined) await abandonGitHubDeployment(github, Number(saved));
+  } catch (error) {
+    warnUnreported('close the GitHub deployment the main step left open', error);
+  }
 }
