@@ -11,4 +11,5 @@ section "README matches action.yml"; npm run -s check:docs
 section "dist/ matches src/"; npm run -s check:dist
 section "unit tests"; npm run -s test:unit
 section "integration tests (real local cluster, BuildKit, registry)"; npm run -s test:integration
+section "end-to-end: examples/workflows through act"; npm run -s test:e2e
 section "chaos tests (the main step killed mid-canary)"; npm run -s test:chaos

@@ -4,26 +4,30 @@
  * and removes what that state says we created (found again by our labels).
  */
 import * as core from '@actions/core';
-import { readInputs } from './inputs.ts';
+import { readInputs, type Settings } from './inputs.ts';
 import { cleanUpPending } from './kube/rollout-stages.ts';
 import { planRun } from './plan.ts';
 import { reportFailure } from './report/annotations.ts';
+import { closeAbandonedDeployment } from './report/run-reporting.ts';
 import { loadPending } from './run-state.ts';
 
 /** Runs the action's post step. */
 export async function run(): Promise<void> {
+  let settings: Settings | undefined;
+  const settingsOf = (): Settings => (settings ??= readInputs());
   try {
     const pending = loadPending();
     if (pending === undefined) {
       core.info('model-canary post: nothing pending, no canary was left unfinished.');
-      return;
+    } else {
+      core.warning(
+        `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
+      );
+      const plan = planRun(settingsOf());
+      await cleanUpPending(pending, { ...plan, namespace: pending.namespace }, settingsOf());
     }
-    core.warning(
-      `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
-    );
-    const settings = readInputs();
-    const plan = planRun(settings);
-    await cleanUpPending(pending, { ...plan, namespace: pending.namespace }, settings);
+    // A cancelled job must not leave its GitHub Deployment "in progress" for ever.
+    await closeAbandonedDeployment(settingsOf);
   } catch (error) {
     reportFailure(error);
   }

@@ -379,7 +379,7 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     const state = readFileCommands(join(runnerFiles, 'state'));
     expect(state['model-canary-github-deployment']).toBe(String(api.deployments()[0]!.id));
     for (const [name, value] of Object.entries(state)) process.env[`STATE_${name}`] = value;
-    await captureStdout(() => closeAbandonedDeployment(settings));
+    await captureStdout(() => closeAbandonedDeployment(() => settings));
     expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
 
     // A run that finished clears the saved id: its post step leaves the Deployment alone.
@@ -395,7 +395,7 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     const finished = readFileCommands(join(runnerFiles, 'state'));
     expect(finished['model-canary-github-deployment']).toBe('');
     process.env['STATE_model-canary-github-deployment'] = finished['model-canary-github-deployment'];
-    await captureStdout(() => closeAbandonedDeployment(settings));
+    await captureStdout(() => closeAbandonedDeployment(() => settings));
     expect(api.deployments()[1]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     expect(api.problems()).toEqual([]);
   });

@@ -91,11 +91,12 @@ export async function finishRunReport(
  * For the post step: marks the Deployment the main step left open as `error` (the job was
  * cancelled or the main step died before reporting). Does nothing when none is open; never throws.
  */
-export async function closeAbandonedDeployment(settings: Settings): Promise<void> {
+export async function closeAbandonedDeployment(settingsOf: () => Settings): Promise<void> {
   const saved = core.getState(OPEN_DEPLOYMENT_KEY);
   if (saved === '') return;
   try {
-    const github = gitHubRun(settings);
+    // Inputs are read only when a Deployment is open, so a post step with nothing to do needs none.
+    const github = gitHubRun(settingsOf());
     if (github !== undefined) await abandonGitHubDeployment(github, Number(saved));
   } catch (error) {
     warnUnreported('close the GitHub deployment the main step left open', error);
