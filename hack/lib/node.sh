@@ -70,7 +70,14 @@ node_network_up() {
 EOF
 }
 
-containerd_healthy() { ctr --address "$CONTAINERD_SOCKET" version; }
+# containerd answers `ctr version` before its CRI plugin has restored its state; a kubelet started
+# then exits at once ("server is not initialized yet"). The CRI plugin logs "Start streaming
+# server" just before it marks itself initialized: wait for that line after the last start.
+containerd_cri_ready() {
+  awk '/msg="starting containerd"/ { ready = 0 } /msg="Start streaming server"/ { ready = 1 } END { exit !ready }' \
+    "$LOG_DIR/containerd.log"
+}
+containerd_healthy() { ctr --address "$CONTAINERD_SOCKET" version && containerd_cri_ready; }
 
 containerd_up() {
   ensure_debian_packages containerd runc

@@ -4,13 +4,7 @@
  * the registry (labels, digests, layer reuse) without a container engine.
  */
 import { gunzipSync } from 'node:zlib';
-
-export const MANIFEST_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-];
+import { MANIFEST_MEDIA_TYPES } from '../report/registry.ts';
 
 export interface Descriptor {
   mediaType: string;
@@ -65,7 +59,7 @@ export class RegistryRepository {
   /** The manifest (or index) a tag or digest names, with the digest the registry serves for it. */
   async manifest(reference: string): Promise<{ digest: string; body: Record<string, unknown> }> {
     const response = await fetch(`${this.baseUrl}/v2/${this.path}/manifests/${reference}`, {
-      headers: { accept: MANIFEST_TYPES.join(', ') },
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
     });
     if (!response.ok) throw new Error(`GET manifest ${this.path}:${reference}: HTTP ${response.status}`);
     const digest = response.headers.get('docker-content-digest') ?? '';
