@@ -17,6 +17,7 @@ import { objectNames, type Plan } from '../plan.ts';
 import {
   deployCanary,
   deployPreview,
+  imageOf,
   promoteCanary,
   removeCanary,
   removeTarget,
@@ -172,22 +173,33 @@ async function closeSession(current: Session): Promise<void> {
   session = undefined;
 }
 
+/** Runs a stage's work in a fresh session (Lease held); any failure reverts what it changed. */
+async function inSession(
+  plan: Plan,
+  settings: Settings,
+  work: (current: Session) => Promise<void>,
+): Promise<void> {
+  const current = await openSession(plan, settings);
+  session = current;
+  try {
+    await work(current);
+  } catch (error) {
+    await failAndRevert(current, error);
+  }
+}
+
 /** Stage `deploy-canary`: pre-flight, Lease, canary at the first weight (or the first version), waits until it serves. */
 export async function deployCanaryStage(plan: Plan, settings: Settings): Promise<void> {
   const image = runRecord.image ?? plan.image?.reference;
   if (image === undefined)
     throw new ClusterError('image', 'no image to deploy: the build stage produced none');
-  session = await openSession(plan, settings);
-  const current = session;
-  try {
+  await inSession(plan, settings, async (current) => {
     current.state = await deployCanary(current.ctx, image);
     current.pending.router = routerText(current.state.router);
     if (current.state.stableImage !== undefined) current.pending.stableImage = current.state.stableImage;
     savePending(current.pending);
     core.setOutput('image', current.state.pinnedImage);
-  } catch (error) {
-    await failAndRevert(current, error);
-  }
+  });
 }
 
 /**
@@ -212,7 +224,7 @@ export async function deployPreviewStage(plan: Plan, settings: Settings): Promis
     savePending(undefined);
     await current.lease.release();
   } catch (error) {
-    const previous = existing?.spec?.template.spec?.containers[0]?.image;
+    const previous = imageOf(existing);
     try {
       if (previous === undefined) await removeTarget(current.ctx);
       else {
@@ -235,15 +247,11 @@ export async function deployPreviewStage(plan: Plan, settings: Settings): Promis
 
 /** Stage `cleanup-preview`: deletes everything the pull request's preview created (by label) and its Lease. */
 export async function cleanupPreviewStage(plan: Plan, settings: Settings): Promise<void> {
-  const current = await openSession(plan, settings);
-  session = current;
-  try {
+  await inSession(plan, settings, async (current) => {
     await removeTarget(current.ctx);
     current.ctx.log(`preview ${plan.target} removed`);
     await closeSession(current);
-  } catch (error) {
-    await failAndRevert(current, error);
-  }
+  });
 }
 
 /** Stage `decide`: walks the remaining canary steps, then promotes or reverts by the analysis verdict. */
@@ -287,28 +295,22 @@ export async function decideStage(_plan: Plan, _settings: Settings): Promise<voi
 
 /** Stage `promote` (mode promote): finishes a canary an earlier run left running. */
 export async function promoteStage(plan: Plan, settings: Settings): Promise<void> {
-  const current = await openSession(plan, settings);
-  session = current;
-  try {
+  await inSession(plan, settings, async (current) => {
     const stable = await current.ctx.cluster.apps
       .readNamespacedDeployment({ name: plan.objects.stableDeployment, namespace: plan.namespace })
       .catch(() => undefined);
-    const stableImage = stable?.spec?.template.spec?.containers[0]?.image;
+    const stableImage = imageOf(stable);
     // Saved with the first change, so a post step after a cut-short promotion can put it back.
     if (stableImage !== undefined) current.pending.stableImage = stableImage;
     const pinned = await promoteCanary(current.ctx);
     setDecision('promoted', 'promoted by mode promote', pinned);
     await closeSession(current);
-  } catch (error) {
-    await failAndRevert(current, error);
-  }
+  });
 }
 
 /** Stage `revert` (mode revert): removes a waiting canary, or returns stable to the image before its last promotion. */
 export async function revertStage(plan: Plan, settings: Settings): Promise<void> {
-  const current = await openSession(plan, settings);
-  session = current;
-  try {
+  await inSession(plan, settings, async (current) => {
     const canary = await current.ctx.cluster.apps
       .readNamespacedDeployment({ name: plan.objects.canaryDeployment, namespace: plan.namespace })
       .catch(() => undefined);
@@ -320,9 +322,7 @@ export async function revertStage(plan: Plan, settings: Settings): Promise<void>
       setDecision('reverted', `stable returned to ${image}`, image);
     }
     await closeSession(current);
-  } catch (error) {
-    await failAndRevert(current, error);
-  }
+  });
 }
 
 function setDecision(decision: 'promoted' | 'reverted', reason: string, image?: string): void {

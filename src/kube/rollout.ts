@@ -109,7 +109,8 @@ async function readDeployment(
   }
 }
 
-function imageOf(deployment: V1Deployment | undefined): string | undefined {
+/** The image of a Deployment's (first) container. */
+export function imageOf(deployment: V1Deployment | undefined): string | undefined {
   return deployment?.spec?.template.spec?.containers[0]?.image;
 }
 
