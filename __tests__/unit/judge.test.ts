@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   MIN_ERRORS_FOR_RATE,
   MIN_SAMPLES_PER_ARM,
+  SHIFT_SIGNAL_SHARE,
   falseRevertBudget,
   judgeLatency,
   type ArmObservations,
@@ -245,5 +246,32 @@ describe('judgeLatency: error rates on repeated A/A (seeded)', () => {
     }
     // Budget 1 %: expect ~3 of 300; 9 or more would be 3 s.e. above it.
     expect(reverted).toBeLessThan(9);
+  });
+});
+
+describe('judgeLatency: each signal spends its own share of the budget (seeded A/A)', () => {
+  it('the tail and shift tests are significant at about their shares, not more', () => {
+    // confidence 0.5 makes the budget 10 % (tail 9 %, shift 1 %), large enough for 2,000 runs to
+    // measure each share to a fifth of itself; the bench checks the 1 % default with 10,000 runs per cell.
+    const gate = { ...DEFAULT_GATE, confidence: 0.5 };
+    const budget = falseRevertBudget(gate.confidence);
+    const draw = lognormalSampler(xoshiro128(41), 20, 1);
+    const runs = 2000;
+    let tailSignificant = 0;
+    let shiftSignificant = 0;
+    for (let run = 0; run < runs; run++) {
+      const canary = arm(Array.from({ length: 200 }, draw));
+      const stable = arm(Array.from({ length: 200 }, draw));
+      const { numbers } = judge(canary, stable, { gate });
+      if (numbers.tail!.significant) tailSignificant++;
+      if (numbers.shift!.significant) shiftSignificant++;
+    }
+    const within3StandardErrors = (count: number, rate: number) => {
+      const standardError = Math.sqrt((rate * (1 - rate)) / runs);
+      expect(count / runs).toBeGreaterThan(rate - 3 * standardError);
+      expect(count / runs).toBeLessThan(rate + 3 * standardError);
+    };
+    within3StandardErrors(tailSignificant, budget * (1 - SHIFT_SIGNAL_SHARE));
+    within3StandardErrors(shiftSignificant, budget * SHIFT_SIGNAL_SHARE);
   });
 });
