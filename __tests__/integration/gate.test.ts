@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { analyse } from '../../src/analysis/analyse.ts';
 import { apiServerConnection, openArms, serviceProxyPath } from '../../src/analysis/targets.ts';
+import { encodeRequest } from '../../src/analysis/http1.ts';
+import { requestWhole } from '../../src/analysis/keep-alive-pool.ts';
 import { parseInputs, type InputName, type Settings } from '../../src/inputs.ts';
 import { GPU_TAINT_KEY } from '../../src/kube/labels.ts';
 import { planRun } from '../../src/plan.ts';
@@ -223,14 +225,18 @@ describe('the latency gate against two deployments through the API server proxy'
     );
     try {
       const endpoint = open.endpoints[0]!;
-      const answer = await endpoint.dispatcher.request({
-        path: `${endpoint.pathPrefix}/control/delay/0`,
-        method: 'POST',
-        headers: endpoint.headers,
-        body: '',
-      });
-      expect(answer.statusCode).toBe(200);
-      await answer.body.dump();
+      const answer = await requestWhole(
+        endpoint.pool,
+        encodeRequest({
+          method: 'POST',
+          path: `${endpoint.pathPrefix}/control/delay/0`,
+          host: endpoint.pool.host,
+          headers: endpoint.headers,
+          body: '',
+        }),
+        30_000,
+      );
+      expect(answer.status).toBe(200);
     } finally {
       await open.close();
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
+import { KeepAlivePool } from '../../src/analysis/keep-alive-pool.ts';
 import {
   arrivalOffsets,
   generatorHealth,
@@ -13,6 +13,7 @@ import {
   type LoadOptions,
   type ProbeRequest,
   type SendOutcome,
+  type SendRequest,
 } from '../../src/analysis/load.ts';
 import { openAiFirstTokenScanner } from '../../src/analysis/protocols.ts';
 import { lookSchedule, stepVerdictOf } from '../../src/analysis/analyse.ts';
@@ -48,7 +49,9 @@ class FakeClock implements LoadClock {
     let settled = false;
     void work.finally(() => (settled = true));
     for (;;) {
-      // Let every ready job run before time moves on.
+      // Let every ready job run before time moves on: two turns, because work woken in this
+      // turn may itself defer a step to the next (runLoad does, for an answer given at once).
+      await new Promise((resolve) => setImmediate(resolve));
       await new Promise((resolve) => setImmediate(resolve));
       if (settled) return work;
       this.sleepers.sort((a, b) => a.at - b.at || a.order - b.order);
@@ -76,10 +79,11 @@ function options(overrides: Partial<LoadOptions>): LoadOptions {
 /** A server that answers 200 after `serviceMs(arm, index, now)`. */
 function server(clock: FakeClock, serviceMs: (arm: number, index: number, nowNs: number) => number) {
   const seen: { arm: number; index: number; at: number }[] = [];
-  const send = async (arm: number, index: number): Promise<SendOutcome> => {
+  const send: SendRequest = (arm, index, done) => {
     seen.push({ arm, index, at: clock.now() });
-    await clock.wakeAt(clock.now() + serviceMs(arm, index, clock.now()) * MS);
-    return { kind: 'response', status: 200 };
+    void clock
+      .wakeAt(clock.now() + serviceMs(arm, index, clock.now()) * MS)
+      .then(() => done({ kind: 'response', status: 200 }));
   };
   return { send, seen };
 }
@@ -179,7 +183,7 @@ describe('runLoad on a fake clock', () => {
     expect(result.measured[0]).toMatchObject({ attempted: 10, ok: 3, errors: { dropped: 7 } });
   });
 
-  it('counts non-2xx, timeouts, network failures and rejections as errors, not samples', async () => {
+  it('counts non-2xx, timeouts, network failures and a throwing sender as errors, not samples', async () => {
     const clock = new FakeClock();
     const outcomes: SendOutcome[] = [
       { kind: 'response', status: 503 },
@@ -188,9 +192,10 @@ describe('runLoad on a fake clock', () => {
       { kind: 'response', status: 204 },
       { kind: 'response', status: 404 },
     ];
-    const send = async (_arm: number, index: number): Promise<SendOutcome> => {
+    // Answers during the call itself (as a pool that is closed does), or throws.
+    const send: SendRequest = (_arm, index, done) => {
       if (index === 5) throw new Error('boom');
-      return outcomes[index]!;
+      done(outcomes[index]!);
     };
     const result = await clock.play(
       runLoad(options({ arms: 1, ratePerSecond: 6, durationMs: 1000 }), send, clock),
@@ -232,11 +237,12 @@ describe('runLoad on a fake clock', () => {
     const clock = new FakeClock();
     let outstanding = 0;
     let most = 0;
-    const send = async (): Promise<SendOutcome> => {
+    const send: SendRequest = (_arm, _index, done) => {
       most = Math.max(most, ++outstanding);
-      await clock.wakeAt(clock.now() + 10 * MS);
-      outstanding--;
-      return { kind: 'response', status: 200 };
+      void clock.wakeAt(clock.now() + 10 * MS).then(() => {
+        outstanding--;
+        done({ kind: 'response', status: 200 });
+      });
     };
     const result = await clock.play(
       runLoad(options({ arms: 1, arrivals: 'max', maxInFlight: 4, durationMs: 1000 }), send, clock),
@@ -337,6 +343,12 @@ describe('hrtimeClock', () => {
   });
 });
 
+/** One request through a sender, as a promise of its outcome. */
+const promised =
+  (send: SendRequest) =>
+  (arm: number, index: number): Promise<SendOutcome> =>
+    new Promise((resolve) => send(arm, index, resolve));
+
 describe('httpSender against a loopback server', () => {
   const seenSequences: string[] = [];
   const server = createServer((request, response) => {
@@ -354,23 +366,27 @@ describe('httpSender against a loopback server', () => {
     }
     // Any other path is never answered (a hung model server).
   });
-  let pool: Pool;
+  let pool: KeepAlivePool;
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 4 });
+    pool = new KeepAlivePool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      connections: 4,
+    });
   });
   afterAll(async () => {
-    await pool.destroy();
+    await pool.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const sender = (path: string, extra: Partial<ProbeRequest> = {}) =>
-    httpSender(
-      [{ dispatcher: pool, pathPrefix: '', headers: {} }],
-      { method: 'GET', path, headers: {}, ...extra },
-      { timeoutMs: 250, clock: hrtimeClock(), sequenceHeader: 'x-load-sequence' },
+  const sender = (path: string, extra: Partial<ProbeRequest> = {}, timeoutMs = 250) =>
+    promised(
+      httpSender(
+        [{ pool, pathPrefix: '', headers: {} }],
+        { method: 'GET', path, headers: {}, ...extra },
+        { timeoutMs, clock: hrtimeClock(), sequenceHeader: 'x-load-sequence' },
+      ),
     );
 
   it('reports status codes, sends the sequence number, and classifies a hung request as a timeout', async () => {
@@ -382,7 +398,8 @@ describe('httpSender against a loopback server', () => {
 
   it('ends a streamed latency at the first token, not the last byte', async () => {
     const clock = hrtimeClock();
-    const outcome = await sender('/stream', { firstToken: openAiFirstTokenScanner })(0, 1);
+    // The timeout is time without progress: it must outlast the 280 ms pause before the end.
+    const outcome = await sender('/stream', { firstToken: openAiFirstTokenScanner }, 2000)(0, 1);
     const endedNs = clock.now();
     expect(outcome.kind).toBe('response');
     const doneNs = (outcome as { doneNs: number }).doneNs;
@@ -391,13 +408,18 @@ describe('httpSender against a loopback server', () => {
   });
 
   it('reports a refused connection as a network error', async () => {
-    const closed = new Pool('http://127.0.0.1:1', { connections: 1 });
-    const send = httpSender(
-      [{ dispatcher: closed, pathPrefix: '', headers: {} }],
-      { method: 'GET', path: '/', headers: {} },
-      { timeoutMs: 1000, clock: hrtimeClock() },
+    const closed = new KeepAlivePool('http://127.0.0.1:1', { connections: 1 });
+    const send = promised(
+      httpSender(
+        [{ pool: closed, pathPrefix: '', headers: {} }],
+        { method: 'GET', path: '/', headers: {} },
+        { timeoutMs: 1000, clock: hrtimeClock() },
+      ),
     );
-    expect(await send(0, 0)).toMatchObject({ kind: 'network' });
-    await closed.destroy();
+    expect(await send(0, 0)).toMatchObject({
+      kind: 'network',
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
+    await closed.close();
   });
 });

@@ -15,7 +15,6 @@ import { once } from 'node:events';
 import { availableParallelism, setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
 import {
   hrtimeClock,
   httpSender,
@@ -23,6 +22,7 @@ import {
   percentileOfSorted,
   type LoadRun,
 } from '../../src/analysis/load.ts';
+import { KeepAlivePool } from '../../src/analysis/keep-alive-pool.ts';
 import { median, spread, type Suite } from '../results.ts';
 
 const REPEATS = Number(process.env['LOAD_BENCH_REPEATS'] ?? 3);
@@ -144,11 +144,11 @@ async function generate(
   },
 ): Promise<LoadRun> {
   const connections = options.connections ?? (options.arrivals === 'max' ? CONNECTIONS : RATE_CONNECTIONS);
-  const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const pool = new KeepAlivePool(origin, { connections });
   const clock = hrtimeClock();
   try {
     const send = httpSender(
-      [{ dispatcher: pool, pathPrefix: '', headers: {} }],
+      [{ pool, pathPrefix: '', headers: {} }],
       { method: 'GET', path: '/', headers: {} },
       { timeoutMs: 30_000, clock, ...(options.sequence ? { sequenceHeader: SEQUENCE_HEADER } : {}) },
     );

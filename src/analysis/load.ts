@@ -13,7 +13,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import type { Dispatcher } from 'undici';
+import { StringDecoder } from 'node:string_decoder';
+import { encodeRequest, type RequestToEncode } from './http1.ts';
+import type { KeepAlivePool } from './keep-alive-pool.ts';
 
 const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
@@ -43,8 +45,12 @@ export type SendOutcome =
   | { kind: 'timeout' }
   | { kind: 'network'; message: string };
 
-/** Sends request `index` to arm `arm`; never rejects (failures are outcomes). */
-export type SendRequest = (arm: number, index: number) => Promise<SendOutcome>;
+/**
+ * Sends request `index` to arm `arm` and calls `done` once with how it ended (failures are
+ * outcomes). A callback rather than a promise: at the generator's top rates the promise chain
+ * per request cost more than the HTTP exchange's own JavaScript.
+ */
+export type SendRequest = (arm: number, index: number, done: (outcome: SendOutcome) => void) => void;
 
 export interface LoadOptions {
   /** Number of arms sharing the schedule; request i goes to arm i mod arms. */
@@ -153,10 +159,13 @@ export class LoadAccounting {
     counts.errors.dropped++;
   }
 
-  sent(arm: number, intendedNs: number, sentNs: number): void {
+  /** `sentNs` is left out by a closed loop (max arrivals): it has no schedule to be late for. */
+  sent(arm: number, intendedNs: number, sentNs?: number): void {
     const counts = this.countsFor(arm, intendedNs);
     counts.attempted++;
-    if (counts !== this.warmup[arm]) this.schedulingLagMs.push((sentNs - intendedNs) / NS_PER_MS);
+    if (sentNs !== undefined && counts !== this.warmup[arm]) {
+      this.schedulingLagMs.push((sentNs - intendedNs) / NS_PER_MS);
+    }
   }
 
   finished(arm: number, index: number, intendedNs: number, outcome: SendOutcome, nowNs: number): void {
@@ -214,17 +223,24 @@ export async function runLoad(
   const warmupNs = options.warmupMs * NS_PER_MS;
   const endNs = startNs + warmupNs + options.durationMs * NS_PER_MS;
   const accounting = new LoadAccounting(options.arms, startNs + warmupNs);
-  const inFlight = new Set<Promise<void>>();
   // Per arm, so a slow canary holding its slots never costs stable a request.
   const inFlightByArm = new Array<number>(options.arms).fill(0);
+  let inFlight = 0;
+  let allSettled: (() => void) | undefined;
   let stopRequested = false;
+  /** In a closed loop (max arrivals), what a finished request's slot does next. */
+  let refill: (() => void) | undefined;
 
-  const dispatch = (index: number, intendedNs: number): Promise<void> => {
+  const dispatch = (index: number, intendedNs: number, sentNs: number | undefined): void => {
     const arm = index % options.arms;
     inFlightByArm[arm]!++;
-    accounting.sent(arm, intendedNs, clock.now());
-    // One continuation per request: this runs at the generator's highest rates.
+    inFlight++;
+    accounting.sent(arm, intendedNs, sentNs);
+    let settled = false;
+    let sending = true;
     const settle = (outcome: SendOutcome): void => {
+      if (settled) return;
+      settled = true;
       accounting.finished(
         arm,
         index,
@@ -232,30 +248,37 @@ export async function runLoad(
         outcome,
         outcome.kind === 'response' && outcome.doneNs !== undefined ? outcome.doneNs : clock.now(),
       );
-      inFlight.delete(tracked);
       inFlightByArm[arm]!--;
+      inFlight--;
       if (!stopRequested && options.shouldStop?.(accounting)) stopRequested = true;
+      refill?.();
+      if (inFlight === 0) allSettled?.();
     };
-    const failed = (error: unknown): void => settle({ kind: 'network', message: String(error) });
-    let tracked: Promise<void>;
+    // An answer given during the call itself waits for the next turn, so a sender that fails at
+    // once cannot recurse through refill without bound.
+    const done = (outcome: SendOutcome): void => {
+      if (sending) setImmediate(settle, outcome);
+      else settle(outcome);
+    };
     try {
-      tracked = send(arm, index).then(settle, failed);
+      send(arm, index, done);
     } catch (error) {
-      tracked = Promise.resolve().then(() => failed(error));
+      done({ kind: 'network', message: String(error) });
     }
-    inFlight.add(tracked);
-    return tracked;
+    sending = false;
   };
+  const settledAll = (): Promise<void> =>
+    inFlight === 0 ? Promise.resolve() : new Promise((resolve) => (allSettled = resolve));
 
   if (options.arrivals === 'max') {
     let next = 0;
-    const slot = async (): Promise<void> => {
-      while (!stopRequested && next < options.maxRequests && clock.now() < endNs) {
-        const index = next++;
-        await dispatch(index, clock.now());
-      }
+    // One clock reading per request: a closed loop sends at the moment it means to.
+    refill = () => {
+      const nowNs = clock.now();
+      if (!stopRequested && next < options.maxRequests && nowNs < endNs) dispatch(next++, nowNs, undefined);
     };
-    await Promise.all(Array.from({ length: options.maxInFlight * options.arms }, slot));
+    for (let slot = 0; slot < options.maxInFlight * options.arms; slot++) refill();
+    await settledAll();
     return accounting;
   }
 
@@ -267,9 +290,9 @@ export async function runLoad(
     if (stopRequested) break;
     const arm = index % options.arms;
     if (inFlightByArm[arm]! >= options.maxInFlight) accounting.dropped(arm, intendedNs);
-    else void dispatch(index, intendedNs);
+    else dispatch(index, intendedNs, clock.now());
   }
-  while (inFlight.size > 0) await Promise.all(inFlight);
+  await settledAll();
   return accounting;
 }
 
@@ -448,7 +471,7 @@ export async function measureLoad(
 
 /** One arm's way in: a keep-alive pool, the path prefix before the probe path, and fixed headers. */
 export interface ArmEndpoint {
-  dispatcher: Dispatcher;
+  pool: KeepAlivePool;
   pathPrefix: string;
   headers: Record<string, string>;
 }
@@ -469,8 +492,6 @@ export interface ProbeRequest {
   firstToken?: () => FirstTokenScanner;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
 export interface HttpSenderOptions {
   timeoutMs: number;
   clock: LoadClock;
@@ -479,67 +500,60 @@ export interface HttpSenderOptions {
 }
 
 /**
- * Sends the probe through undici's dispatcher interface (no response stream objects: the least
- * work per request). The latency ends when the body has been read, or at the first token.
+ * Sends the probe as bytes encoded once per arm (only the sequence header, when asked for, makes
+ * each request differ). The latency ends when the body has been read, or at the first token.
  */
 export function httpSender(
   endpoints: readonly ArmEndpoint[],
   probe: ProbeRequest,
   options: HttpSenderOptions,
 ): SendRequest {
-  const { clock, sequenceHeader } = options;
-  const fixed = endpoints.map((endpoint) => ({
-    dispatcher: endpoint.dispatcher,
-    path: endpoint.pathPrefix + probe.path,
-    headers: {
-      ...probe.headers,
-      ...endpoint.headers,
-      ...(probe.body !== undefined ? { 'content-length': String(Buffer.byteLength(probe.body)) } : {}),
-    },
-  }));
-  // Built once per arm: only the sequence header (when asked for) differs between requests.
-  const dispatchOptions = fixed.map((endpoint): Dispatcher.DispatchOptions => ({
-    path: endpoint.path,
-    method: probe.method,
-    headers: endpoint.headers,
-    ...(probe.body !== undefined ? { body: probe.body } : {}),
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  }));
-  return (arm, index) =>
-    new Promise<SendOutcome>((resolve) => {
-      const endpoint = fixed[arm]!;
-      const scanner = probe.firstToken?.();
-      let status = 0;
-      let firstTokenNs: number | undefined;
-      const handler: Dispatcher.DispatchHandler = {
-        // undici requires the method, even with nothing to do at that point.
-        onRequestStart() {},
-        onResponseStart(_controller, statusCode) {
-          status = statusCode;
+  const { clock, sequenceHeader, timeoutMs } = options;
+  const arms = endpoints.map((endpoint) => {
+    const request: RequestToEncode = {
+      method: probe.method,
+      path: endpoint.pathPrefix + probe.path,
+      host: endpoint.pool.host,
+      headers: { ...probe.headers, ...endpoint.headers },
+      ...(probe.body !== undefined ? { body: probe.body } : {}),
+    };
+    return { pool: endpoint.pool, request, bytes: encodeRequest(request) };
+  });
+  const requestBytes = (arm: number, index: number): Buffer => {
+    const { request, bytes } = arms[arm]!;
+    return sequenceHeader === undefined
+      ? bytes
+      : encodeRequest({ ...request, headers: { ...request.headers, [sequenceHeader]: String(index) } });
+  };
+  const fail = (done: (outcome: SendOutcome) => void, kind: 'timeout' | 'network', message: string) =>
+    done(kind === 'timeout' ? { kind } : { kind, message });
+  if (probe.firstToken === undefined) {
+    return (arm, index, done) =>
+      arms[arm]!.pool.send(
+        requestBytes(arm, index),
+        {
+          end: (status) => done({ kind: 'response', status, doneNs: clock.now() }),
+          fail: (kind, message) => fail(done, kind, message),
         },
-        onResponseData(_controller, chunk) {
-          if (scanner !== undefined && firstTokenNs === undefined && scanner.push(chunk.toString('utf8'))) {
-            firstTokenNs = clock.now();
-          }
-        },
-        onResponseEnd() {
-          const doneNs = firstTokenNs ?? clock.now();
-          resolve({ kind: 'response', status, doneNs });
-        },
-        onResponseError(_controller, error) {
-          const code = (error as { code?: string }).code ?? '';
-          resolve(
-            TIMEOUT_CODES.has(code) ? { kind: 'timeout' } : { kind: 'network', message: error.message },
-          );
-        },
-      };
-      const base = dispatchOptions[arm]!;
-      endpoint.dispatcher.dispatch(
-        sequenceHeader === undefined
-          ? base
-          : { ...base, headers: { ...endpoint.headers, [sequenceHeader]: String(index) } },
-        handler,
+        timeoutMs,
       );
-    });
+  }
+  const firstToken = probe.firstToken;
+  return (arm, index, done) => {
+    const scanner = firstToken();
+    let firstTokenNs: number | undefined;
+    // A token's UTF-8 bytes may be split between chunks; the decoder holds the partial character.
+    const decoder = new StringDecoder('utf8');
+    arms[arm]!.pool.send(
+      requestBytes(arm, index),
+      {
+        body: (chunk) => {
+          if (firstTokenNs === undefined && scanner.push(decoder.write(chunk))) firstTokenNs = clock.now();
+        },
+        end: (status) => done({ kind: 'response', status, doneNs: firstTokenNs ?? clock.now() }),
+        fail: (kind, message) => fail(done, kind, message),
+      },
+      timeoutMs,
+    );
+  };
 }

@@ -8,7 +8,8 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { Pool } from 'undici';
+import { encodeRequest } from './http1.ts';
+import { KeepAlivePool, requestWhole } from './keep-alive-pool.ts';
 import type { ArmEndpoint } from './load.ts';
 import type { ArmGet } from './protocols.ts';
 
@@ -58,7 +59,7 @@ export function describeArm(target: ArmTarget): string {
   return `${target.arm}: ${target.origin}${target.pathPrefix || '/'}`;
 }
 
-/** The API server and the credentials of the kubeconfig's current context, as undici needs them. */
+/** The API server and the credentials of the kubeconfig's current context, as the connection pools need them. */
 export interface ApiServerConnection {
   origin: string;
   headers: Record<string, string>;
@@ -143,16 +144,14 @@ export interface OpenArms {
 export function openArms(targets: readonly ArmTarget[], connections: number): OpenArms {
   const pools = targets.map(
     (target) =>
-      new Pool(target.origin, {
+      new KeepAlivePool(target.origin, {
         connections,
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-        ...(target.tls !== undefined ? { connect: { ...target.tls } } : {}),
+        ...(target.tls !== undefined ? { tls: target.tls } : {}),
       }),
   );
   return {
     endpoints: targets.map((target, index) => ({
-      dispatcher: pools[index]!,
+      pool: pools[index]!,
       pathPrefix: target.pathPrefix,
       headers: target.headers,
     })),
@@ -165,20 +164,19 @@ export function openArms(targets: readonly ArmTarget[], connections: number): Op
 /** A JSON GET against one arm (readiness and metadata before the measurement). */
 export function armGet(endpoint: ArmEndpoint, timeoutMs: number): ArmGet {
   return async (path) => {
-    const response = await endpoint.dispatcher.request({
-      path: endpoint.pathPrefix + path,
+    const request = encodeRequest({
       method: 'GET',
+      path: endpoint.pathPrefix + path,
+      host: endpoint.pool.host,
       headers: { ...endpoint.headers, accept: 'application/json' },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
     });
-    const text = await response.body.text();
+    const { status, body } = await requestWhole(endpoint.pool, request, timeoutMs);
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(body.toString('utf8'));
     } catch {
       json = undefined;
     }
-    return { status: response.statusCode, json };
+    return { status, json };
   };
 }
