@@ -5,9 +5,10 @@
  * - Max rate on one core: this process (our generator) and autocannon each pinned to core 0, the
  *   minimal server to core 1; completed 2xx/s over 10 s after a 2 s warm-up. Our generator runs in
  *   its max-throughput mode (closed loop) with an in-flight cap equal to autocannon's connections.
- * - Accuracy: a server that answers after 5 ms and records each request's own arrival-to-response
- *   time; 1,000 req/s for 10 s (after a 1 s warm-up, discarded); error = generator percentile −
- *   server percentile over the same requests (matched by a sequence header).
+ * - Accuracy: a server (bench/servers/reference-server.py) that answers after 5 ms and records each
+ *   request's service time from the kernel's arrival stamp to its answer; 1,000 req/s for 10 s
+ *   (after a 1 s warm-up, discarded); error = generator percentile − server percentile over the
+ *   same requests (matched by a sequence header). Generator unpinned here (see run).
  * - Coordinated omission: the server stops answering for 1 s at t = 5 s of a 10 s run at 200 req/s.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +43,12 @@ const GENERATOR_CORE = '0';
  */
 const BENCH_NICENESS = process.getuid?.() === 0 ? -10 : 0;
 const SERVER_CORE = '1';
+/** Both cores: where the fixed-rate runs go (see run). */
+const FLOATING_CORES = '0,1';
+
+function pinThisProcess(cores: string): void {
+  execFileSync('taskset', ['-a', '-cp', cores, String(process.pid)], { stdio: 'ignore' });
+}
 
 interface RunningServer {
   origin: string;
@@ -49,9 +56,10 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts a benchmark server pinned to the server core and waits for its port. */
+/** Starts a benchmark server (Node for .ts, Python for .py) pinned to the server core; waits for its port. */
 async function startServer(script: string, args: string[]): Promise<RunningServer> {
-  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, SERVERS + script, ...args], {
+  const interpreter = script.endsWith('.py') ? 'python3' : process.execPath;
+  const child = spawn('taskset', ['-c', SERVER_CORE, interpreter, SERVERS + script, ...args], {
     // stdin stays open as a lifeline: the server exits when this process does, even on a crash.
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -101,12 +109,13 @@ function shellSeconds(text: string): number {
   return match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
 }
 
-function autocannon(args: string[]): Promise<AutocannonResult> {
+/** Runs autocannon on `cores` (a taskset list) with `args`; resolves with its JSON report and CPU time. */
+function autocannon(cores: string, args: string[]): Promise<AutocannonResult> {
   // The shell's `times` prints its children's CPU time last: autocannon's own work, for a figure
   // (2xx per CPU-second) that other load on a shared machine distorts less than 2xx per second.
   const script = 'taskset -c "$0" "$1" "$2" -j "${@:3}"; status=$?; times; exit $status';
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script, GENERATOR_CORE, process.execPath, AUTOCANNON, ...args], {
+    const child = spawn('bash', ['-c', script, cores, process.execPath, AUTOCANNON, ...args], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let output = '';
@@ -195,7 +204,7 @@ async function maxRate(): Promise<RateFigures> {
       const counts = run.accounting.measured[0]!;
       ours.push(counts.ok / 10);
       oursPerCpu.push((counts.ok + run.accounting.warmup[0]!.ok) / ((cpu.user + cpu.system) / 1e6));
-      const peer = await autocannon([
+      const peer = await autocannon(GENERATOR_CORE, [
         '-c',
         String(CONNECTIONS),
         '-d',
@@ -234,7 +243,7 @@ async function accuracy(): Promise<{
     lagP99: [] as number[],
   };
   for (let repeat = 0; repeat < REPEATS; repeat++) {
-    await withServer('reference-server.ts', ['--delay-ms', '5', '--record'], async ({ origin }) => {
+    await withServer('reference-server.py', ['--delay-ms', '5', '--record'], async ({ origin }) => {
       const run = await generate(origin, {
         rate: 1000,
         arrivals: 'constant',
@@ -265,8 +274,16 @@ async function accuracy(): Promise<{
         `  accuracy #${repeat + 1}: ${ours.length} matched requests; generator p50 ${percentileOfSorted(ours, 0.5).toFixed(3)} p99 ${percentileOfSorted(ours, 0.99).toFixed(3)} ms; server p50 ${percentileOfSorted(theirs, 0.5).toFixed(3)} p99 ${percentileOfSorted(theirs, 0.99).toFixed(3)} ms; error p50 ${p50.toFixed(3)} p99 ${p99.toFixed(3)} ms; scheduling lag p99 ${run.health.schedulingLagP99Ms.toFixed(3)} ms`,
       );
     });
-    await withServer('reference-server.ts', ['--delay-ms', '5'], async ({ origin }) => {
-      const peer = await autocannon(['-c', String(RATE_CONNECTIONS), '-R', '1000', '-d', '10', `${origin}/`]);
+    await withServer('reference-server.py', ['--delay-ms', '5'], async ({ origin }) => {
+      const peer = await autocannon(FLOATING_CORES, [
+        '-c',
+        String(RATE_CONNECTIONS),
+        '-R',
+        '1000',
+        '-d',
+        '10',
+        `${origin}/`,
+      ]);
       result.peerP50.push(peer.latency.p50);
       result.peerP99.push(peer.latency.p99);
       console.log(
@@ -282,7 +299,7 @@ async function stall(): Promise<{ ours: number[]; theirs: number[] }> {
   const theirs: number[] = [];
   const stallArgs = ['--delay-ms', '0', '--stall-at-ms', '5000', '--stall-ms', '1000'];
   for (let repeat = 0; repeat < REPEATS; repeat++) {
-    await withServer('reference-server.ts', stallArgs, async ({ origin }) => {
+    await withServer('reference-server.py', stallArgs, async ({ origin }) => {
       const run = await generate(origin, {
         rate: 200,
         arrivals: 'constant',
@@ -293,8 +310,16 @@ async function stall(): Promise<{ ours: number[]; theirs: number[] }> {
       });
       ours.push(percentileOfSorted(sortedLatencies(run), 0.99));
     });
-    await withServer('reference-server.ts', stallArgs, async ({ origin }) => {
-      const peer = await autocannon(['-c', String(RATE_CONNECTIONS), '-R', '200', '-d', '10', `${origin}/`]);
+    await withServer('reference-server.py', stallArgs, async ({ origin }) => {
+      const peer = await autocannon(FLOATING_CORES, [
+        '-c',
+        String(RATE_CONNECTIONS),
+        '-R',
+        '200',
+        '-d',
+        '10',
+        `${origin}/`,
+      ]);
       theirs.push(peer.latency.p99);
     });
     console.log(
@@ -307,11 +332,16 @@ async function stall(): Promise<{ ours: number[]; theirs: number[] }> {
 export const run: Suite = async () => {
   if (availableParallelism() < 2)
     throw new Error('the load benchmark needs two cores (generator and server apart)');
-  // Pin every thread of this process (our generator) to the generator core; autocannon goes there too.
-  execFileSync('taskset', ['-a', '-cp', GENERATOR_CORE, String(process.pid)], { stdio: 'ignore' });
   setPriority(process.pid, BENCH_NICENESS);
   console.log(`load: ${REPEATS} repeats of each, A B A B; figures are "median (min–max)"`);
+  // Every thread of this process (our generator) on the generator core; autocannon goes there too.
+  pinThisProcess(GENERATOR_CORE);
   const rate = await maxRate();
+  // The fixed-rate runs need no core of their own, and pinned to one they measured the VM: a
+  // thread spinning there alone lost up to 4 ms at a time, and the generator's main thread could
+  // not move off while its collector and timer threads shared the core. Unpinned, as the action
+  // runs; the reference server stays on its core.
+  pinThisProcess(FLOATING_CORES);
   const accurate = await accuracy();
   const stalled = await stall();
 

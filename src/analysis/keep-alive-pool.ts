@@ -44,16 +44,13 @@ interface Exchange {
 const SWEEP_MS = 50;
 
 class Connection {
-  readonly socket: Socket;
+  /** Set once, right after construction (the socket's read callback needs the connection first). */
+  socket!: Socket;
   readonly parser = new ResponseParser();
   exchange: Exchange | undefined;
   /** Exchanges finished on this socket: a failure on a reused one may be the keep-alive race. */
   served = 0;
   open = true;
-
-  constructor(socket: Socket) {
-    this.socket = socket;
-  }
 }
 
 export class KeepAlivePool {
@@ -66,6 +63,8 @@ export class KeepAlivePool {
   private readonly idle: Connection[] = [];
   private readonly waiting: Exchange[] = [];
   private sweeper: NodeJS.Timeout | undefined;
+  /** Where plain sockets read into; see connect(). */
+  private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
   private closing = false;
 
   constructor(origin: string, options: KeepAlivePoolOptions) {
@@ -142,6 +141,7 @@ export class KeepAlivePool {
     // URL keeps IPv6 literals in brackets; sockets want them bare.
     const host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
     const tls = this.options.tls;
+    const connection = new Connection();
     const socket =
       this.url.protocol === 'https:'
         ? connectTls({
@@ -152,11 +152,25 @@ export class KeepAlivePool {
             ...(tls?.servername === undefined && isIP(host) === 0 ? { servername: host } : {}),
             ALPNProtocols: ['http/1.1'],
           })
-        : connectTcp({ host, port });
+        : connectTcp({
+            host,
+            port,
+            // Plain sockets read straight into one buffer the pool reuses (bytes are parsed before
+            // the next read), which skips the stream machinery and a Buffer per read: at the top
+            // rates that was a tenth of the generator's time. TLS sockets have no such option.
+            onread: {
+              buffer: this.readBuffer,
+              callback: (length: number) => {
+                this.received(connection, this.readBuffer.subarray(0, length));
+                return true;
+              },
+            },
+          });
     socket.setNoDelay(true);
-    const connection = new Connection(socket);
+    connection.socket = socket;
     this.connections.add(connection);
-    socket.on('data', (chunk: Buffer) => this.received(connection, chunk));
+    if (this.url.protocol === 'https:')
+      socket.on('data', (chunk: Buffer) => this.received(connection, chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => this.lost(connection, describeSocketError(error)));
     socket.on('close', () =>
       this.lost(connection, 'the server closed the connection before the response ended'),
