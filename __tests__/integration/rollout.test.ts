@@ -26,7 +26,22 @@ afterAll(async () => {
   if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
 });
 
+/**
+ * The canary-labelled objects left once the cluster has settled. The canary Deployment is deleted
+ * with background propagation (as kubectl does), so its ReplicaSet is removed afterwards by the
+ * garbage collector; a busy CI machine once saw it still there right after promotion. Waits up to
+ * 30 s for it to go, then reports what remains.
+ */
 async function canaryLabelled(ctx: ReturnType<typeof recordedContext>): Promise<string[]> {
+  let names = await canaryLabelledNow(ctx);
+  for (let attempt = 0; attempt < 60 && names.length > 0; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    names = await canaryLabelledNow(ctx);
+  }
+  return names;
+}
+
+async function canaryLabelledNow(ctx: ReturnType<typeof recordedContext>): Promise<string[]> {
   const selector = `${LABELS.target}=${ctx.plan.target},${LABELS.track}=canary`;
   const [deployments, services, replicaSets] = await Promise.all([
     ctx.cluster.apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
