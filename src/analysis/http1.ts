@@ -196,17 +196,13 @@ export class ResponseParser {
           position = this.readHead(chunk, position);
           if (position === -1) return -1;
           if (this.state === 'head') continue; // an interim 1xx answer: the real head follows
-          if (this.remainingIsDone()) return position;
+          if (this.state === 'length' && this.remaining === 0) return position; // no body
           break;
         }
-        case 'length': {
-          const take = Math.min(this.remaining, chunk.length - position);
-          sink?.(chunk.subarray(position, position + take));
-          this.remaining -= take;
-          position += take;
+        case 'length':
+          position = this.readBody(chunk, position, sink);
           if (this.remaining === 0) return position;
           break;
-        }
         case 'until-close':
           sink?.(chunk.subarray(position));
           return -1;
@@ -220,14 +216,10 @@ export class ResponseParser {
           this.state = this.remaining === 0 ? 'trailers' : 'chunk-data';
           break;
         }
-        case 'chunk-data': {
-          const take = Math.min(this.remaining, chunk.length - position);
-          sink?.(chunk.subarray(position, position + take));
-          this.remaining -= take;
-          position += take;
+        case 'chunk-data':
+          position = this.readBody(chunk, position, sink);
           if (this.remaining === 0) this.state = 'chunk-data-end';
           break;
-        }
         case 'chunk-data-end': {
           const line = this.readLine(chunk, position);
           if (line === undefined) return -1;
@@ -253,8 +245,12 @@ export class ResponseParser {
     return this.state === 'until-close';
   }
 
-  private remainingIsDone(): boolean {
-    return this.state === 'length' && this.remaining === 0;
+  /** Passes on the body bytes of the current length or chunk; returns the position after them. */
+  private readBody(chunk: Buffer, from: number, sink: BodySink | undefined): number {
+    const take = Math.min(this.remaining, chunk.length - from);
+    sink?.(chunk.subarray(from, from + take));
+    this.remaining -= take;
+    return from + take;
   }
 
   /** Parses a head ending in this chunk; returns the position after it, or -1 to wait for more. */

@@ -225,13 +225,13 @@ export class KeepAlivePool {
     if (next !== undefined) this.assign(next);
   }
 
-  /** Closes a connection on purpose; `reason` is what its exchange (if any) fails with. */
-  private drop(connection: Connection, reason: string): void {
+  /** Closes a connection on purpose; its exchange (if any) fails as `kind` with `reason`. */
+  private drop(connection: Connection, reason: string, kind: 'timeout' | 'network' = 'network'): void {
     const exchange = connection.exchange;
     connection.exchange = undefined;
     this.lost(connection, reason);
     connection.socket.destroy();
-    if (exchange !== undefined) exchange.handler.fail('network', reason);
+    if (exchange !== undefined) exchange.handler.fail(kind, reason);
   }
 
   private sweep(): void {
@@ -239,10 +239,7 @@ export class KeepAlivePool {
     for (const connection of this.connections) {
       const exchange = connection.exchange;
       if (exchange !== undefined && now > exchange.deadline) {
-        connection.exchange = undefined;
-        this.lost(connection, '');
-        connection.socket.destroy();
-        exchange.handler.fail('timeout', `${this.origin}: no answer within ${exchange.timeoutMs} ms`);
+        this.drop(connection, `${this.origin}: no answer within ${exchange.timeoutMs} ms`, 'timeout');
       }
     }
     for (let index = 0; index < this.waiting.length;) {

@@ -14,7 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { StringDecoder } from 'node:string_decoder';
 import { encodeRequest, type RequestToEncode } from './http1.ts';
-import type { KeepAlivePool } from './keep-alive-pool.ts';
+import type { ExchangeHandler, KeepAlivePool } from './keep-alive-pool.ts';
 
 const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
@@ -539,35 +539,20 @@ export function httpSender(
       ? bytes
       : encodeRequest({ ...request, headers: { ...request.headers, [sequenceHeader]: String(index) } });
   };
-  const fail = (done: (outcome: SendOutcome) => void, kind: 'timeout' | 'network', message: string) =>
-    done(kind === 'timeout' ? { kind } : { kind, message });
-  if (probe.firstToken === undefined) {
-    return (arm, index, done) =>
-      arms[arm]!.pool.send(
-        requestBytes(arm, index),
-        {
-          end: (status) => done({ kind: 'response', status, doneNs: clock.now() }),
-          fail: (kind, message) => fail(done, kind, message),
-        },
-        timeoutMs,
-      );
-  }
-  const firstToken = probe.firstToken;
   return (arm, index, done) => {
-    const scanner = firstToken();
     let firstTokenNs: number | undefined;
-    // A token's UTF-8 bytes may be split between chunks; the decoder holds the partial character.
-    const decoder = new StringDecoder('utf8');
-    arms[arm]!.pool.send(
-      requestBytes(arm, index),
-      {
-        body: (chunk) => {
-          if (firstTokenNs === undefined && scanner.push(decoder.write(chunk))) firstTokenNs = clock.now();
-        },
-        end: (status) => done({ kind: 'response', status, doneNs: firstTokenNs ?? clock.now() }),
-        fail: (kind, message) => fail(done, kind, message),
-      },
-      timeoutMs,
-    );
+    const handler: ExchangeHandler = {
+      end: (status) => done({ kind: 'response', status, doneNs: firstTokenNs ?? clock.now() }),
+      fail: (kind, message) => done(kind === 'timeout' ? { kind } : { kind, message }),
+    };
+    if (probe.firstToken !== undefined) {
+      const scanner = probe.firstToken();
+      // A token's UTF-8 bytes may be split between chunks; the decoder holds the partial character.
+      const decoder = new StringDecoder('utf8');
+      handler.body = (chunk) => {
+        if (firstTokenNs === undefined && scanner.push(decoder.write(chunk))) firstTokenNs = clock.now();
+      };
+    }
+    arms[arm]!.pool.send(requestBytes(arm, index), handler, timeoutMs);
   };
 }
