@@ -74,10 +74,15 @@ export interface JudgeInput {
 
 export type Decision = 'promote' | 'revert' | 'inconclusive' | 'continue';
 
+/** Latency and error figures of one arm over the measured window (warm-up excluded). */
 export interface ArmNumbers {
+  /** Successful requests whose latencies the percentiles are taken from. */
   n: number;
+  /** Requests sent in the measured window. */
   requests: number;
+  /** Requests that failed (HTTP error, timeout, network error, dropped). */
   errors: number;
+  /** errors / requests, 0 to 1. */
   errorRate: number;
   /** Harrell-Davis quantile estimates, ms. */
   p50Ms: number;

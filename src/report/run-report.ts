@@ -2,39 +2,18 @@
  * Pure: what one run decided and measured, in the shape every report reads — the job summary, the
  * JSON `report` file, the step outputs and the PR comment. Stages fill it; nothing here does I/O.
  */
+import type { ArmNumbers, SignalNumbers } from '../analysis/judge.ts';
 import type { Mode } from '../inputs.ts';
 import type { Plan } from '../plan.ts';
 
 /** The `decision` output's values (product.md). */
 export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped';
 
-/**
- * Latency and error figures of one arm over the measured window (warm-up excluded); the same
- * fields as the judge's ArmNumbers (src/analysis/judge.ts), so a verdict maps over unchanged.
- */
-export interface ArmStats {
-  /** Successful requests whose latencies the percentiles are taken from. */
-  n: number;
-  /** Requests sent in the measured window. */
-  requests: number;
-  /** Requests that failed (HTTP error, timeout, network error, dropped). */
-  errors: number;
-  /** errors / requests, 0 to 1. */
-  errorRate: number;
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-}
+/** One arm's figures, as the judge reports them. */
+export type ArmStats = ArmNumbers;
 
-/** A canary ÷ stable ratio with its bounds at the judge's confidence (the judge's SignalNumbers). */
-export interface RatioBounds {
-  ratio: number;
-  lowerBound: number;
-  upperBound: number;
-  /** Whether the judge found this signal past its sequential boundary. */
-  significant: boolean;
-}
+/** A canary ÷ stable ratio, its bounds at the judge's confidence, and whether it passed its boundary. */
+export type RatioBounds = Pick<SignalNumbers, 'ratio' | 'lowerBound' | 'upperBound' | 'significant'>;
 
 /** What the statistical gate concluded about the canary's latency against stable. */
 export interface JudgeFigures {
