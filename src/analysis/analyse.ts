@@ -10,7 +10,7 @@ import * as core from '@actions/core';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs.ts';
-import { Cluster } from '../kube/cluster.ts';
+import { clusterOf } from '../kube/cluster.ts';
 import type { StepAnalysis, StepVerdict } from '../kube/rollout.ts';
 import { currentCanary, registerStepAnalysis } from '../kube/rollout-stages.ts';
 import type { Plan } from '../plan.ts';
@@ -308,10 +308,7 @@ export function latestAnalysisResult(): AnalysisResult | undefined {
 export async function analyseStage(plan: Plan, settings: Settings): Promise<void> {
   const running = currentCanary();
   if (running === undefined) throw new ClusterError('canary', 'analyse ran without a deployed canary');
-  const cluster = new Cluster({
-    ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
-    ...(settings.context !== undefined ? { context: settings.context } : {}),
-  });
+  const cluster = clusterOf(settings);
   const measureStep: StepAnalysis = async (step) => {
     const result = await analyse(plan, settings, cluster.config, {
       services: { canary: step.canaryService, stable: step.stableService },

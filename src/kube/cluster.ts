@@ -15,6 +15,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
+import type { Settings } from '../inputs.ts';
 
 const WATCH_IDLE_TIMEOUT_MS = 330_000;
 
@@ -125,4 +126,12 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
     if (statusOf(error) === 404) return undefined;
     throw error;
   }
+}
+
+/** The cluster the action's inputs name: `kubeconfig` and `context`, else the default kubeconfig. */
+export function clusterOf(settings: Pick<Settings, 'kubeconfig' | 'context'>): Cluster {
+  return new Cluster({
+    ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
+    ...(settings.context !== undefined ? { context: settings.context } : {}),
+  });
 }

@@ -9,7 +9,7 @@ import { CanaryFailed, ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs.ts';
 import { RUNTIME_PRESETS, servingEndpoints, type ServingRuntime } from '../build/runtimes.ts';
 import { runRecord, savePending, type PendingChanges } from '../run-state.ts';
-import { Cluster } from './cluster.ts';
+import { clusterOf, type Cluster } from './cluster.ts';
 import { acquireLease, type HeldLease } from './lease.ts';
 import { applyObject } from './apply.ts';
 import { renderDeployment, runIdentity, v2Serving, type ServingSpec } from './manifests.ts';
@@ -110,12 +110,15 @@ function routerFrom(text: string | undefined): Router | undefined {
   return { kind: 'replicas' };
 }
 
-/** A rollout context that saves pending changes before each change (write-ahead). */
+/**
+ * A rollout context that logs to the runner. With `pending` it saves each change before making it
+ * (write-ahead); the post step's clean-up, which undoes saved changes, passes none.
+ */
 function rolloutContext(
   cluster: Cluster,
   plan: Plan,
   settings: Settings,
-  pending: PendingChanges,
+  pending?: PendingChanges,
 ): RolloutContext {
   return {
     cluster,
@@ -124,20 +127,21 @@ function rolloutContext(
     serving: servingFor(settings),
     log: (line) => core.info(line),
     warn: (line) => core.warning(line),
-    onChange: (change: RolloutChange) => {
-      if (change.pending !== 'none' && !pending.changes.includes(change.pending)) {
-        pending.changes.push(change.pending);
-        savePending(pending);
-      }
-    },
+    ...(pending !== undefined
+      ? {
+          onChange: (change: RolloutChange) => {
+            if (change.pending !== 'none' && !pending.changes.includes(change.pending)) {
+              pending.changes.push(change.pending);
+              savePending(pending);
+            }
+          },
+        }
+      : {}),
   };
 }
 
 async function openSession(plan: Plan, settings: Settings): Promise<Session> {
-  const cluster = new Cluster({
-    ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
-    ...(settings.context !== undefined ? { context: settings.context } : {}),
-  });
+  const cluster = clusterOf(settings);
   const holder = runIdentity(settings.run);
   const pending: PendingChanges = { namespace: plan.namespace, target: plan.target, changes: [], holder };
   const ctx = rolloutContext(cluster, plan, settings, pending);
@@ -369,18 +373,8 @@ export async function revertUnfinishedRollout(error: unknown): Promise<void> {
 
 /** Post step: undoes what a killed or failed main step left, from its saved state. */
 export async function cleanUpPending(pending: PendingChanges, plan: Plan, settings: Settings): Promise<void> {
-  const cluster = new Cluster({
-    ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
-    ...(settings.context !== undefined ? { context: settings.context } : {}),
-  });
-  const ctx: RolloutContext = {
-    cluster,
-    plan,
-    settings,
-    serving: servingFor(settings),
-    log: (line) => core.info(line),
-    warn: (line) => core.warning(line),
-  };
+  const cluster = clusterOf(settings);
+  const ctx = rolloutContext(cluster, plan, settings);
   const holder = pending.holder ?? runIdentity(settings.run);
   const lease = await acquireLease(cluster, {
     namespace: pending.namespace,

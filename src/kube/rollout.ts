@@ -190,14 +190,7 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
   note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`, 'canary');
   await applyObject(cluster, deployment);
   ctx.log(`canary ${plan.objects.canaryDeployment}: ${canaryReplicas} replica(s) of ${image}`);
-  const available = await waitForRollout(cluster, {
-    namespace: plan.namespace,
-    deployment: plan.objects.canaryDeployment,
-    podSelector: trackSelector(plan.target, 'canary', plan.preview),
-    image,
-    startupBudgetSeconds: serving.startupBudgetSeconds,
-    log: ctx.log,
-  });
+  const available = await waitForTrack(ctx, 'canary', image);
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
   ctx.log(`canary available, running ${pinnedImage}`);
   const state: CanaryState = {
@@ -232,14 +225,7 @@ async function deployFirstVersion(ctx: RolloutContext, image: string, router: Ro
     cluster,
     renderDeployment(plan, settings, serving, { track: 'stable', image, replicas: settings.replicas }),
   );
-  const available = await waitForRollout(cluster, {
-    namespace: plan.namespace,
-    deployment: plan.objects.stableDeployment,
-    podSelector: trackSelector(plan.target, 'stable', plan.preview),
-    image,
-    startupBudgetSeconds: serving.startupBudgetSeconds,
-    log: ctx.log,
-  });
+  const available = await waitForTrack(ctx, 'stable', image);
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
   ctx.log(`${plan.preview !== undefined ? 'preview' : 'first version'} available, running ${pinnedImage}`);
   return {
@@ -258,6 +244,23 @@ async function deployFirstVersion(ctx: RolloutContext, image: string, router: Ro
 export async function deployPreview(ctx: RolloutContext, image: string): Promise<CanaryState> {
   const state = await deployFirstVersion(ctx, image, { kind: 'replicas' });
   return { ...state, firstDeploy: false, weightPercent: 0, achievedPercent: 0 };
+}
+
+/** Waits for the track's Deployment to run `image` and be available (rollout-watch.ts fails fast). */
+function waitForTrack(
+  ctx: RolloutContext,
+  track: 'stable' | 'canary',
+  image: string,
+): Promise<RolloutResult> {
+  const { plan } = ctx;
+  return waitForRollout(ctx.cluster, {
+    namespace: plan.namespace,
+    deployment: track === 'canary' ? plan.objects.canaryDeployment : plan.objects.stableDeployment,
+    podSelector: trackSelector(plan.target, track, plan.preview),
+    image,
+    startupBudgetSeconds: ctx.serving.startupBudgetSeconds,
+    log: ctx.log,
+  });
 }
 
 /** Moves the canary to a traffic weight: replica count (replicas router) or route weights (Gateway API). */
@@ -285,14 +288,7 @@ export async function setCanaryWeight(
         ...(state.gpuProduct !== undefined ? { gpuProduct: state.gpuProduct } : {}),
       }),
     );
-    await waitForRollout(cluster, {
-      namespace: plan.namespace,
-      deployment: plan.objects.canaryDeployment,
-      podSelector: trackSelector(plan.target, 'canary', plan.preview),
-      image: state.image,
-      startupBudgetSeconds: serving.startupBudgetSeconds,
-      log: ctx.log,
-    });
+    await waitForTrack(ctx, 'canary', state.image);
   }
   let achievedPercent: number;
   if (state.router.kind === 'gateway-api') {
@@ -376,14 +372,7 @@ export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): P
     }),
   );
   try {
-    await waitForRollout(cluster, {
-      namespace: plan.namespace,
-      deployment: plan.objects.stableDeployment,
-      podSelector: trackSelector(plan.target, 'stable', plan.preview),
-      image: pinned,
-      startupBudgetSeconds: serving.startupBudgetSeconds,
-      log: ctx.log,
-    });
+    await waitForTrack(ctx, 'stable', pinned);
   } catch (error) {
     if (previousImage !== undefined) await restoreStable(ctx, previousImage);
     throw error;
@@ -421,14 +410,7 @@ async function restoreStable(ctx: RolloutContext, image: string): Promise<void> 
       ...(previous !== undefined && previous !== image ? { previousImage: imageOf(current)! } : {}),
     }),
   );
-  await waitForRollout(cluster, {
-    namespace: plan.namespace,
-    deployment: plan.objects.stableDeployment,
-    podSelector: trackSelector(plan.target, 'stable', plan.preview),
-    image,
-    startupBudgetSeconds: serving.startupBudgetSeconds,
-    log: ctx.log,
-  });
+  await waitForTrack(ctx, 'stable', image);
 }
 
 /** Restores traffic to stable and deletes every canary object of the target (found by label). */

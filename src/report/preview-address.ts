@@ -8,7 +8,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { serviceProxyPath, servicePort } from '../analysis/targets.ts';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs.ts';
-import { Cluster } from '../kube/cluster.ts';
+import { clusterOf } from '../kube/cluster.ts';
 import type { Plan } from '../plan.ts';
 
 /** The address the report-preview stage found in this main step (in memory only). */
@@ -37,9 +37,6 @@ export async function reportPreviewStage(plan: Plan, settings: Settings): Promis
     previewRecord.url = settings.probe.url;
     return;
   }
-  const cluster = new Cluster({
-    ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
-    ...(settings.context !== undefined ? { context: settings.context } : {}),
-  });
+  const cluster = clusterOf(settings);
   previewRecord.url = await serviceProxyAddress(cluster.config, plan.namespace, plan.objects.service);
 }
