@@ -21,15 +21,10 @@ export function conflictingManagers(message: string): string[] {
 
 /** Applies one object with server-side apply as `model-canary`; returns what the server stored. */
 export async function applyObject<T extends KubernetesObject>(cluster: Cluster, object: T): Promise<T> {
+  const apply = (force: boolean): Promise<T> =>
+    cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, force, PatchStrategy.ServerSideApply);
   try {
-    return await cluster.objects.patch(
-      object,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      false,
-      PatchStrategy.ServerSideApply,
-    );
+    return await apply(false);
   } catch (error) {
     if (statusOf(error) !== 409) throw asClusterError(object, 'apply', error);
     const existing = await unlessNotFound(cluster.objects.read(headerOf(object)));
@@ -42,14 +37,7 @@ export async function applyObject<T extends KubernetesObject>(cluster: Cluster, 
       );
     }
     try {
-      return await cluster.objects.patch(
-        object,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
+      return await apply(true);
     } catch (forced) {
       throw asClusterError(object, 'apply', forced);
     }
