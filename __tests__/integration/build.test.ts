@@ -21,7 +21,7 @@ import { createServer, type Server } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -32,9 +32,10 @@ import { parseInputs, type InputName } from '../../src/inputs.ts';
 import { planRun } from '../../src/plan.ts';
 import {
   BUILDKIT_HOST,
-  CACHE_BIN,
+  buildctlPath,
   createTestNamespace,
   deleteTestNamespace,
+  eventually,
   REGISTRY,
   REPO_ROOT,
   requireLocalCluster,
@@ -48,20 +49,8 @@ const SHA = createHash('sha1').update(RUN_ID).digest('hex');
 
 /** buildctl and the buildx builder that hack/ made, as a workflow's setup step would provide them. */
 function useLocalBuildKit(): void {
-  const dir = readdirSync(CACHE_BIN).find((entry) => entry.startsWith('buildkit-'));
-  if (dir === undefined) throw new Error(`buildctl is not built under ${CACHE_BIN}: run npm run cluster:up`);
-  process.env['PATH'] = `${join(CACHE_BIN, dir)}:${process.env['PATH']}`;
+  process.env['PATH'] = `${dirname(buildctlPath())}:${process.env['PATH']}`;
   process.env['BUILDX_BUILDER'] = 'model-canary';
-}
-
-async function eventually<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
 }
 
 function repositoryOf(path: string): RegistryRepository {

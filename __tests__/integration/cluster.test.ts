@@ -4,41 +4,21 @@
  * server's service proxy reaches it, and the scheduler refuses a pod that wants more GPUs than exist.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import {
-  BUILDKIT_HOST,
-  CACHE_BIN,
+  buildAndPush,
   createTestNamespace,
   deleteTestNamespace,
+  eventually,
   PYTHON_BASE_IMAGE,
   REGISTRY,
   requireLocalCluster,
 } from './local-cluster.ts';
 
-const run = promisify(execFile);
 const GPU_TOLERATION = { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' };
-
-function buildctlPath(): string {
-  const dir = readdirSync(CACHE_BIN).find((entry) => entry.startsWith('buildkit-'));
-  if (dir === undefined) throw new Error(`buildctl is not built under ${CACHE_BIN}: run npm run cluster:up`);
-  return join(CACHE_BIN, dir, 'buildctl');
-}
-
-/** Polls `check` until it returns a value; integration waits are bounded and say what they waited for. */
-async function eventually<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 describe('the local cluster', () => {
   let config: KubeConfig;
@@ -66,29 +46,7 @@ describe('the local cluster', () => {
       `FROM ${PYTHON_BASE_IMAGE}\nRUN mkdir -p /srv && echo "build=${token}" > /srv/build.txt\n` +
         `CMD ["sh", "-c", "echo gpus=$NVIDIA_VISIBLE_DEVICES > /srv/gpus.txt && exec python3 -m http.server 8080 --directory /srv"]\n`,
     );
-    const metadata = join(context, 'metadata.json');
-    await run(
-      buildctlPath(),
-      [
-        '--addr',
-        BUILDKIT_HOST,
-        'build',
-        '--frontend',
-        'dockerfile.v0',
-        '--local',
-        `context=${context}`,
-        '--local',
-        `dockerfile=${context}`,
-        '--output',
-        `type=image,name=${image}:${token},push=true,registry.insecure=true`,
-        '--metadata-file',
-        metadata,
-      ],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
-    imageDigest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
-      'containerimage.digest'
-    ]!;
+    imageDigest = await buildAndPush(context, `${image}:${token}`);
     expect(imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     const response = await fetch(`http://${REGISTRY}/v2/model-canary-test/gpu-echo/manifests/${token}`, {

@@ -6,18 +6,15 @@
  * registries do, so both flows run against the real registry behind it.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { RegistryError } from '../../src/report/registry.ts';
 import { tagVerifiedImage } from '../../src/report/release-tags.ts';
-import { BUILDKIT_HOST, CACHE_BIN, REGISTRY } from './local-cluster.ts';
+import { buildAndPush, REGISTRY } from './local-cluster.ts';
 
-const run = promisify(execFile);
 const CREDENTIALS = { username: 'release-bot', password: 'not-a-real-secret-0451' };
 const TAGS = ['v1.2.3', 'v1.2', 'v1'];
 const ACCEPT = [
@@ -26,12 +23,6 @@ const ACCEPT = [
   'application/vnd.docker.distribution.manifest.list.v2+json',
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
-
-function buildctlPath(): string {
-  const dir = readdirSync(CACHE_BIN).find((entry) => entry.startsWith('buildkit-'));
-  if (dir === undefined) throw new Error(`buildctl is not built under ${CACHE_BIN}: run npm run cluster:up`);
-  return join(CACHE_BIN, dir, 'buildctl');
-}
 
 async function requireRegistry(): Promise<void> {
   const response = await fetch(`http://${REGISTRY}/v2/`).catch((error: unknown) => {
@@ -47,25 +38,12 @@ async function pushImage(repository: string, tag: string, attestation: boolean):
   const context = mkdtempSync(join(tmpdir(), 'release-image-'));
   writeFileSync(join(context, 'model.txt'), `weights for ${tag}\n`);
   writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY model.txt /model.txt\n');
-  const metadata = join(context, 'metadata.json');
-  await run(buildctlPath(), [
-    '--addr',
-    BUILDKIT_HOST,
-    'build',
-    '--frontend',
-    'dockerfile.v0',
-    '--local',
-    `context=${context}`,
-    '--local',
-    `dockerfile=${context}`,
-    // With a provenance attestation BuildKit pushes an image index; without, a single manifest.
-    ...(attestation ? ['--opt', 'attest:provenance=mode=min'] : []),
-    '--output',
-    `type=image,name=${repository}:${tag},push=true,registry.insecure=true`,
-    '--metadata-file',
-    metadata,
-  ]);
-  return (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)['containerimage.digest']!;
+  // With a provenance attestation BuildKit pushes an image index; without, a single manifest.
+  return buildAndPush(
+    context,
+    `${repository}:${tag}`,
+    attestation ? ['--opt', 'attest:provenance=mode=min'] : [],
+  );
 }
 
 /** What the registry itself says a tag points at (no auth: straight to localhost:5000). */

@@ -3,9 +3,11 @@
  * kubeconfig, the registry and BuildKit. A missing stack fails the test with what to run, never a
  * silent skip.
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -54,4 +56,56 @@ export async function deleteTestNamespace(config: KubeConfig, name: string): Pro
     .makeApiClient(CoreV1Api)
     .deleteNamespace({ name })
     .catch(() => undefined);
+}
+
+/** The buildctl that `npm run cluster:up` built under CACHE_BIN. */
+export function buildctlPath(): string {
+  const dir = readdirSync(CACHE_BIN).find((entry) => entry.startsWith('buildkit-'));
+  if (dir === undefined) throw new Error(`buildctl is not built under ${CACHE_BIN}: run npm run cluster:up`);
+  return join(CACHE_BIN, dir, 'buildctl');
+}
+
+/**
+ * Builds the Dockerfile in `context` with the local BuildKit (BUILDKIT_HOST from the environment
+ * when set) and pushes the image as `name` to the plain-HTTP local registry; `options` are extra
+ * buildctl arguments (build args, attestations). Returns the pushed image's digest.
+ */
+export async function buildAndPush(context: string, name: string, options: string[] = []): Promise<string> {
+  const metadata = join(mkdtempSync(join(tmpdir(), 'buildctl-metadata-')), 'metadata.json');
+  await promisify(execFile)(
+    buildctlPath(),
+    [
+      '--addr',
+      process.env['BUILDKIT_HOST'] ?? BUILDKIT_HOST,
+      'build',
+      '--frontend',
+      'dockerfile.v0',
+      '--local',
+      `context=${context}`,
+      '--local',
+      `dockerfile=${context}`,
+      ...options,
+      '--output',
+      `type=image,name=${name},push=true,registry.insecure=true`,
+      '--metadata-file',
+      metadata,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)['containerimage.digest']!;
+}
+
+/** Polls `check` until it returns a value; integration waits are bounded and say what they waited for. */
+export async function eventually<T>(
+  what: string,
+  seconds: number,
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
