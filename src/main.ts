@@ -3,10 +3,10 @@
  * report. Each mode's stages (plan.ts) run in order, looked up by name.
  */
 import * as core from '@actions/core';
-import { analyseStage } from './analysis/analyse.ts';
-import { buildStage } from './build/stage.ts';
+import { analyseStage } from './stages/analyse.ts';
+import { buildStage } from './stages/build.ts';
 import { CanaryFailed, InputError } from './errors.ts';
-import { readInputs, type Settings } from './inputs.ts';
+import { readInputs, type Settings } from './inputs/inputs.ts';
 import {
   cleanupPreviewStage,
   decideStage,
@@ -15,14 +15,14 @@ import {
   promoteStage,
   revertStage,
   revertUnfinishedRollout,
-} from './kube/rollout-stages.ts';
+} from './stages/rollout-stages.ts';
 import { planRun, type Plan, type StageName } from './plan.ts';
-import { reportFailure } from './report/annotations.ts';
-import { reportPreviewStage } from './report/preview-address.ts';
-import { tagReleaseStage } from './report/release-tags.ts';
-import { planFacts, renderPlanMarkdown } from './report/plan-summary.ts';
-import { outcomeOfRun } from './report/run-report.ts';
-import { finishRunReport, startRunReport, type RunReporting } from './report/run-reporting.ts';
+import { reportFailure } from './github/annotations.ts';
+import { reportPreviewStage } from './stages/report-preview.ts';
+import { tagReleaseStage } from './stages/tag-release.ts';
+import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
+import { outcomeOfRun } from './report.ts';
+import { finishRunReport, startRunReport, type RunReporting } from './github/run-reporting.ts';
 import { runRecord } from './run-state.ts';
 
 /** One stage of a mode; it reads the plan and settings and carries out its part. */

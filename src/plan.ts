@@ -3,7 +3,7 @@
  * labels, the image reference and its tags, traffic steps, thresholds and the ordered stages.
  * Stages then carry the plan out; `dry-run` prints it and stops.
  */
-import type { Mode, Settings } from './inputs.ts';
+import type { Mode, Settings } from './inputs/inputs.ts';
 import { ownerLabels } from './kube/labels.ts';
 
 /** The stages of product.md's mode table, in the order a mode runs them. */

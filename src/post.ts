@@ -4,11 +4,11 @@
  * and removes what that state says we created (found again by our labels).
  */
 import * as core from '@actions/core';
-import { readInputs, type Settings } from './inputs.ts';
-import { cleanUpPending } from './kube/rollout-stages.ts';
+import { readInputs, type Settings } from './inputs/inputs.ts';
+import { cleanUpPending } from './stages/rollout-stages.ts';
 import { planRun } from './plan.ts';
-import { reportFailure } from './report/annotations.ts';
-import { closeAbandonedDeployment } from './report/run-reporting.ts';
+import { reportFailure } from './github/annotations.ts';
+import { closeAbandonedDeployment } from './github/run-reporting.ts';
 import { loadPending } from './run-state.ts';
 
 /** Runs the action's post step. */

@@ -7,7 +7,7 @@
  * (build → deploy), the running canary (deploy → analyse → decide) and the analysis verdict.
  */
 import * as core from '@actions/core';
-import type { VerdictNumbers } from './analysis/judge.ts';
+import type { VerdictNumbers } from './checks/latency-judge.ts';
 
 const PENDING_KEY = 'model-canary-pending';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../../src/kube/labels.ts';
-import { previewCommentMarker } from '../../src/report/pr-comment.ts';
+import { previewCommentMarker } from '../../src/github/pr-comment.ts';
 import { FakeGitHub } from '../github-api/server.ts';
 import {
   BUILDKIT_HOST,

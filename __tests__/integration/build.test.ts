@@ -25,10 +25,10 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { IMAGE_LABELS } from '../../src/build/dockerfile.ts';
-import { RegistryRepository, tarEntryNames, type ImageManifest } from '../../src/build/registry-api.ts';
-import { buildModelImage, runBuildStage, type ModelImageOptions } from '../../src/build/stage.ts';
-import { parseInputs, type InputName } from '../../src/inputs.ts';
+import { IMAGE_LABELS } from '../../src/image/dockerfile.ts';
+import { RegistryRepository, tarEntryNames, type ImageManifest } from '../../src/registry/registry-api.ts';
+import { buildModelImage, runBuildStage, type ModelImageOptions } from '../../src/stages/build.ts';
+import { parseInputs, type InputName } from '../../src/inputs/inputs.ts';
 import { planRun } from '../../src/plan.ts';
 import {
   BUILDKIT_HOST,

@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { analyse } from '../../src/analysis/analyse.ts';
-import { apiServerConnection, openArms, serviceProxyPath } from '../../src/analysis/targets.ts';
-import { encodeRequest } from '../../src/analysis/http1.ts';
-import { requestWhole } from '../../src/analysis/keep-alive-pool.ts';
-import { parseInputs, type InputName, type Settings } from '../../src/inputs.ts';
+import { analyse } from '../../src/stages/analyse.ts';
+import { apiServerConnection, openArms, serviceProxyPath } from '../../src/load/targets.ts';
+import { encodeRequest } from '../../src/load/http1.ts';
+import { requestWhole } from '../../src/load/keep-alive-pool.ts';
+import { parseInputs, type InputName, type Settings } from '../../src/inputs/inputs.ts';
 import { GPU_TAINT_KEY } from '../../src/kube/labels.ts';
 import { planRun } from '../../src/plan.ts';
 import {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../../src/errors.ts';
-import { serviceProxyAddress } from '../../src/report/preview-address.ts';
+import { serviceProxyAddress } from '../../src/stages/report-preview.ts';
 import { createTestNamespace, deleteTestNamespace, requireLocalCluster } from './local-cluster.ts';
 
 describe('preview address', () => {

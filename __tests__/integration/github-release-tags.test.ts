@@ -11,8 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryError } from '../../src/report/registry.ts';
-import { tagVerifiedImage } from '../../src/report/release-tags.ts';
+import { RegistryError } from '../../src/registry/client.ts';
+import { tagVerifiedImage } from '../../src/stages/tag-release.ts';
 import { buildAndPush, REGISTRY } from './local-cluster.ts';
 
 const CREDENTIALS = { username: 'release-bot', password: 'not-a-real-secret-0451' };

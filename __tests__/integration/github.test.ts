@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseInputs, type InputName, type RunContext } from '../../src/inputs.ts';
+import { parseInputs, type InputName, type RunContext } from '../../src/inputs/inputs.ts';
 import { planRun, type Plan } from '../../src/plan.ts';
 import {
   closeGitHubDeployment,
@@ -15,10 +15,10 @@ import {
   postPreviewComment,
   retirePreviewDeployments,
   type GitHubRun,
-} from '../../src/report/github-report.ts';
-import { previewCommentMarker } from '../../src/report/pr-comment.ts';
-import { closeAbandonedDeployment, finishRunReport, startRunReport } from '../../src/report/run-reporting.ts';
-import type { RunReport } from '../../src/report/run-report.ts';
+} from '../../src/github/github-report.ts';
+import { previewCommentMarker } from '../../src/github/pr-comment.ts';
+import { closeAbandonedDeployment, finishRunReport, startRunReport } from '../../src/github/run-reporting.ts';
+import type { RunReport } from '../../src/report.ts';
 import { FakeGitHub } from '../github-api/server.ts';
 
 const TOKEN = 'ghs_localTestToken0000000000000000000000';

@@ -15,7 +15,7 @@ import {
   deployPreviewStage,
   promoteStage,
   revertStage,
-} from '../../src/kube/rollout-stages.ts';
+} from '../../src/stages/rollout-stages.ts';
 import { planRun } from '../../src/plan.ts';
 import { runRecord } from '../../src/run-state.ts';
 import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseInputs, type InputName, type RunContext } from '../../src/inputs.ts';
+import { parseInputs, type InputName, type RunContext } from '../../src/inputs/inputs.ts';
 import { planRun, releaseTags, STAGES_BY_MODE } from '../../src/plan.ts';
 import { LABELS, ownerSelector } from '../../src/kube/labels.ts';
-import { renderPlanMarkdown } from '../../src/report/plan-summary.ts';
+import { renderPlanMarkdown } from '../../src/github/plan-summary.ts';
 
 const RUN: RunContext = {
   eventName: 'push',

@@ -27,8 +27,8 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { RegistryRepository, tarEntryNames } from '../../src/build/registry-api.ts';
-import { buildModelImage, type ModelImageOptions } from '../../src/build/stage.ts';
+import { RegistryRepository, tarEntryNames } from '../../src/registry/registry-api.ts';
+import { buildModelImage, type ModelImageOptions } from '../../src/stages/build.ts';
 import { median, spread, type Suite } from '../results.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');

@@ -17,13 +17,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { Settings } from '../../src/inputs.ts';
+import type { Settings } from '../../src/inputs/inputs.ts';
 import {
   DEFAULT_PLANNED_LOOKS,
   MIN_SAMPLES_PER_ARM,
   falseRevertBudget,
   judgeLatency,
-} from '../../src/analysis/judge.ts';
+} from '../../src/checks/latency-judge.ts';
 import {
   normalQuantile,
   normalSampler,
@@ -31,7 +31,7 @@ import {
   shiftConfidenceBoundsOfSorted,
   hodgesLehmannOfSorted,
   xoshiro128,
-} from '../../src/analysis/statistics.ts';
+} from '../../src/stats/statistics.ts';
 import type { Metric, Suite, SuiteResults } from '../results.ts';
 
 const MEDIAN_MS = 20;

@@ -22,8 +22,8 @@ import {
   measureLoad,
   percentileOfSorted,
   type LoadRun,
-} from '../../src/analysis/load.ts';
-import { KeepAlivePool } from '../../src/analysis/keep-alive-pool.ts';
+} from '../../src/load/generator.ts';
+import { KeepAlivePool } from '../../src/load/keep-alive-pool.ts';
 import { median, spread, type Suite } from '../results.ts';
 
 const REPEATS = Number(process.env['LOAD_BENCH_REPEATS'] ?? 3);

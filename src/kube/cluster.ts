@@ -15,7 +15,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs.ts';
+import type { Settings } from '../inputs/inputs.ts';
 
 const WATCH_IDLE_TIMEOUT_MS = 330_000;
 

@@ -4,7 +4,7 @@
  * Nothing here reads the cluster; what the cluster told us (stable's GPU product) comes in as values.
  */
 import type { V1Deployment, V1Service, V1Toleration } from '@kubernetes/client-node';
-import type { Settings } from '../inputs.ts';
+import type { Settings } from '../inputs/inputs.ts';
 import type { Plan } from '../plan.ts';
 import {
   ANNOTATIONS,

@@ -6,7 +6,7 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs.ts';
+import type { Settings } from '../inputs/inputs.ts';
 import type { Plan } from '../plan.ts';
 import { applyObject, deleteObject } from './apply.ts';
 import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
@@ -27,7 +27,7 @@ import {
 } from './preflight.ts';
 import { waitForRollout, type RolloutResult } from './rollout-watch.ts';
 import { restoreRoute, resolveRouter, routeCanaryWeight, type Router } from './traffic.ts';
-import type { VerdictNumbers } from '../analysis/judge.ts';
+import type { VerdictNumbers } from '../checks/latency-judge.ts';
 
 /** What a rollout needs besides the cluster: the plan, settings, serving preset and a log. */
 export interface RolloutContext {

@@ -1,0 +1,277 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  MIN_ERRORS_FOR_RATE,
+  MIN_SAMPLES_PER_ARM,
+  SHIFT_SIGNAL_SHARE,
+  falseRevertBudget,
+  judgeLatency,
+  type ArmObservations,
+  type JudgeInput,
+} from '../../../src/checks/latency-judge.ts';
+import type { Settings } from '../../../src/inputs/inputs.ts';
+import {
+  lognormalSampler,
+  normalQuantile,
+  normalSampler,
+  xoshiro128,
+} from '../../../src/stats/statistics.ts';
+
+const DEFAULT_GATE: Settings['gate'] = {
+  maxErrorRate: 0.01,
+  maxRegression: 0.1,
+  confidence: 0.95,
+  onInconclusive: 'revert',
+};
+
+/** Lognormal latencies (median 20 ms), optionally transformed on the log scale per standard normal z. */
+function latencies(
+  seed: number,
+  n: number,
+  sigma = 0.5,
+  transform = (logLatency: number, _z: number) => logLatency,
+) {
+  const normal = normalSampler(xoshiro128(seed));
+  return Array.from({ length: n }, () => {
+    const z = normal();
+    return Math.exp(transform(Math.log(20) + sigma * z, z));
+  });
+}
+
+function arm(latenciesMs: number[], errors = 0): ArmObservations {
+  return { latenciesMs, errors, requests: latenciesMs.length + errors };
+}
+
+function judge(
+  canary: ArmObservations,
+  stable: ArmObservations | undefined,
+  overrides: Partial<JudgeInput> = {},
+) {
+  return judgeLatency({ canary, ...(stable ? { stable } : {}), gate: DEFAULT_GATE, ...overrides });
+}
+
+describe('judgeLatency: relative regression', () => {
+  it('reverts a clear whole-distribution slow-down and says by how much', () => {
+    const verdict = judge(arm(latencies(1, 800).map((v) => v * 1.3)), arm(latencies(2, 800)));
+    expect(verdict.decision).toBe('revert');
+    expect(verdict.reason).toMatch(/above max-regression 10%/);
+    expect(verdict.numbers.shift!.ratio).toBeGreaterThan(1.2);
+    expect(verdict.numbers.shift!.ratio).toBeLessThan(1.4);
+    expect(verdict.numbers.shift!.significant).toBe(true);
+    expect(verdict.reason).not.toMatch(/\n/);
+  });
+
+  it('reverts a tail-only regression (median unchanged, p95 +25 %) through the tail signal', () => {
+    const slope = Math.log(1.25) / normalQuantile(0.95);
+    const canary = latencies(3, 1600, 0.5, (y, z) => y + slope * Math.max(0, z));
+    const verdict = judge(arm(canary), arm(latencies(4, 1600)));
+    expect(verdict.decision).toBe('revert');
+    expect(verdict.reason).toMatch(/^canary tail \(p80–p99\) is 1\.\d\d× stable's/);
+    expect(verdict.numbers.tail!.significant).toBe(true);
+    expect(verdict.numbers.shift!.ratio).toBeLessThan(1.1);
+  });
+
+  it('promotes an A/A comparison', () => {
+    const verdict = judge(arm(latencies(5, 800)), arm(latencies(6, 800)));
+    expect(verdict.decision).toBe('promote');
+    expect(verdict.reason).toMatch(/^canary within max-regression 10% of stable/);
+    expect(verdict.numbers.tail!.significant).toBe(false);
+    expect(verdict.numbers.shift!.significant).toBe(false);
+  });
+
+  it('promotes a real but tolerated 3 % slow-down', () => {
+    const verdict = judge(arm(latencies(7, 20000).map((v) => v * 1.03)), arm(latencies(8, 20000)));
+    expect(verdict.numbers.shift!.significant).toBe(true);
+    expect(verdict.decision).toBe('promote');
+    expect(verdict.reason).toMatch(/^canary slower but within max-regression 10%/);
+  });
+
+  it('lets max-regression set the tolerance', () => {
+    const canary = arm(latencies(9, 1600).map((v) => v * 1.15));
+    const stable = arm(latencies(10, 1600));
+    expect(judge(canary, stable).decision).toBe('revert');
+    expect(judge(canary, stable, { gate: { ...DEFAULT_GATE, maxRegression: 0.3 } }).decision).toBe('promote');
+  });
+
+  it('a faster canary is promoted', () => {
+    expect(judge(arm(latencies(11, 800).map((v) => v * 0.7)), arm(latencies(12, 800))).decision).toBe(
+      'promote',
+    );
+  });
+});
+
+describe('judgeLatency: looks and sample size', () => {
+  it('stops at look 1 of 4 for a huge regression', () => {
+    const verdict = judge(arm(latencies(13, 200).map((v) => v * 2)), arm(latencies(14, 200)), {
+      look: { index: 1, of: 4 },
+    });
+    expect(verdict.decision).toBe('revert');
+    expect(verdict.reason).toMatch(/look 1\/4/);
+    expect(verdict.numbers.look).toBe(1);
+    expect(verdict.numbers.plannedLooks).toBe(4);
+  });
+
+  it('continues at an early look when a moderate slow-down is not yet certain', () => {
+    const verdict = judge(arm(latencies(15, 150).map((v) => v * 1.12)), arm(latencies(16, 150)), {
+      look: { index: 1, of: 4 },
+    });
+    expect(verdict.decision).toBe('continue');
+    // The same data at the last look must decide.
+    expect(['promote', 'revert']).toContain(
+      judge(arm(latencies(15, 150).map((v) => v * 1.12)), arm(latencies(16, 150))).decision,
+    );
+  });
+
+  it('early looks need stronger evidence than the last one', () => {
+    const verdict = judge(arm(latencies(17, 400)), arm(latencies(18, 400)), { look: { index: 1, of: 4 } });
+    const last = judge(arm(latencies(17, 400)), arm(latencies(18, 400)), { look: { index: 4, of: 4 } });
+    expect(verdict.numbers.tail!.criticalZ).toBeGreaterThan(last.numbers.tail!.criticalZ + 2);
+    expect(verdict.numbers.shift!.criticalZ).toBeGreaterThan(last.numbers.shift!.criticalZ + 2);
+  });
+
+  it('is inconclusive with too few samples at the last look, and continues before it', () => {
+    const few = MIN_SAMPLES_PER_ARM - 1;
+    const verdict = judge(arm(latencies(19, few)), arm(latencies(20, 1000)));
+    expect(verdict.decision).toBe('inconclusive');
+    expect(verdict.reason).toMatch(new RegExp(`only ${few} canary and 1000 stable`));
+    const early = judge(arm(latencies(19, few)), arm(latencies(20, 1000)), { look: { index: 2, of: 4 } });
+    expect(early.decision).toBe('continue');
+  });
+});
+
+describe('judgeLatency: absolute limits and errors', () => {
+  it('reverts when the canary p95 is above max-p95-ms, naming the input', () => {
+    // Lognormal median 20, σ 0.5: true p95 = 20·e^(0.5·1.645) = 45.6 ms.
+    const verdict = judge(arm(latencies(21, 800)), arm(latencies(22, 800)), {
+      gate: { ...DEFAULT_GATE, maxP95Ms: 40 },
+    });
+    expect(verdict.decision).toBe('revert');
+    expect(verdict.reason).toMatch(/^canary p95 4\d\.\d ms is above max-p95-ms 40/);
+    expect(verdict.numbers.thresholds.maxP95Ms).toBe(40);
+  });
+
+  it('keeps an absolute limit the canary meets', () => {
+    const verdict = judge(arm(latencies(23, 800)), arm(latencies(24, 800)), {
+      gate: { ...DEFAULT_GATE, maxP95Ms: 60, maxP99Ms: 90 },
+    });
+    expect(verdict.decision).toBe('promote');
+  });
+
+  it('reverts on max-p99-ms before the last look only when the lower bound is above it', () => {
+    const gate = { ...DEFAULT_GATE, maxP99Ms: 30 }; // true p99 = 64 ms
+    const verdict = judge(arm(latencies(25, 400)), arm(latencies(26, 400)), {
+      gate,
+      look: { index: 1, of: 4 },
+    });
+    expect(verdict.decision).toBe('revert');
+    expect(verdict.reason).toMatch(/max-p99-ms 30 \(lower 99% bound/);
+  });
+
+  it('does not call 1 error in 10 requests a 10 % error rate', () => {
+    const canary = { latenciesMs: latencies(27, 9), errors: 1, requests: 10 };
+    const verdict = judge(canary, arm(latencies(28, 10)));
+    expect(verdict.decision).toBe('inconclusive');
+    expect(verdict.numbers.canary.errorRate).toBeCloseTo(0.1, 12);
+  });
+
+  it(`reverts on the error rate with at least ${MIN_ERRORS_FOR_RATE} errors`, () => {
+    const verdict = judge(arm(latencies(29, 980), 20), arm(latencies(30, 1000)));
+    expect(verdict.decision).toBe('revert');
+    expect(verdict.reason).toBe('canary error rate 2% (20/1000) is above max-error-rate 1% (look 1/1)');
+  });
+
+  it('before the last look, reverts on errors only with evidence', () => {
+    const early = { look: { index: 1, of: 4 } };
+    // 12 of 1000 is above 1 % but quite likely at a true 1 %: keep looking.
+    expect(judge(arm(latencies(31, 988), 12), arm(latencies(32, 1000)), early).decision).toBe('continue');
+    // 40 of 1000 cannot come from a 1 % error rate.
+    expect(judge(arm(latencies(31, 960), 40), arm(latencies(32, 1000)), early).decision).toBe('revert');
+  });
+
+  it('judges a first deployment on absolute limits alone', () => {
+    const canary = arm(latencies(33, 500));
+    expect(judge(canary, undefined).decision).toBe('promote');
+    expect(judge(canary, undefined).numbers.stable).toBeUndefined();
+    expect(judge(canary, undefined, { gate: { ...DEFAULT_GATE, maxP95Ms: 30 } }).decision).toBe('revert');
+  });
+});
+
+describe('judgeLatency: the verdict carries its numbers', () => {
+  it('reports n, quantiles, ratios, p-values, thresholds and the look', () => {
+    const verdict = judge(arm(latencies(34, 600)), arm(latencies(35, 500)), { look: { index: 4, of: 4 } });
+    const { numbers } = verdict;
+    expect(numbers.canary.n).toBe(600);
+    expect(numbers.stable!.n).toBe(500);
+    for (const key of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms'] as const) {
+      expect(numbers.canary[key]).toBeGreaterThan(0);
+      expect(numbers.stable![key]).toBeGreaterThan(0);
+    }
+    expect(numbers.canary.p50Ms).toBeLessThan(numbers.canary.p90Ms);
+    expect(numbers.canary.p95Ms).toBeLessThan(numbers.canary.p99Ms);
+    expect(numbers.shift!.pValue).toBeGreaterThan(0);
+    expect(numbers.shift!.lowerBound).toBeLessThan(numbers.shift!.ratio);
+    expect(numbers.tail!.upperBound).toBeGreaterThan(numbers.tail!.ratio);
+    expect(numbers.tail!.p95Ratio).toBeCloseTo(numbers.canary.p95Ms / numbers.stable!.p95Ms, 12);
+    expect(numbers.thresholds).toEqual({
+      maxErrorRate: 0.01,
+      maxRegression: 0.1,
+      confidence: 0.95,
+      falseRevertBudget: falseRevertBudget(0.95),
+      minSamplesPerArm: MIN_SAMPLES_PER_ARM,
+      minErrorsForRate: MIN_ERRORS_FOR_RATE,
+    });
+    expect(JSON.parse(JSON.stringify(numbers))).toEqual(numbers);
+  });
+
+  it('is deterministic: the same samples give the same verdict', () => {
+    const input = () => judge(arm(latencies(36, 300)), arm(latencies(37, 300)));
+    expect(input()).toEqual(input());
+  });
+
+  it('accepts 0 ms latencies (clamped before logs)', () => {
+    const verdict = judge(arm([...latencies(38, 200), 0, 0]), arm(latencies(39, 200)));
+    expect(Number.isFinite(verdict.numbers.tail!.ratio)).toBe(true);
+  });
+});
+
+describe('judgeLatency: error rates on repeated A/A (seeded)', () => {
+  it('falsely reverts at most about the false-revert budget', () => {
+    const random = xoshiro128(40);
+    const draw = lognormalSampler(random, 20, 1);
+    let reverted = 0;
+    const runs = 300;
+    for (let run = 0; run < runs; run++) {
+      const canary = arm(Array.from({ length: 300 }, draw));
+      const stable = arm(Array.from({ length: 300 }, draw));
+      if (judge(canary, stable).decision === 'revert') reverted++;
+    }
+    // Budget 1 %: expect ~3 of 300; 9 or more would be 3 s.e. above it.
+    expect(reverted).toBeLessThan(9);
+  });
+});
+
+describe('judgeLatency: each signal spends its own share of the budget (seeded A/A)', () => {
+  it('the tail and shift tests are significant at about their shares, not more', () => {
+    // confidence 0.5 makes the budget 10 % (tail 9 %, shift 1 %), large enough for 2,000 runs to
+    // measure each share to a fifth of itself; the bench checks the 1 % default with 10,000 runs per cell.
+    const gate = { ...DEFAULT_GATE, confidence: 0.5 };
+    const budget = falseRevertBudget(gate.confidence);
+    const draw = lognormalSampler(xoshiro128(41), 20, 1);
+    const runs = 2000;
+    let tailSignificant = 0;
+    let shiftSignificant = 0;
+    for (let run = 0; run < runs; run++) {
+      const canary = arm(Array.from({ length: 200 }, draw));
+      const stable = arm(Array.from({ length: 200 }, draw));
+      const { numbers } = judge(canary, stable, { gate });
+      if (numbers.tail!.significant) tailSignificant++;
+      if (numbers.shift!.significant) shiftSignificant++;
+    }
+    const within3StandardErrors = (count: number, rate: number) => {
+      const standardError = Math.sqrt((rate * (1 - rate)) / runs);
+      expect(count / runs).toBeGreaterThan(rate - 3 * standardError);
+      expect(count / runs).toBeLessThan(rate + 3 * standardError);
+    };
+    within3StandardErrors(tailSignificant, budget * (1 - SHIFT_SIGNAL_SHARE));
+    within3StandardErrors(shiftSignificant, budget * SHIFT_SIGNAL_SHARE);
+  });
+});

@@ -1,0 +1,425 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KeepAlivePool } from '../../../src/load/keep-alive-pool.ts';
+import {
+  arrivalOffsets,
+  generatorHealth,
+  hrtimeClock,
+  httpSender,
+  percentileOfSorted,
+  runLoad,
+  type LoadClock,
+  type LoadOptions,
+  type ProbeRequest,
+  type SendOutcome,
+  type SendRequest,
+} from '../../../src/load/generator.ts';
+import { openAiFirstTokenScanner } from '../../../src/load/protocols.ts';
+import { lookSchedule, stepVerdictOf } from '../../../src/stages/analyse.ts';
+import type { Verdict } from '../../../src/checks/latency-judge.ts';
+
+const MS = 1e6;
+
+/**
+ * A simulated clock: time stands still while code runs and jumps to the next sleeper once every
+ * pending job has run, so a 10 s schedule plays out instantly and exactly.
+ */
+class FakeClock implements LoadClock {
+  time = 0;
+  private sleepers: { at: number; order: number; wake: () => void }[] = [];
+  private order = 0;
+  /** Extra lateness added to every wake-up of the scheduler (simulates a busy generator). */
+  oversleepNs = 0;
+
+  now(): number {
+    return this.time;
+  }
+
+  sleepUntil(ns: number): Promise<void> {
+    return this.wakeAt(ns + this.oversleepNs);
+  }
+
+  /** The simulated server's timer: not subject to the generator's oversleep. */
+  wakeAt(ns: number): Promise<void> {
+    return new Promise((wake) => this.sleepers.push({ at: ns, order: this.order++, wake }));
+  }
+
+  async play<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    void work.finally(() => (settled = true));
+    for (;;) {
+      // Let every ready job run before time moves on: two turns, because work woken in this
+      // turn may itself defer a step to the next (runLoad does, for an answer given at once).
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (settled) return work;
+      this.sleepers.sort((a, b) => a.at - b.at || a.order - b.order);
+      const next = this.sleepers.shift();
+      if (next === undefined) throw new Error('nothing left to wake and the work has not finished');
+      this.time = Math.max(this.time, next.at);
+      next.wake();
+    }
+  }
+}
+
+function options(overrides: Partial<LoadOptions>): LoadOptions {
+  return {
+    arms: 2,
+    ratePerSecond: 100,
+    arrivals: 'constant',
+    warmupMs: 0,
+    durationMs: 1000,
+    maxRequests: 1_000_000,
+    maxInFlight: 1000,
+    ...overrides,
+  };
+}
+
+/** A server that answers 200 after `serviceMs(arm, index, now)`. */
+function server(clock: FakeClock, serviceMs: (arm: number, index: number, nowNs: number) => number) {
+  const seen: { arm: number; index: number; at: number }[] = [];
+  const send: SendRequest = (arm, index, done) => {
+    seen.push({ arm, index, at: clock.now() });
+    void clock
+      .wakeAt(clock.now() + serviceMs(arm, index, clock.now()) * MS)
+      .then(() => done({ kind: 'response', status: 200 }));
+  };
+  return { send, seen };
+}
+
+describe('arrivalOffsets', () => {
+  it('spaces constant arrivals exactly 1/rate apart, without drift', () => {
+    const offsets = arrivalOffsets(1000, 'constant');
+    const first = Array.from({ length: 5 }, () => offsets.next().value);
+    expect(first).toEqual([0, 1e6, 2e6, 3e6, 4e6]);
+    for (let i = 5; i < 1_000_000; i++) offsets.next();
+    expect(offsets.next().value).toBe(1e12);
+  });
+
+  it('draws Poisson arrivals at the mean rate, increasing, and the same for the same seed', () => {
+    const take = (seed: number) => {
+      const offsets = arrivalOffsets(200, 'poisson', seed);
+      return Array.from({ length: 20_001 }, () => offsets.next().value!);
+    };
+    const a = take(7);
+    expect(take(7)).toEqual(a);
+    expect(take(8)).not.toEqual(a);
+    const gaps = a.slice(1).map((t, i) => t - a[i]!);
+    expect(gaps.every((gap) => gap > 0)).toBe(true);
+    const meanGapMs = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length / MS;
+    // 20,000 exponential gaps: the mean's standard error is 5 ms / √20000 ≈ 0.035 ms.
+    expect(meanGapMs).toBeGreaterThan(4.85);
+    expect(meanGapMs).toBeLessThan(5.15);
+    // Exponential gaps: the coefficient of variation is 1 (constant arrivals would give 0).
+    const variance = gaps.reduce((sum, gap) => sum + (gap / MS - meanGapMs) ** 2, 0) / gaps.length;
+    expect(Math.sqrt(variance) / meanGapMs).toBeGreaterThan(0.95);
+    expect(Math.sqrt(variance) / meanGapMs).toBeLessThan(1.05);
+  });
+
+  it('refuses a rate that is not positive', () => {
+    expect(() => arrivalOffsets(0, 'constant').next()).toThrow(RangeError);
+  });
+});
+
+describe('runLoad on a fake clock', () => {
+  it('sends on schedule, alternating arms, and times latency to the response', async () => {
+    const clock = new FakeClock();
+    const { send, seen } = server(clock, (arm) => (arm === 0 ? 30 : 20));
+    const result = await clock.play(runLoad(options({ ratePerSecond: 100, durationMs: 1000 }), send, clock));
+    expect(seen).toHaveLength(100);
+    expect(seen.slice(0, 4)).toEqual([
+      { arm: 0, index: 0, at: 0 },
+      { arm: 1, index: 1, at: 10 * MS },
+      { arm: 0, index: 2, at: 20 * MS },
+      { arm: 1, index: 3, at: 30 * MS },
+    ]);
+    expect(result.measured.map((c) => c.ok)).toEqual([50, 50]);
+    expect(new Set(result.samples[0]!.latenciesMs)).toEqual(new Set([30]));
+    expect(new Set(result.samples[1]!.latenciesMs)).toEqual(new Set([20]));
+    expect(result.samples[0]!.indices.slice(0, 3)).toEqual([0, 2, 4]);
+    expect(Math.max(...result.schedulingLagMs)).toBe(0);
+  });
+
+  it('charges a stall to every request it held up (coordinated omission corrected)', async () => {
+    const clock = new FakeClock();
+    // 1 ms service, except that nothing is answered from t = 1 s until t = 2 s.
+    const { send } = server(clock, (_arm, _index, now) =>
+      now >= 1000 * MS && now < 2000 * MS ? 2000 - now / MS : 1,
+    );
+    const result = await clock.play(
+      runLoad(options({ arms: 1, ratePerSecond: 100, durationMs: 3000 }), send, clock),
+    );
+    const latencies = [...result.samples[0]!.latenciesMs].sort((a, b) => a - b);
+    expect(latencies).toHaveLength(300);
+    // The request due at 1.0 s waits the whole second; the one due at 1.99 s waits 10 ms.
+    expect(latencies[latencies.length - 1]).toBe(1000);
+    expect(latencies.filter((latency) => latency > 1).length).toBe(100);
+    // A closed-loop tool would have sent one request during the stall; here 100 of 300 were due.
+    expect(percentileOfSorted(latencies, 0.99)).toBeGreaterThan(970);
+    expect(percentileOfSorted(latencies, 0.5)).toBe(1);
+  });
+
+  it('discards warm-up requests and stops at the end of warm-up + duration', async () => {
+    const clock = new FakeClock();
+    const { send, seen } = server(clock, () => 5);
+    const result = await clock.play(
+      runLoad(options({ ratePerSecond: 10, warmupMs: 1000, durationMs: 2000 }), send, clock),
+    );
+    expect(seen).toHaveLength(30);
+    expect(result.warmup.map((c) => c.ok)).toEqual([5, 5]);
+    expect(result.measured.map((c) => c.attempted)).toEqual([10, 10]);
+    expect(result.samples.map((s) => s.latenciesMs.length)).toEqual([10, 10]);
+    expect(Math.min(...result.samples[0]!.indices)).toBe(10);
+  });
+
+  it('drops and counts requests due while the in-flight cap is reached, never delays them', async () => {
+    const clock = new FakeClock();
+    const { send, seen } = server(clock, () => 5000);
+    const result = await clock.play(
+      runLoad(options({ arms: 1, ratePerSecond: 10, durationMs: 1000, maxInFlight: 3 }), send, clock),
+    );
+    expect(seen.map((s) => s.at)).toEqual([0, 100 * MS, 200 * MS]);
+    expect(result.measured[0]).toMatchObject({ attempted: 10, ok: 3, errors: { dropped: 7 } });
+  });
+
+  it('counts non-2xx, timeouts, network failures and a throwing sender as errors, not samples', async () => {
+    const clock = new FakeClock();
+    const outcomes: SendOutcome[] = [
+      { kind: 'response', status: 503 },
+      { kind: 'timeout' },
+      { kind: 'network', message: 'ECONNRESET' },
+      { kind: 'response', status: 204 },
+      { kind: 'response', status: 404 },
+    ];
+    // Answers during the call itself (as a pool that is closed does), or throws.
+    const send: SendRequest = (_arm, index, done) => {
+      if (index === 5) throw new Error('boom');
+      done(outcomes[index]!);
+    };
+    const result = await clock.play(
+      runLoad(options({ arms: 1, ratePerSecond: 6, durationMs: 1000 }), send, clock),
+    );
+    expect(result.measured[0]).toEqual({
+      attempted: 6,
+      ok: 1,
+      errors: { http: 2, timeout: 1, network: 2, dropped: 0 },
+      statuses: { 503: 1, 404: 1 },
+    });
+    expect(result.samples[0]!.latenciesMs).toHaveLength(1);
+  });
+
+  it('stops at maxRequests, and early when shouldStop says so', async () => {
+    const clock = new FakeClock();
+    const { send, seen } = server(clock, () => 1);
+    await clock.play(runLoad(options({ maxRequests: 7 }), send, clock));
+    expect(seen).toHaveLength(7);
+
+    const early = server(clock, () => 1);
+    const result = await clock.play(
+      runLoad(options({ durationMs: 10_000, shouldStop: (a) => a.minSamples() >= 20 }), early.send, clock),
+    );
+    expect(result.minSamples()).toBe(20);
+    expect(early.seen.length).toBeLessThanOrEqual(41);
+  });
+
+  it('records how late the scheduler sent each request', async () => {
+    const clock = new FakeClock();
+    clock.oversleepNs = 2 * MS;
+    const { send } = server(clock, () => 1);
+    const result = await clock.play(runLoad(options({ arms: 1, ratePerSecond: 10 }), send, clock));
+    // Request 0 is due at the start (no sleep); the rest wake 2 ms late, and that counts as latency.
+    expect(result.schedulingLagMs).toEqual([0, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(result.samples[0]!.latenciesMs.slice(0, 3)).toEqual([1, 3, 3]);
+  });
+
+  it('in max mode keeps exactly maxInFlight requests outstanding until the time is up', async () => {
+    const clock = new FakeClock();
+    let outstanding = 0;
+    let most = 0;
+    const send: SendRequest = (_arm, _index, done) => {
+      most = Math.max(most, ++outstanding);
+      void clock.wakeAt(clock.now() + 10 * MS).then(() => {
+        outstanding--;
+        done({ kind: 'response', status: 200 });
+      });
+    };
+    const result = await clock.play(
+      runLoad(options({ arms: 1, arrivals: 'max', maxInFlight: 4, durationMs: 1000 }), send, clock),
+    );
+    expect(most).toBe(4);
+    expect(result.measured[0]!.ok).toBe(400);
+  });
+});
+
+describe('per-arm accounting', () => {
+  it('caps in-flight requests per arm, so a stalled canary never costs stable a request', async () => {
+    const clock = new FakeClock();
+    // Arm 0 never answers within the run; arm 1 answers in 1 ms.
+    const { send } = server(clock, (arm) => (arm === 0 ? 60_000 : 1));
+    const result = await clock.play(
+      runLoad(options({ ratePerSecond: 100, durationMs: 1000, maxInFlight: 5 }), send, clock),
+    );
+    expect(result.measured[0]).toMatchObject({ attempted: 50, ok: 5, errors: { dropped: 45 } });
+    expect(result.measured[1]).toMatchObject({ attempted: 50, ok: 50, errors: { dropped: 0 } });
+  });
+
+  it('adds an extension window to the first one', async () => {
+    const clock = new FakeClock();
+    const { send } = server(clock, (arm) => (arm === 0 ? 3 : 2));
+    const first = await clock.play(runLoad(options({ ratePerSecond: 20 }), send, clock));
+    const second = await clock.play(runLoad(options({ ratePerSecond: 20 }), send, clock));
+    second.include(first);
+    expect(second.measured.map((c) => c.ok)).toEqual([20, 20]);
+    expect(second.samples[0]!.latenciesMs).toHaveLength(20);
+    expect(second.schedulingLagMs).toHaveLength(40);
+  });
+});
+
+describe('lookSchedule', () => {
+  it('spaces the judge looks evenly up to the planned samples per arm', () => {
+    expect(lookSchedule(800, 4)).toEqual([200, 400, 600, 800]);
+    expect(lookSchedule(10, 3)).toEqual([3, 7, 10]);
+  });
+});
+
+describe('stepVerdictOf', () => {
+  const verdict = (decision: Verdict['decision']) =>
+    ({ decision, reason: 'only 40 canary samples', numbers: {} }) as unknown as Verdict;
+
+  it('passes promote and revert through and resolves inconclusive by on-inconclusive', () => {
+    expect(stepVerdictOf(verdict('revert'), 'promote')).toEqual({
+      decision: 'revert',
+      reason: 'only 40 canary samples',
+      numbers: {},
+    });
+    expect(stepVerdictOf(verdict('inconclusive'), 'promote').decision).toBe('promote');
+    expect(stepVerdictOf(verdict('inconclusive'), 'revert')).toEqual({
+      decision: 'revert',
+      reason: 'only 40 canary samples; on-inconclusive revert: revert',
+      numbers: {},
+    });
+    // extend measured once more already; still unclear, stable stays.
+    expect(stepVerdictOf(verdict('inconclusive'), 'extend').decision).toBe('revert');
+  });
+});
+
+describe('generatorHealth', () => {
+  it('flags the generator as the bottleneck when it sent late or its event loop was blocked', () => {
+    const punctual = Array.from({ length: 1000 }, () => 0.01);
+    expect(generatorHealth(punctual, { p99Ms: 1.1, maxMs: 3 }).bottleneck).toBe(false);
+    const late = generatorHealth([...punctual.slice(0, 980), ...Array.from({ length: 20 }, () => 12)], {
+      p99Ms: 1.1,
+      maxMs: 3,
+    });
+    expect(late).toMatchObject({ bottleneck: true, schedulingLagMaxMs: 12 });
+    expect(late.reason).toMatch(/sent its requests late/);
+    const blocked = generatorHealth(punctual, { p99Ms: 40, maxMs: 80 });
+    expect(blocked.reason).toMatch(/event loop was blocked/);
+  });
+});
+
+describe('percentileOfSorted', () => {
+  it('interpolates between order statistics like R quantile type 7', () => {
+    expect(percentileOfSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(percentileOfSorted([10, 20, 30, 40, 50], 0.99)).toBeCloseTo(49.6, 10);
+    expect(percentileOfSorted([7], 0.95)).toBe(7);
+  });
+});
+
+describe('hrtimeClock', () => {
+  it('sleeps until at least the moment through its timer thread, and works again after close', async () => {
+    const clock = hrtimeClock();
+    for (const waitMs of [20, 0.5, 5]) {
+      const moment = clock.now() + waitMs * MS;
+      await clock.sleepUntil(moment);
+      expect(clock.now()).toBeGreaterThanOrEqual(moment);
+    }
+    await clock.close();
+    const moment = clock.now() + 3 * MS;
+    await clock.sleepUntil(moment);
+    expect(clock.now()).toBeGreaterThanOrEqual(moment);
+    await clock.close();
+  });
+});
+
+/** One request through a sender, as a promise of its outcome. */
+const promised =
+  (send: SendRequest) =>
+  (arm: number, index: number): Promise<SendOutcome> =>
+    new Promise((resolve) => send(arm, index, resolve));
+
+describe('httpSender against a loopback server', () => {
+  const seenSequences: string[] = [];
+  const server = createServer((request, response) => {
+    seenSequences.push(String(request.headers['x-load-sequence']));
+    if (request.url === '/ok') response.end('{"ok":true}');
+    else if (request.url === '/unavailable') {
+      response.statusCode = 503;
+      response.end('busy');
+    } else if (request.url === '/stream') {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n');
+      setTimeout(() => response.write('data: {"choices":[{"delta":{"content":"Ready"}}]}\n\n'), 20);
+      // The end comes well after the first token: the latency must stop at the token.
+      setTimeout(() => response.end('data: [DONE]\n\n'), 300);
+    }
+    // Any other path is never answered (a hung model server).
+  });
+  let pool: KeepAlivePool;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    pool = new KeepAlivePool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      connections: 4,
+    });
+  });
+  afterAll(async () => {
+    await pool.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const sender = (path: string, extra: Partial<ProbeRequest> = {}, timeoutMs = 250) =>
+    promised(
+      httpSender(
+        [{ pool, pathPrefix: '', headers: {} }],
+        { method: 'GET', path, headers: {}, ...extra },
+        { timeoutMs, clock: hrtimeClock(), sequenceHeader: 'x-load-sequence' },
+      ),
+    );
+
+  it('reports status codes, sends the sequence number, and classifies a hung request as a timeout', async () => {
+    expect(await sender('/ok')(0, 41)).toMatchObject({ kind: 'response', status: 200 });
+    expect(await sender('/unavailable')(0, 42)).toMatchObject({ kind: 'response', status: 503 });
+    expect(await sender('/hang')(0, 43)).toEqual({ kind: 'timeout' });
+    expect(seenSequences.slice(0, 3)).toEqual(['41', '42', '43']);
+  });
+
+  it('ends a streamed latency at the first token, not the last byte', async () => {
+    const clock = hrtimeClock();
+    // The timeout is time without progress: it must outlast the 280 ms pause before the end.
+    const outcome = await sender('/stream', { firstToken: openAiFirstTokenScanner }, 2000)(0, 1);
+    const endedNs = clock.now();
+    expect(outcome.kind).toBe('response');
+    const doneNs = (outcome as { doneNs: number }).doneNs;
+    // The server holds the end back ≥ 280 ms after the token.
+    expect((endedNs - doneNs) / MS).toBeGreaterThan(200);
+  });
+
+  it('reports a refused connection as a network error', async () => {
+    const closed = new KeepAlivePool('http://127.0.0.1:1', { connections: 1 });
+    const send = promised(
+      httpSender(
+        [{ pool: closed, pathPrefix: '', headers: {} }],
+        { method: 'GET', path: '/', headers: {} },
+        { timeoutMs: 1000, clock: hrtimeClock() },
+      ),
+    );
+    expect(await send(0, 0)).toMatchObject({
+      kind: 'network',
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
+    await closed.close();
+  });
+});

@@ -1,0 +1,235 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  concreteShape,
+  firstOpenAiModel,
+  openAiChatRequest,
+  openAiFirstTokenScanner,
+  parseModelMetadata,
+  parseV2InferPath,
+  plainHttpRequest,
+  prepareProbe,
+  probeProtocolFor,
+  readinessChecks,
+  v2InferRequest,
+  v2RequestFromMetadata,
+  type ArmGet,
+} from '../../../src/load/protocols.ts';
+import { ARM_HEADER, describeArm, serviceProxyPath, urlArmTarget } from '../../../src/load/targets.ts';
+
+const RESNET_METADATA = {
+  name: 'resnet',
+  versions: ['1'],
+  platform: 'onnxruntime_onnx',
+  inputs: [
+    { name: 'input', datatype: 'FP32', shape: [-1, 3, 2, 2] },
+    { name: 'mask', datatype: 'BOOL', shape: [3] },
+    { name: 'ids', datatype: 'INT64', shape: [-1, -1] },
+    { name: 'prompt', datatype: 'BYTES', shape: [1] },
+  ],
+  outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 1000] }],
+};
+
+describe('v2 (Open Inference Protocol)', () => {
+  it('reads the model and version from an infer path', () => {
+    expect(parseV2InferPath('/v2/models/resnet/infer')).toEqual({ model: 'resnet' });
+    expect(parseV2InferPath('/v2/models/resnet/versions/3/infer')).toEqual({ model: 'resnet', version: '3' });
+    expect(parseV2InferPath('/v2/models/resnet/ready')).toBeUndefined();
+    expect(parseV2InferPath('/predict')).toBeUndefined();
+  });
+
+  it('builds a valid request from the metadata: -1 dims as 1, deterministic values per datatype', () => {
+    const request = v2RequestFromMetadata(parseModelMetadata(RESNET_METADATA));
+    expect(request).toEqual({
+      inputs: [
+        {
+          name: 'input',
+          shape: [1, 3, 2, 2],
+          datatype: 'FP32',
+          data: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 0],
+        },
+        { name: 'mask', shape: [3], datatype: 'BOOL', data: [true, false, true] },
+        { name: 'ids', shape: [1, 1], datatype: 'INT64', data: [0] },
+        { name: 'prompt', shape: [1], datatype: 'BYTES', data: ['model-canary'] },
+      ],
+    });
+    // The same request every time: both arms and every run see identical input.
+    expect(v2RequestFromMetadata(parseModelMetadata(RESNET_METADATA))).toEqual(request);
+  });
+
+  it('says what is wrong with metadata it cannot use', () => {
+    expect(() => parseModelMetadata({ name: 'x', inputs: [] })).toThrow(/lists no inputs/);
+    expect(() => parseModelMetadata({ inputs: [{ name: 'a', shape: [1] }] })).toThrow(
+      /lacks a name, datatype/,
+    );
+    expect(() => parseModelMetadata({ inputs: [{ name: 'a', datatype: 'FP32', shape: [-2] }] })).toThrow(
+      /shape/,
+    );
+    expect(() =>
+      v2RequestFromMetadata({ name: 'x', inputs: [{ name: 'a', datatype: 'COMPLEX', shape: [1] }] }),
+    ).toThrow(/unknown datatype 'COMPLEX'/);
+    expect(() =>
+      v2RequestFromMetadata({ name: 'x', inputs: [{ name: 'big', datatype: 'FP32', shape: [4096, 4096] }] }),
+    ).toThrow(/give a probe-payload/);
+  });
+
+  it('keeps positive dims and replaces only -1', () => {
+    expect(concreteShape([-1, 224, 224, 3])).toEqual([1, 224, 224, 3]);
+  });
+
+  it('posts the user payload unchanged when one is given', () => {
+    const payload = '{"inputs":[]}';
+    expect(v2InferRequest('m', '2', payload, undefined)).toEqual({
+      method: 'POST',
+      path: '/v2/models/m/versions/2/infer',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: payload,
+    });
+  });
+
+  it('checks readiness of the named model before measuring', () => {
+    expect(
+      readinessChecks({ protocol: 'v2', path: '/v2/models/resnet/infer', defaultModel: 'fallback' }),
+    ).toEqual([['/v2/models/resnet/ready', "model 'resnet' ready"]]);
+    expect(readinessChecks({ protocol: 'v2', defaultModel: 'fallback' })[0]![0]).toBe(
+      '/v2/models/fallback/ready',
+    );
+    expect(readinessChecks({ protocol: 'http', path: '/predict', defaultModel: 'x' })).toEqual([]);
+  });
+});
+
+describe('probeProtocolFor', () => {
+  it('takes the input, else the runtime, else what the path looks like', () => {
+    expect(probeProtocolFor('http', 'triton', '/v2/models/m/infer')).toBe('http');
+    expect(probeProtocolFor(undefined, 'vllm', undefined)).toBe('openai');
+    expect(probeProtocolFor(undefined, 'mlserver', undefined)).toBe('v2');
+    expect(probeProtocolFor(undefined, 'auto', '/v2/models/m/infer')).toBe('v2');
+    expect(probeProtocolFor(undefined, 'dockerfile', '/v1/chat/completions')).toBe('openai');
+    expect(probeProtocolFor(undefined, 'dockerfile', '/predict')).toBe('http');
+  });
+});
+
+describe('prepareProbe', () => {
+  /** A model server answering from a table of paths, recording what each arm was asked. */
+  function modelServer(answers: Record<string, { status: number; json?: unknown }>) {
+    const asked: string[] = [];
+    const get: ArmGet = async (path) => {
+      asked.push(path);
+      const answer = answers[path] ?? { status: 404 };
+      return { status: answer.status, json: answer.json };
+    };
+    return { get, asked };
+  }
+
+  it('checks both arms are ready, then builds the v2 request from the stable arm metadata', async () => {
+    const stable = modelServer({
+      '/v2/models/resnet/ready': { status: 200 },
+      '/v2/models/resnet': { status: 200, json: RESNET_METADATA },
+    });
+    const canary = modelServer({ '/v2/models/resnet/ready': { status: 200 } });
+    const probe = await prepareProbe({ protocol: 'v2', path: '/v2/models/resnet/infer', defaultModel: 'x' }, [
+      stable.get,
+      canary.get,
+    ]);
+    expect(probe.path).toBe('/v2/models/resnet/infer');
+    expect(JSON.parse(probe.body!).inputs[0].shape).toEqual([1, 3, 2, 2]);
+    expect(stable.asked).toEqual(['/v2/models/resnet/ready', '/v2/models/resnet']);
+    expect(canary.asked).toEqual(['/v2/models/resnet/ready']);
+  });
+
+  it('refuses to measure an arm whose model is not ready', async () => {
+    const stable = modelServer({ '/v2/models/m/ready': { status: 200 } });
+    const canary = modelServer({ '/v2/models/m/ready': { status: 503 } });
+    await expect(
+      prepareProbe({ protocol: 'v2', defaultModel: 'm', payload: '{}' }, [stable.get, canary.get]),
+    ).rejects.toThrow("model 'm' ready: GET /v2/models/m/ready answered 503");
+  });
+
+  it('asks an OpenAI server for its model when there is no payload', async () => {
+    const server = modelServer({ '/v1/models': { status: 200, json: { data: [{ id: 'llama-3-8b' }] } } });
+    const probe = await prepareProbe({ protocol: 'openai', defaultModel: 'x' }, [server.get, server.get]);
+    expect(probe.path).toBe('/v1/chat/completions');
+    expect(JSON.parse(probe.body!)).toMatchObject({ model: 'llama-3-8b', stream: true, temperature: 0 });
+    expect(probe.firstToken).toBeDefined();
+  });
+});
+
+describe('openai', () => {
+  it('times streams to the first token and plain requests to the last byte', () => {
+    expect(
+      openAiChatRequest('/v1/chat/completions', '{"model":"m","stream":true}', undefined).firstToken,
+    ).toBe(openAiFirstTokenScanner);
+    expect(
+      openAiChatRequest('/v1/chat/completions', '{"model":"m","stream":false}', undefined).firstToken,
+    ).toBeUndefined();
+  });
+
+  it('finds the first generated text, not the role-only opening chunk, even split across chunks', () => {
+    const scanner = openAiFirstTokenScanner();
+    expect(scanner.push('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n')).toBe(false);
+    expect(scanner.push('data: {"choices":[{"delta":{"con')).toBe(false);
+    expect(scanner.push('tent":"Ready"}}]}\n\n')).toBe(true);
+    expect(scanner.push('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('counts a legacy completion text as a token, and an empty content as none', () => {
+    const scanner = openAiFirstTokenScanner();
+    expect(scanner.push('data: {"choices":[{"delta":{"content":""}}]}\n')).toBe(false);
+    expect(scanner.push('data: {"choices":[{"text":"Hi"}]}\n')).toBe(true);
+  });
+
+  it('reads the first model id, and fails clearly on an empty list', () => {
+    expect(firstOpenAiModel({ object: 'list', data: [{ id: 'a' }, { id: 'b' }] })).toBe('a');
+    expect(() => firstOpenAiModel({ data: [] })).toThrow('GET /v1/models listed no model');
+  });
+});
+
+describe('http', () => {
+  it('sends GET without a payload and POST with one, typed by its content', () => {
+    expect(plainHttpRequest('/healthz', undefined, undefined)).toEqual({
+      method: 'GET',
+      path: '/healthz',
+      headers: {},
+    });
+    expect(plainHttpRequest('/predict', undefined, '{"x":[1,2]}')).toEqual({
+      method: 'POST',
+      path: '/predict',
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":[1,2]}',
+    });
+    expect(plainHttpRequest('/predict', 'POST', 'raw bytes').headers).toEqual({
+      'content-type': 'application/octet-stream',
+    });
+    expect(() => plainHttpRequest('/predict', 'GET', '{}')).toThrow(/GET probe cannot send/);
+  });
+});
+
+describe('targets', () => {
+  it('builds the API server service-proxy path for an arm Service', () => {
+    expect(serviceProxyPath('ml', 'resnet-canary', 'http')).toBe(
+      '/api/v1/namespaces/ml/services/resnet-canary:http/proxy',
+    );
+    expect(serviceProxyPath('ml', 'resnet-stable', 8080)).toBe(
+      '/api/v1/namespaces/ml/services/resnet-stable:8080/proxy',
+    );
+  });
+
+  it('pins each arm of a url target with the arm header and keeps the URL path as prefix', () => {
+    const canary = urlArmTarget('https://models.example.com/serving/', 'canary');
+    expect(canary).toEqual({
+      arm: 'canary',
+      origin: 'https://models.example.com',
+      pathPrefix: '/serving',
+      headers: { [ARM_HEADER]: 'canary' },
+    });
+    expect(ARM_HEADER).toBe('x-model-canary-arm');
+  });
+
+  it('describes a target without its headers (credentials stay out of logs)', () => {
+    const target = {
+      ...urlArmTarget('https://api.example:6443', 'stable'),
+      headers: { authorization: 'Bearer secret-token' },
+    };
+    expect(describeArm(target)).toBe('stable: https://api.example:6443/');
+    expect(describeArm(target)).not.toContain('secret-token');
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Pure: RunReport → the Markdown of the job summary (and the latency part the PR comment reuses).
+ * The decision and its reason come first, since that is what a reader opens the summary for.
+ */
+import { TAIL_QUANTILES } from '../checks/latency-judge.ts';
+import {
+  formatMs,
+  formatPercent,
+  formatRatio,
+  pinnedImage,
+  type ArmStats,
+  type RatioBounds,
+  type Decision,
+  type RunReport,
+} from '../report.ts';
+
+const DECISION_HEADLINE: Record<Decision, string> = {
+  promoted: '✅ promoted',
+  reverted: '⏪ reverted',
+  preview: '🔍 preview',
+  skipped: '⏭️ skipped',
+};
+
+const PERCENTILES = [
+  ['p50', 'p50Ms'],
+  ['p90', 'p90Ms'],
+  ['p95', 'p95Ms'],
+  ['p99', 'p99Ms'],
+] as const satisfies readonly (readonly [string, keyof ArmStats])[];
+
+/** Escapes what would break a Markdown table cell or start HTML. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
+}
+
+/** A table row; empty cells stay empty rather than padded. */
+function tableRow(cells: readonly string[]): string {
+  return `|${cells.map((text) => (text === '' ? ' ' : ` ${text} `)).join('|')}|`;
+}
+
+/** What the measured new version is called: the canary, or the preview in preview mode. */
+function armName(report: RunReport): string {
+  return report.mode === 'preview' ? 'preview' : 'canary';
+}
+
+function armRow(label: string, arm: ArmStats): string {
+  return tableRow([
+    label,
+    String(arm.n),
+    String(arm.requests),
+    ...PERCENTILES.map(([, key]) => formatMs(arm[key])),
+    `${formatPercent(arm.errorRate)} (${arm.errors})`,
+  ]);
+}
+
+function limitRow(report: RunReport): string {
+  const { limits } = report;
+  return tableRow([
+    'limit',
+    '',
+    '',
+    '',
+    '',
+    limits.maxP95Ms !== undefined ? `≤ ${formatMs(limits.maxP95Ms)}` : '',
+    limits.maxP99Ms !== undefined ? `≤ ${formatMs(limits.maxP99Ms)}` : '',
+    `≤ ${formatPercent(limits.maxErrorRate)}`,
+  ]);
+}
+
+/** The quantiles the judge's tail signal averages, as people write them: `p80–p99`. */
+const TAIL_RANGE = `p${+(TAIL_QUANTILES[0] * 100).toFixed(1)}–p${+(TAIL_QUANTILES[TAIL_QUANTILES.length - 1]! * 100).toFixed(1)}`;
+
+/** The judge's canary ÷ stable ratios with their bounds, each held to 1 + max-regression. */
+function renderJudgeTable(report: RunReport): string | undefined {
+  const { judge } = report;
+  if (judge === undefined) return undefined;
+  const limit = `≤ ${formatRatio(1 + judge.maxRegression)}`;
+  const row = (label: string, signal: RatioBounds | undefined): string[] =>
+    signal === undefined
+      ? []
+      : [
+          tableRow([
+            label,
+            formatRatio(signal.ratio),
+            `${formatRatio(signal.lowerBound)} – ${formatRatio(signal.upperBound)}`,
+            limit,
+            signal.upperBound <= 1 + judge.maxRegression
+              ? 'within'
+              : signal.significant
+                ? '**exceeded**'
+                : 'unsure',
+          ]),
+        ];
+  const confidence = `${+(judge.confidence * 100).toFixed(2)}%`;
+  return [
+    `| judge (${armName(report)} ÷ stable) | ratio | ${confidence} bounds | limit (max-regression) | |`,
+    '|---|--:|--:|--:|---|',
+    ...row('shift: whole distribution', judge.shift),
+    ...row(`tail: ${TAIL_RANGE}`, judge.tail),
+    ...(judge.tail !== undefined
+      ? [tableRow(['p95 alone', formatRatio(judge.tail.p95Ratio), '', '', ''])]
+      : []),
+    '',
+    `Judge: **${judge.verdict}** at look ${judge.look} of ${judge.plannedLooks}.`,
+  ].join('\n');
+}
+
+/** The canary-vs-stable table (n, p50..p99, error rate, limits) and the judge's bounds below it. */
+export function renderLatencyTable(report: RunReport): string {
+  if (report.canary === undefined) return '_No latency was measured in this run._';
+  const lines = [
+    '| | n | requests | p50 ms | p90 ms | p95 ms | p99 ms | error rate |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
+    armRow(armName(report), report.canary),
+  ];
+  if (report.stable !== undefined) lines.push(armRow('stable', report.stable));
+  lines.push(limitRow(report));
+  const judge = renderJudgeTable(report);
+  return judge === undefined ? lines.join('\n') : `${lines.join('\n')}\n\n${judge}`;
+}
+
+/** A round upper end for the chart's axis, so bars do not touch the top. */
+function axisMax(values: readonly number[]): number {
+  const top = Math.max(...values, 1) * 1.15;
+  const step = 10 ** Math.floor(Math.log10(top));
+  return Math.ceil(top / step) * step;
+}
+
+/**
+ * A Mermaid xychart of p50..p99 per arm. xychart-beta has no legend, so the title says which series
+ * is which: stable as bars, the canary as a line over them.
+ */
+export function renderPercentileChart(report: RunReport): string | undefined {
+  const { canary, stable } = report;
+  if (canary === undefined) return undefined;
+  const canaryName = armName(report);
+  const series = (arm: ArmStats): string =>
+    `[${PERCENTILES.map(([, key]) => formatMs(arm[key])).join(', ')}]`;
+  const values = [canary, ...(stable !== undefined ? [stable] : [])].flatMap((arm) =>
+    PERCENTILES.map(([, key]) => arm[key]),
+  );
+  const title =
+    stable !== undefined
+      ? `Latency (ms): bars = stable, line = ${canaryName}`
+      : `Latency (ms): ${canaryName}`;
+  return [
+    '```mermaid',
+    'xychart-beta',
+    `  title "${title}"`,
+    `  x-axis [${PERCENTILES.map(([name]) => name).join(', ')}]`,
+    `  y-axis "ms" 0 --> ${axisMax(values)}`,
+    ...(stable !== undefined
+      ? [`  bar ${series(stable)}`, `  line ${series(canary)}`]
+      : [`  bar ${series(canary)}`]),
+    '```',
+  ].join('\n');
+}
+
+/** The job summary of a finished run. */
+export function renderJobSummary(report: RunReport): string {
+  const image = pinnedImage(report);
+  const facts: [string, string][] = [
+    ['target', `${report.namespace}/${report.target}`],
+    ['mode', report.mode],
+  ];
+  if (image !== undefined) facts.push(['image', `\`${image}\``]);
+  if (report.image?.digest !== undefined) facts.push(['digest', `\`${report.image.digest}\``]);
+  if (report.image?.releaseTags !== undefined && report.image.releaseTags.length > 0) {
+    facts.push(['release tags', report.image.releaseTags.map((tag) => `\`${tag}\``).join(', ')]);
+  }
+  if (report.previewUrl !== undefined) facts.push(['preview', report.previewUrl]);
+  if (report.commit !== '') facts.push(['commit', `\`${report.commit}\``]);
+  const chart = renderPercentileChart(report);
+  return [
+    `## model-canary: ${DECISION_HEADLINE[report.decision]}`,
+    '',
+    `**${cell(report.reason)}**`,
+    '',
+    '| | |',
+    '|---|---|',
+    ...facts.map(([label, value]) => `| ${label} | ${cell(value)} |`),
+    '',
+    '### Latency',
+    '',
+    renderLatencyTable(report),
+    ...(chart !== undefined ? ['', chart] : []),
+    '',
+  ].join('\n');
+}

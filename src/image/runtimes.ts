@@ -1,0 +1,92 @@
+/**
+ * Serving runtime presets (pure data): the pinned GPU base image, where the model goes, the port,
+ * the health and readiness paths, the inference protocol and the start command of each runtime.
+ * Deploy and analysis stages read the same preset, so the image and its probes always agree.
+ */
+import type { Protocol } from '../inputs/inputs.ts';
+
+/** A runtime whose Dockerfile model-canary writes (`dockerfile` builds the user's own). */
+export type ServingRuntime = 'triton' | 'vllm' | 'mlserver';
+
+export interface RuntimePreset {
+  runtime: ServingRuntime;
+  /** Public base image, pinned by version; input `base-image` overrides it. */
+  baseImage: string;
+  /** Folder in the image that holds the model (or the model repository). */
+  modelRoot: string;
+  /** HTTP port the server listens on. */
+  port: number;
+  /** Other ports the server opens (gRPC, metrics), declared with EXPOSE. */
+  extraPorts: number[];
+  protocol: Protocol;
+  /** Server liveness: answers while the process is healthy. */
+  livenessPath: string;
+  /** User the base image runs as; model-canary switches back to it after installing requirements. */
+  user?: string;
+}
+
+export const RUNTIME_PRESETS: Record<ServingRuntime, RuntimePreset> = {
+  triton: {
+    runtime: 'triton',
+    baseImage: 'nvcr.io/nvidia/tritonserver:25.01-py3',
+    modelRoot: '/models',
+    port: 8000,
+    extraPorts: [8001, 8002],
+    protocol: 'v2',
+    livenessPath: '/v2/health/live',
+  },
+  vllm: {
+    runtime: 'vllm',
+    baseImage: 'vllm/vllm-openai:v0.10.1.1',
+    modelRoot: '/models',
+    port: 8000,
+    extraPorts: [],
+    protocol: 'openai',
+    livenessPath: '/health',
+  },
+  mlserver: {
+    runtime: 'mlserver',
+    baseImage: 'seldonio/mlserver:1.7.1',
+    modelRoot: '/mnt/models',
+    port: 8080,
+    extraPorts: [8081, 8082],
+    protocol: 'v2',
+    livenessPath: '/v2/health/live',
+    user: '1000',
+  },
+};
+
+/** How the deploy and analysis stages reach a model served by a preset. */
+export interface ServingEndpoints {
+  port: number;
+  protocol: Protocol;
+  livenessPath: string;
+  /** Ready only when this model is loaded (not just the server), for the readiness probe. */
+  readinessPath: string;
+  /** Where an inference request for this model goes. */
+  inferencePath: string;
+}
+
+/** The ports, paths and protocol of `model` served by `runtime`. */
+export function servingEndpoints(runtime: ServingRuntime, model: string): ServingEndpoints {
+  const preset = RUNTIME_PRESETS[runtime];
+  const name = encodeURIComponent(model);
+  if (runtime === 'vllm') {
+    // vLLM has no per-model readiness; /v1/models lists the model once it is loaded and /health
+    // answers only after the engine started.
+    return {
+      port: preset.port,
+      protocol: preset.protocol,
+      livenessPath: preset.livenessPath,
+      readinessPath: '/health',
+      inferencePath: '/v1/completions',
+    };
+  }
+  return {
+    port: preset.port,
+    protocol: preset.protocol,
+    livenessPath: preset.livenessPath,
+    readinessPath: `/v2/models/${name}/ready`,
+    inferencePath: `/v2/models/${name}/infer`,
+  };
+}

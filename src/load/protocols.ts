@@ -1,0 +1,332 @@
+/**
+ * What the probe sends, per protocol: `v2` (Open Inference Protocol, KServe/Triton/MLServer),
+ * `openai` (chat completions; streams are timed to the first token) and `http` (the user's own
+ * method, path and body). The builders are pure; `prepareProbe` (bottom) is the adapter that asks a
+ * model server what it needs (readiness, metadata) before the measurement starts.
+ */
+import type { FirstTokenScanner, ProbeRequest } from './generator.ts';
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' } as const;
+
+// --- v2: Open Inference Protocol --------------------------------------------------------------
+
+/** One tensor of `GET /v2/models/{name}` (the model metadata response). */
+export interface TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  inputs: TensorMetadata[];
+}
+
+const V2_INFER_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer$/;
+
+/** The model name (and version) in a `/v2/models/{name}[/versions/{v}]/infer` path, if it is one. */
+export function parseV2InferPath(path: string): { model: string; version?: string } | undefined {
+  const match = V2_INFER_PATH.exec(path);
+  if (!match) return undefined;
+  const model = decodeURIComponent(match[1]!);
+  return match[2] === undefined ? { model } : { model, version: decodeURIComponent(match[2]) };
+}
+
+/** Base path of one model (and version) in the Open Inference Protocol. */
+export function v2ModelPath(model: string, version?: string): string {
+  const base = `/v2/models/${encodeURIComponent(model)}`;
+  return version === undefined ? base : `${base}/versions/${encodeURIComponent(version)}`;
+}
+
+/** Reads a metadata response, naming what is missing when it is not one. */
+export function parseModelMetadata(body: unknown): ModelMetadata {
+  const fail = (what: string): never => {
+    throw new Error(`the model metadata (GET /v2/models/{name}) ${what}`);
+  };
+  if (body === null || typeof body !== 'object') return fail('is not a JSON object');
+  const { name, inputs } = body as { name?: unknown; inputs?: unknown };
+  if (!Array.isArray(inputs) || inputs.length === 0) return fail('lists no inputs');
+  return {
+    name: typeof name === 'string' ? name : '',
+    inputs: inputs.map((input: unknown, index) => {
+      const { name: tensor, datatype, shape } = (input ?? {}) as Record<string, unknown>;
+      if (typeof tensor !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape)) {
+        return fail(`input ${index + 1} lacks a name, datatype or shape`);
+      }
+      if (!shape.every((dim) => Number.isInteger(dim) && (dim as number) >= -1)) {
+        return fail(`input '${tensor}' has a shape that is not whole numbers ≥ -1`);
+      }
+      return { name: tensor, datatype: datatype.toUpperCase(), shape: shape as number[] };
+    }),
+  };
+}
+
+/** A variable dimension (-1) becomes 1: the smallest valid request. */
+export function concreteShape(shape: readonly number[]): number[] {
+  return shape.map((dim) => (dim === -1 ? 1 : dim));
+}
+
+/** Deterministic element `i` of a tensor of `datatype`: the same request every run, every arm. */
+export function tensorElement(datatype: string, i: number): number | boolean | string {
+  switch (datatype) {
+    case 'BOOL':
+      return i % 2 === 0;
+    case 'BYTES':
+      return 'model-canary';
+    case 'FP16':
+    case 'FP32':
+    case 'FP64':
+    case 'BF16':
+      return (i % 11) / 10;
+    case 'INT8':
+    case 'INT16':
+    case 'INT32':
+    case 'INT64':
+    case 'UINT8':
+    case 'UINT16':
+    case 'UINT32':
+    case 'UINT64':
+      return i % 7;
+    default:
+      throw new Error(`the model metadata has an unknown datatype '${datatype}'`);
+  }
+}
+
+/** Largest tensor we fill in: a model whose metadata asks for more needs a probe-payload. */
+export const MAX_GENERATED_ELEMENTS = 1 << 20;
+
+/** A valid inference request for a model, from its metadata alone. */
+export function v2RequestFromMetadata(metadata: ModelMetadata): object {
+  return {
+    inputs: metadata.inputs.map((input) => {
+      const shape = concreteShape(input.shape);
+      const count = shape.reduce((product, dim) => product * dim, 1);
+      if (count > MAX_GENERATED_ELEMENTS) {
+        throw new Error(
+          `input '${input.name}' has ${count} elements (shape ${JSON.stringify(shape)}); give a probe-payload for this model`,
+        );
+      }
+      return {
+        name: input.name,
+        shape,
+        datatype: input.datatype,
+        data: Array.from({ length: count }, (_, i) => tensorElement(input.datatype, i)),
+      };
+    }),
+  };
+}
+
+/** The v2 inference request: the user's payload when given, else one built from the metadata. */
+export function v2InferRequest(
+  model: string,
+  version: string | undefined,
+  payload: string | undefined,
+  metadata: ModelMetadata | undefined,
+): ProbeRequest {
+  let body = payload;
+  if (body === undefined) {
+    if (metadata === undefined) throw new Error('a v2 probe needs a probe-payload or the model metadata');
+    body = JSON.stringify(v2RequestFromMetadata(metadata));
+  }
+  return { method: 'POST', path: `${v2ModelPath(model, version)}/infer`, headers: { ...JSON_HEADERS }, body };
+}
+
+// --- openai: chat completions -----------------------------------------------------------------
+
+export const OPENAI_CHAT_PATH = '/v1/chat/completions';
+
+/**
+ * The chat request the probe sends when no payload is given: short, deterministic, streamed so
+ * the latency is the time to the first token (what a user waits for).
+ */
+export function openAiChatBody(model: string): string {
+  return JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: 'Reply with one word: ready.' }],
+    max_tokens: 16,
+    temperature: 0,
+    stream: true,
+  });
+}
+
+/** True when a request body asks for a server-sent-event stream. */
+export function isStreamingBody(body: string): boolean {
+  try {
+    return (JSON.parse(body) as { stream?: unknown }).stream === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first model id of a `GET /v1/models` answer. */
+export function firstOpenAiModel(body: unknown): string {
+  const data = (body as { data?: unknown } | null)?.data;
+  const id = Array.isArray(data) ? (data[0] as { id?: unknown } | undefined)?.id : undefined;
+  if (typeof id !== 'string' || id === '') throw new Error('GET /v1/models listed no model');
+  return id;
+}
+
+/**
+ * Watches an OpenAI server-sent-event stream for the first chunk that carries generated text
+ * (a chat `delta.content` or a completion `text`); the role-only opening chunk does not count.
+ */
+export function openAiFirstTokenScanner(): FirstTokenScanner {
+  let pending = '';
+  let found = false;
+  return {
+    push(chunk: string): boolean {
+      if (found) return true;
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (!line.startsWith('data:')) continue;
+        const data = line.slice(5).trim();
+        if (data === '[DONE]') continue;
+        try {
+          const event = JSON.parse(data) as { choices?: { delta?: { content?: unknown }; text?: unknown }[] };
+          const choice = event.choices?.[0];
+          const text = choice?.delta?.content ?? choice?.text;
+          if (typeof text === 'string' && text !== '') return (found = true);
+        } catch {
+          // A line split across chunks is completed by the next chunk; anything else is not a token.
+        }
+      }
+      return false;
+    },
+  };
+}
+
+/** The OpenAI chat request; a streaming one is timed to its first token. */
+export function openAiChatRequest(
+  path: string,
+  payload: string | undefined,
+  model: string | undefined,
+): ProbeRequest {
+  let body = payload;
+  if (body === undefined) {
+    if (model === undefined) throw new Error('an openai probe needs a probe-payload or a model id');
+    body = openAiChatBody(model);
+  }
+  const streaming = isStreamingBody(body);
+  return {
+    method: 'POST',
+    path,
+    headers: { ...JSON_HEADERS, ...(streaming ? { accept: 'text/event-stream' } : {}) },
+    body,
+    ...(streaming ? { firstToken: openAiFirstTokenScanner } : {}),
+  };
+}
+
+// --- http: the user's own request -------------------------------------------------------------
+
+/** A plain HTTP probe: POST with the payload when one is given, GET otherwise (unless told). */
+export function plainHttpRequest(
+  path: string,
+  method: 'GET' | 'POST' | undefined,
+  payload: string | undefined,
+): ProbeRequest {
+  const chosen = method ?? (payload === undefined ? 'GET' : 'POST');
+  if (chosen === 'GET' && payload !== undefined) throw new Error('a GET probe cannot send a probe-payload');
+  return {
+    method: chosen,
+    path,
+    headers: payload === undefined ? {} : { 'content-type': contentTypeOf(payload) },
+    ...(payload !== undefined ? { body: payload } : {}),
+  };
+}
+
+function contentTypeOf(payload: string): string {
+  try {
+    JSON.parse(payload);
+    return 'application/json';
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+// --- preparing a probe against a live model server (adapter) ---------------------------------
+
+/** A GET against one arm, answered with status and parsed JSON (if any). */
+export type ArmGet = (path: string) => Promise<{ status: number; json: unknown }>;
+
+export interface ProbeSpec {
+  protocol: 'v2' | 'openai' | 'http';
+  /** probe-path; for v2 it names the model (`/v2/models/{name}/infer`). */
+  path?: string;
+  payload?: string;
+  method?: 'GET' | 'POST';
+  /** Model name when the path does not say it (v2), e.g. the deployment's name. */
+  defaultModel: string;
+}
+
+/** The checks a protocol makes before measuring, each `[path, what it means]`. */
+export function readinessChecks(spec: ProbeSpec): [string, string][] {
+  if (spec.protocol === 'v2') {
+    const target = v2Target(spec);
+    return [[`${v2ModelPath(target.model, target.version)}/ready`, `model '${target.model}' ready`]];
+  }
+  if (spec.protocol === 'openai') return [['/v1/models', 'OpenAI model list']];
+  return [];
+}
+
+function v2Target(spec: ProbeSpec): { model: string; version?: string } {
+  if (spec.path !== undefined) {
+    const parsed = parseV2InferPath(spec.path);
+    if (parsed === undefined) throw new Error(`probe-path '${spec.path}' is not /v2/models/{name}/infer`);
+    return parsed;
+  }
+  return { model: spec.defaultModel };
+}
+
+/**
+ * Checks that each arm is ready and builds the request both arms will get. `get` is called for
+ * every arm (readiness must hold on both); the metadata comes from the stable arm (the first).
+ */
+export async function prepareProbe(spec: ProbeSpec, arms: readonly ArmGet[]): Promise<ProbeRequest> {
+  for (const [path, what] of readinessChecks(spec)) {
+    for (const get of arms) {
+      const { status } = await get(path);
+      if (status < 200 || status > 299) throw new Error(`${what}: GET ${path} answered ${status}`);
+    }
+  }
+  const first = arms[0]!;
+  switch (spec.protocol) {
+    case 'v2': {
+      const target = v2Target(spec);
+      let metadata: ModelMetadata | undefined;
+      if (spec.payload === undefined) {
+        const path = v2ModelPath(target.model, target.version);
+        const { status, json } = await first(path);
+        if (status !== 200) throw new Error(`GET ${path} (model metadata) answered ${status}`);
+        metadata = parseModelMetadata(json);
+      }
+      return v2InferRequest(target.model, target.version, spec.payload, metadata);
+    }
+    case 'openai': {
+      let model: string | undefined;
+      if (spec.payload === undefined) model = firstOpenAiModel((await first('/v1/models')).json);
+      return openAiChatRequest(spec.path ?? OPENAI_CHAT_PATH, spec.payload, model);
+    }
+    case 'http':
+      if (spec.path === undefined) throw new Error('probe-protocol http needs probe-path');
+      return plainHttpRequest(spec.path, spec.method, spec.payload);
+  }
+}
+
+/**
+ * The protocol to probe with: the input when given, else the runtime's (Triton and MLServer speak
+ * v2, vLLM speaks OpenAI); a custom path with nothing else known is plain HTTP.
+ */
+export function probeProtocolFor(
+  protocol: ProbeSpec['protocol'] | undefined,
+  runtime: string,
+  path: string | undefined,
+): ProbeSpec['protocol'] {
+  if (protocol !== undefined) return protocol;
+  if (runtime === 'vllm') return 'openai';
+  if (runtime === 'triton' || runtime === 'mlserver') return 'v2';
+  if (path === undefined || parseV2InferPath(path) !== undefined) return 'v2';
+  return path.startsWith('/v1/') ? 'openai' : 'http';
+}

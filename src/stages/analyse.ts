@@ -1,0 +1,324 @@
+/**
+ * The `analyse` stage: measures the canary beside stable on one interleaved schedule and asks the
+ * judge at planned looks, stopping as soon as the answer is clear. Connects the pieces: targets
+ * (how to reach each arm) → protocols (what to send, after readiness) → load (the schedule) →
+ * judge (the decision). Returns the verdict with every number the report shows.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ClusterError } from '../errors.ts';
+import type { Settings } from '../inputs/inputs.ts';
+import { clusterOf } from '../kube/cluster.ts';
+import type { StepAnalysis, StepVerdict } from '../kube/rollout.ts';
+import { currentCanary, registerStepAnalysis } from './rollout-stages.ts';
+import type { Plan } from '../plan.ts';
+import { runRecord } from '../run-state.ts';
+import { DEFAULT_PLANNED_LOOKS, judgeLatency, type Verdict } from '../checks/latency-judge.ts';
+import {
+  hrtimeClock,
+  httpSender,
+  measureLoad,
+  percentileOfSorted,
+  type ArmCounts,
+  type ArmEndpoint,
+  type GeneratorHealth,
+  type LoadAccounting,
+  type LoadOptions,
+  type LoadRun,
+  type ProbeRequest,
+} from '../load/generator.ts';
+import { prepareProbe, probeProtocolFor, type ProbeSpec } from '../load/protocols.ts';
+import {
+  armGet,
+  describeArm,
+  openArms,
+  proxyArmTargets,
+  urlArmTarget,
+  type ArmName,
+  type ArmTarget,
+} from '../load/targets.ts';
+
+/** Arms in schedule order: request 0 goes to stable, 1 to canary, 2 to stable, … */
+export const ARMS: readonly ArmName[] = ['stable', 'canary'];
+/** A request still unanswered after this long counts as a timeout. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Readiness and metadata requests before the measurement. */
+const PREPARE_TIMEOUT_MS = 10_000;
+
+/** What one arm saw in the measurement window, for the report. */
+export interface ArmSummary {
+  target: string;
+  attempted: number;
+  ok: number;
+  errors: ArmCounts['errors'];
+  statuses: ArmCounts['statuses'];
+  errorRate: number;
+  /** Percentiles of the 2xx latencies (ms, from intended send time; R type 7). */
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+export interface AnalysisResult {
+  verdict: Verdict;
+  arms: Partial<Record<ArmName, ArmSummary>>;
+  generator: GeneratorHealth;
+  protocol: ProbeSpec['protocol'];
+  /** Requests per second offered to each arm. */
+  ratePerArm: number;
+  /** Looks the judge made, and whether it stopped before the planned end. */
+  looksTaken: number;
+  stoppedEarly: boolean;
+  measuredMs: number;
+}
+
+export interface AnalyseOptions {
+  /** Repository root that probe-payload is relative to; default GITHUB_WORKSPACE or the cwd. */
+  workspace?: string;
+  /** Arm Services when not the plan's (e.g. a preview measured against production's stable). */
+  services?: Partial<Record<ArmName, string>>;
+  /** False for the first deployment: only the canary is measured, against absolute limits. */
+  compareWithStable?: boolean;
+  /** The model name for v2 when probe-path does not name it; default the plan's target. */
+  modelName?: string;
+  log?: (line: string) => void;
+}
+
+/** Samples per arm at which the judge looks: K equally spaced looks up to the planned total. */
+export function lookSchedule(plannedPerArm: number, looks: number): number[] {
+  const total = Math.max(1, Math.floor(plannedPerArm));
+  return Array.from({ length: looks }, (_, k) => Math.max(1, Math.round((total * (k + 1)) / looks)));
+}
+
+function summarise(accounting: LoadAccounting, arm: number, target: string): ArmSummary {
+  const counts = accounting.measured[arm]!;
+  const sorted = [...accounting.samples[arm]!.latenciesMs].sort((a, b) => a - b);
+  const errors = Object.values(counts.errors).reduce((sum, count) => sum + count, 0);
+  return {
+    target,
+    attempted: counts.attempted,
+    ok: counts.ok,
+    errors: { ...counts.errors },
+    statuses: { ...counts.statuses },
+    errorRate: counts.attempted > 0 ? errors / counts.attempted : 0,
+    p50Ms: percentileOfSorted(sorted, 0.5),
+    p90Ms: percentileOfSorted(sorted, 0.9),
+    p95Ms: percentileOfSorted(sorted, 0.95),
+    p99Ms: percentileOfSorted(sorted, 0.99),
+  };
+}
+
+/** What the judge sees of one arm: finished requests only (in-flight ones have no outcome yet). */
+function observations(accounting: LoadAccounting, arm: number) {
+  const counts = accounting.measured[arm]!;
+  const errors = counts.errors.http + counts.errors.timeout + counts.errors.network + counts.errors.dropped;
+  return { latenciesMs: accounting.samples[arm]!.latenciesMs, errors, requests: counts.ok + errors };
+}
+
+/** Finished requests (2xx or failed) of the arm with the fewest, in the measurement window. */
+function minFinished(accounting: LoadAccounting): number {
+  let fewest = Number.POSITIVE_INFINITY;
+  for (const counts of accounting.measured) {
+    const { http, timeout, network, dropped } = counts.errors;
+    fewest = Math.min(fewest, counts.ok + http + timeout + network + dropped);
+  }
+  return fewest;
+}
+
+function measureWith(
+  options: LoadOptions,
+  endpoints: ArmEndpoint[],
+  request: ProbeRequest,
+): Promise<LoadRun> {
+  const clock = hrtimeClock();
+  return measureLoad(
+    options,
+    httpSender(endpoints, request, { timeoutMs: REQUEST_TIMEOUT_MS, clock }),
+    clock,
+  );
+}
+
+async function armTargets(
+  plan: Plan,
+  settings: Settings,
+  kube: KubeConfig,
+  arms: readonly ArmName[],
+  options: AnalyseOptions,
+) {
+  if (settings.probe.target === 'url') {
+    if (settings.probe.url === undefined) throw new Error('probe-target url needs probe-url');
+    return arms.map((arm) => urlArmTarget(settings.probe.url!, arm));
+  }
+  const services = {
+    canary: options.services?.canary ?? plan.objects.canaryService,
+    stable: options.services?.stable ?? plan.objects.stableService,
+  };
+  const both = await proxyArmTargets(kube, plan.namespace, services);
+  return arms.map((arm) => both.find((target) => target.arm === arm)!);
+}
+
+/**
+ * Runs warm-up and measurement against the canary and stable arms and returns the judge's
+ * verdict. With `on-inconclusive: extend`, an inconclusive first window is followed by one more
+ * of the same length, judged on both windows together.
+ */
+export async function analyse(
+  plan: Plan,
+  settings: Settings,
+  kube: KubeConfig,
+  options: AnalyseOptions = {},
+): Promise<AnalysisResult> {
+  const log = options.log ?? (() => undefined);
+  const arms = options.compareWithStable === false ? (['canary'] as const) : ARMS;
+  const workspace = options.workspace ?? process.env['GITHUB_WORKSPACE'] ?? process.cwd();
+  const probe = settings.probe;
+  const protocol = probeProtocolFor(probe.protocol, settings.runtime, probe.path);
+  const payload =
+    probe.payloadFile === undefined ? undefined : await readFile(join(workspace, probe.payloadFile), 'utf8');
+
+  const targets: ArmTarget[] = await armTargets(plan, settings, kube, arms, options);
+  for (const target of targets) log(`probe target ${describeArm(target)}`);
+  // Enough sockets per arm for every request that may be outstanding at the rate within a second,
+  // bounded so a stalled arm cannot pile up connections on the API server.
+  const maxInFlight = Math.min(256, Math.max(8, Math.ceil(probe.ratePerSecond)));
+  const open = openArms(targets, maxInFlight);
+  try {
+    const spec: ProbeSpec = {
+      protocol,
+      defaultModel: options.modelName ?? plan.target,
+      ...(probe.path !== undefined ? { path: probe.path } : {}),
+      ...(payload !== undefined ? { payload } : {}),
+      ...(probe.method !== undefined ? { method: probe.method } : {}),
+    };
+    const request = await prepareProbe(
+      spec,
+      open.endpoints.map((endpoint) => armGet(endpoint, PREPARE_TIMEOUT_MS)),
+    );
+    log(
+      `probe: ${protocol} ${request.method} ${request.path}, ${probe.ratePerSecond} req/s per arm, warm-up ${probe.warmupMs} ms, ${probe.durationMs} ms`,
+    );
+
+    const plannedPerArm = (probe.ratePerSecond * probe.durationMs) / 1000;
+    const looks = lookSchedule(plannedPerArm, DEFAULT_PLANNED_LOOKS);
+    let looksTaken = 0;
+    let verdict: Verdict | undefined;
+    const judgeNow = (accounting: LoadAccounting, index: number): Verdict =>
+      judgeLatency({
+        canary: observations(accounting, arms.indexOf('canary')),
+        ...(arms.length === 2 ? { stable: observations(accounting, arms.indexOf('stable')) } : {}),
+        gate: settings.gate,
+        look: { index, of: looks.length },
+      });
+    const loadOptions: LoadOptions = {
+      arms: arms.length,
+      ratePerSecond: probe.ratePerSecond * arms.length,
+      arrivals: 'poisson',
+      seed: 1,
+      warmupMs: probe.warmupMs,
+      durationMs: probe.durationMs,
+      // Time ends the run; this bound only caps a runaway (Poisson counts exceed the mean half the time).
+      maxRequests:
+        Math.ceil((probe.ratePerSecond * arms.length * (probe.warmupMs + probe.durationMs) * 1.5) / 1000) +
+        100,
+      maxInFlight,
+      shouldStop: (accounting) => {
+        // The last planned look is taken once the window ends, on whatever arrived.
+        // Looks count finished requests, so a canary that only fails is judged (on errors) in time.
+        if (looksTaken >= looks.length - 1 || minFinished(accounting) < looks[looksTaken]!) return false;
+        looksTaken++;
+        verdict = judgeNow(accounting, looksTaken);
+        log(`look ${looksTaken}/${looks.length}: ${verdict.decision}: ${verdict.reason}`);
+        return verdict.decision !== 'continue';
+      },
+    };
+    const first = await measureWith(loadOptions, open.endpoints, request);
+    let run = first;
+    if (verdict === undefined || verdict.decision === 'continue') {
+      looksTaken = looks.length;
+      verdict = judgeNow(run.accounting, looks.length);
+      log(`look ${looksTaken}/${looks.length}: ${verdict.decision}: ${verdict.reason}`);
+    }
+    const stoppedEarly = looksTaken < looks.length;
+    let measuredMs = run.elapsedMs - probe.warmupMs;
+    if (verdict.decision === 'inconclusive' && settings.gate.onInconclusive === 'extend') {
+      log('inconclusive: on-inconclusive is extend, measuring one more window');
+      const second = await measureWith(
+        { ...loadOptions, warmupMs: 0, shouldStop: undefined },
+        open.endpoints,
+        request,
+      );
+      second.accounting.include(first.accounting);
+      run = second;
+      measuredMs += second.elapsedMs;
+      verdict = judgeNow(run.accounting, looks.length);
+      log(`extended window: ${verdict.decision}: ${verdict.reason}`);
+    }
+    if (run.health.bottleneck) log(`warning: ${run.health.reason}`);
+    const summaries: Partial<Record<ArmName, ArmSummary>> = {};
+    arms.forEach(
+      (arm, index) => (summaries[arm] = summarise(run.accounting, index, describeArm(targets[index]!))),
+    );
+    return {
+      verdict,
+      arms: summaries,
+      generator: run.health,
+      protocol,
+      ratePerArm: probe.ratePerSecond,
+      looksTaken,
+      stoppedEarly,
+      measuredMs,
+    };
+  } finally {
+    await open.close();
+  }
+}
+
+/** The verdict a step hands to `decide`: `inconclusive` resolved by on-inconclusive. */
+export function stepVerdictOf(
+  verdict: Verdict,
+  onInconclusive: Settings['gate']['onInconclusive'],
+): StepVerdict {
+  if (verdict.decision === 'revert' || verdict.decision === 'promote') {
+    return { decision: verdict.decision, reason: verdict.reason, numbers: verdict.numbers };
+  }
+  // `extend` already measured a second window; still unclear, the safe side is stable.
+  const decision = onInconclusive === 'promote' ? 'promote' : 'revert';
+  return {
+    decision,
+    reason: `${verdict.reason}; on-inconclusive ${onInconclusive}: ${decision}`,
+    numbers: verdict.numbers,
+  };
+}
+
+let latestAnalysis: AnalysisResult | undefined;
+
+/** The last step's full analysis (per-arm figures, generator health) for the report. */
+export function latestAnalysisResult(): AnalysisResult | undefined {
+  return latestAnalysis;
+}
+
+/**
+ * Stage `analyse`: measures the canary the deploy stage left running (or, on a first deploy, the
+ * new stable alone against absolute limits), records the verdict for `decide`, and registers the
+ * same measurement for any later canary steps.
+ */
+export async function analyseStage(plan: Plan, settings: Settings): Promise<void> {
+  const running = currentCanary();
+  if (running === undefined) throw new ClusterError('canary', 'analyse ran without a deployed canary');
+  const cluster = clusterOf(settings);
+  const measureStep: StepAnalysis = async (step) => {
+    const result = await analyse(plan, settings, cluster.config, {
+      services: { canary: step.canaryService, stable: step.stableService },
+      compareWithStable: !step.firstDeploy,
+      ...(runRecord.modelName !== undefined ? { modelName: runRecord.modelName } : {}),
+      log: (line) => core.info(line),
+    });
+    latestAnalysis = result;
+    return stepVerdictOf(result.verdict, settings.gate.onInconclusive);
+  };
+  registerStepAnalysis(measureStep);
+  runRecord.verdict = await measureStep(running);
+}
