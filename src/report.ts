@@ -1,24 +1,25 @@
 /**
  * Pure: what one run decided and measured, in the shape every report reads — the job summary, the
- * JSON `report` file, the step outputs and the PR comment. Stages fill it; nothing here does I/O.
+ * JSON `report` file, the step outputs and the PR comment — made once, from the run's final context.
  */
-import type { ArmNumbers, SignalNumbers } from './checks/latency-judge.ts';
+import type { ArmNumbers } from './checks/arm.ts';
+import type { CheckOutcome, StepDecision } from './checks/check.ts';
+import type { SignalNumbers } from './checks/latency-judge.ts';
+import { latencyFiguresOf } from './checks/step.ts';
 import type { Mode } from './inputs/inputs.ts';
-import type { Plan } from './plan.ts';
+import type { Decision, Run, StepAnalysis } from './run.ts';
 
-/** The `decision` output's values (product.md). */
-export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped';
-
-/** One arm's figures, as the judge reports them. */
-export type ArmStats = ArmNumbers;
+export type { Decision } from './run.ts';
 
 /** A canary ÷ stable ratio, its bounds at the judge's confidence, and whether it passed its boundary. */
 export type RatioBounds = Pick<SignalNumbers, 'ratio' | 'lowerBound' | 'upperBound' | 'significant'>;
 
-/** What the statistical gate concluded about the canary's latency against stable. */
+/** What the latency comparison concluded about the canary against stable. */
 export interface JudgeFigures {
-  /** The judge's own decision (before on-inconclusive is applied). */
-  verdict: 'promote' | 'revert' | 'inconclusive' | 'continue';
+  /** The step's own decision from its checks (before on-inconclusive is applied). */
+  verdict: StepDecision;
+  /** When the checks were inconclusive: what on-inconclusive made of it. */
+  onInconclusive?: { action: string; decision: 'promote' | 'revert' };
   confidence: number;
   /** The `max-regression` input: each upper bound is held to 1 + this. */
   maxRegression: number;
@@ -35,6 +36,13 @@ export interface GateLimits {
   maxP95Ms?: number;
   maxP99Ms?: number;
   maxErrorRate: number;
+}
+
+/** One check of the deciding step, as the summary lists it. */
+export interface CheckLine {
+  name: string;
+  outcome: CheckOutcome;
+  reason: string;
 }
 
 export interface RunReport {
@@ -56,73 +64,130 @@ export interface RunReport {
   };
   /** The address of a preview deployment. */
   previewUrl?: string;
-  canary?: ArmStats;
+  canary?: ArmNumbers;
   /** Absent on the first run into an empty namespace (no stable yet). */
-  stable?: ArmStats;
+  stable?: ArmNumbers;
+  /** The checks of the step that decided, in the order they were read. */
+  checks?: CheckLine[];
   judge?: JudgeFigures;
   limits: GateLimits;
 }
 
-/** The parts of the judge's Verdict (src/checks/latency-judge.ts) a report shows, structurally typed. */
-export interface VerdictLike {
-  decision: JudgeFigures['verdict'];
-  numbers: {
-    look: number;
-    plannedLooks: number;
-    canary: ArmStats;
-    stable?: ArmStats;
-    shift?: RatioBounds;
-    tail?: RatioBounds & { p95Ratio: number };
-    thresholds: GateLimits & { maxRegression: number; confidence: number };
+/** The decision a mode reaches when every stage ran to its end and none decided otherwise. */
+const COMPLETED_DECISION: Record<Mode, Decision> = {
+  canary: 'promoted',
+  release: 'promoted',
+  promote: 'promoted',
+  revert: 'reverted',
+  preview: 'preview',
+  cleanup: 'skipped',
+};
+
+const COMPLETED_REASON: Record<Mode, string> = {
+  canary: 'the canary passed its checks and was promoted',
+  release: 'the release image passed its checks and was promoted',
+  promote: 'promoted by mode promote',
+  revert: 'reverted by mode revert',
+  preview: 'the preview is up (report only)',
+  cleanup: 'everything the preview created was deleted',
+};
+
+/** Why a run stopped early: the error's one-line reason, and whether its changes were undone. */
+export interface RunFailure {
+  reason: string;
+  reverted: boolean;
+}
+
+/**
+ * The report of a run from its final context: a failure is `reverted` when the cluster was put
+ * back (or the canary itself failed), any other failure `skipped`; otherwise the outcome a stage
+ * decided, or the mode's completed decision, for the last analysis's reason.
+ */
+export function reportOfRun(run: Run, failure?: RunFailure): RunReport {
+  const { plan, settings } = run;
+  const analysis = run.analyses.at(-1);
+  const decision =
+    failure !== undefined
+      ? failure.reverted
+        ? 'reverted'
+        : 'skipped'
+      : (run.outcome?.decision ?? COMPLETED_DECISION[plan.mode]);
+  const reason =
+    failure?.reason ??
+    run.outcome?.reason ??
+    (analysis !== undefined && plan.mode !== 'cleanup' ? analysis.verdict.reason : COMPLETED_REASON[plan.mode]);
+  const deployed = run.outcome?.image ?? run.canary?.pinnedImage ?? run.image?.reference;
+  const digest = digestOfReference(deployed) ?? run.image?.digest;
+  const reference = plan.image?.reference ?? deployed?.split('@')[0];
+  return {
+    mode: plan.mode,
+    decision,
+    reason,
+    namespace: plan.namespace,
+    target: plan.target,
+    commit: settings.run.sha,
+    ...(reference !== undefined
+      ? {
+          image: {
+            reference,
+            ...(digest !== undefined ? { digest } : {}),
+            ...(plan.image !== undefined && plan.image.releaseTags.length > 0
+              ? { releaseTags: plan.image.releaseTags }
+              : {}),
+          },
+        }
+      : {}),
+    ...(run.previewUrl !== undefined ? { previewUrl: run.previewUrl } : {}),
+    ...(analysis !== undefined ? analysisFigures(analysis, settings.gate.onInconclusive) : {}),
+    limits: {
+      ...(settings.gate.maxP95Ms !== undefined ? { maxP95Ms: settings.gate.maxP95Ms } : {}),
+      ...(settings.gate.maxP99Ms !== undefined ? { maxP99Ms: settings.gate.maxP99Ms } : {}),
+      maxErrorRate: settings.gate.maxErrorRate,
+    },
   };
 }
 
-/** The report's measured figures from a judge verdict: both arms, the judge's bounds, the limits. */
-export function measuredFigures(
-  verdict: VerdictLike,
-): Pick<RunReport, 'canary' | 'stable' | 'judge' | 'limits'> {
-  const { numbers } = verdict;
-  const arm = ({ n, requests, errors, errorRate, p50Ms, p90Ms, p95Ms, p99Ms }: ArmStats): ArmStats => ({
-    n,
-    requests,
-    errors,
-    errorRate,
-    p50Ms,
-    p90Ms,
-    p95Ms,
-    p99Ms,
-  });
+/** The report's measured figures from a step's analysis: both arms, its checks, the judge's bounds. */
+export function analysisFigures(
+  analysis: Pick<StepAnalysis, 'judgement' | 'verdict'>,
+  onInconclusive: string,
+): Pick<RunReport, 'canary' | 'stable' | 'checks' | 'judge'> {
+  const { judgement, verdict } = analysis;
+  const latency = latencyFiguresOf(judgement);
   const bounds = ({ ratio, lowerBound, upperBound, significant }: RatioBounds): RatioBounds => ({
     ratio,
     lowerBound,
     upperBound,
     significant,
   });
-  const { maxP95Ms, maxP99Ms, maxErrorRate, maxRegression, confidence } = numbers.thresholds;
   return {
-    canary: arm(numbers.canary),
-    ...(numbers.stable !== undefined ? { stable: arm(numbers.stable) } : {}),
-    ...(numbers.stable !== undefined
+    canary: judgement.arms.canary,
+    ...(judgement.arms.stable !== undefined ? { stable: judgement.arms.stable } : {}),
+    checks: judgement.checks.map(({ name, outcome, reason }) => ({ name, outcome, reason })),
+    ...(judgement.arms.stable !== undefined && latency !== undefined
       ? {
           judge: {
-            verdict: verdict.decision,
-            confidence,
-            maxRegression,
-            look: numbers.look,
-            plannedLooks: numbers.plannedLooks,
-            ...(numbers.shift !== undefined ? { shift: bounds(numbers.shift) } : {}),
-            ...(numbers.tail !== undefined
-              ? { tail: { ...bounds(numbers.tail), p95Ratio: numbers.tail.p95Ratio } }
+            verdict: judgement.decision,
+            ...(judgement.decision === 'inconclusive'
+              ? { onInconclusive: { action: onInconclusive, decision: verdict.decision } }
+              : {}),
+            confidence: latency.confidence,
+            maxRegression: latency.maxRegression,
+            look: judgement.look.index,
+            plannedLooks: judgement.look.of,
+            ...(latency.shift !== undefined ? { shift: bounds(latency.shift) } : {}),
+            ...(latency.tail !== undefined
+              ? { tail: { ...bounds(latency.tail), p95Ratio: latency.tail.p95Ratio } }
               : {}),
           },
         }
       : {}),
-    limits: {
-      ...(maxP95Ms !== undefined ? { maxP95Ms } : {}),
-      ...(maxP99Ms !== undefined ? { maxP99Ms } : {}),
-      maxErrorRate,
-    },
   };
+}
+
+// TODO(merge): registry/image-ref.ts's digestOf once the registry branch lands.
+function digestOfReference(reference: string | undefined): string | undefined {
+  return /@(sha256:[0-9a-f]{64})$/.exec(reference ?? '')?.[1];
 }
 
 /** `repository@sha256:…` when the digest is known, else the pushed reference. */
@@ -188,113 +253,4 @@ export const REPORT_FORMAT = 'model-canary/report@1';
 /** The JSON `report` document: the run report plus the pinned image and the format tag. */
 export function reportDocument(report: RunReport): Record<string, unknown> {
   return { format: REPORT_FORMAT, ...report, pinnedImage: pinnedImage(report) };
-}
-
-/** What the stages of a run ended with; main.ts gathers it, whether the stages finished or failed. */
-export interface RunOutcome {
-  decision: Decision;
-  reason: string;
-  /** Every stage ran to its end (false when one threw). */
-  completed: boolean;
-  /** The image deployed or tagged: `repository@sha256:…` (or `repository:tag` before a digest was known). */
-  image?: string;
-  digest?: string;
-  /** The judge's verdict of the last look, when the analysis ran. */
-  verdict?: VerdictLike;
-  previewUrl?: string;
-}
-
-/** The run report of a plan's run from what its stages ended with. */
-export function buildRunReport(plan: Plan, outcome: RunOutcome, commit: string): RunReport {
-  const digest = outcome.digest ?? /@(sha256:[0-9a-f]{64})$/.exec(outcome.image ?? '')?.[1];
-  const reference = plan.image?.reference ?? outcome.image?.split('@')[0];
-  const image =
-    reference === undefined
-      ? undefined
-      : {
-          reference,
-          ...(digest !== undefined ? { digest } : {}),
-          ...(plan.image !== undefined && plan.image.releaseTags.length > 0
-            ? { releaseTags: plan.image.releaseTags }
-            : {}),
-        };
-  return {
-    mode: plan.mode,
-    decision: outcome.decision,
-    reason: outcome.reason,
-    namespace: plan.namespace,
-    target: plan.target,
-    commit,
-    ...(image !== undefined ? { image } : {}),
-    ...(outcome.previewUrl !== undefined ? { previewUrl: outcome.previewUrl } : {}),
-    ...(outcome.verdict !== undefined
-      ? measuredFigures(outcome.verdict)
-      : {
-          limits: {
-            ...(plan.gate.maxP95Ms !== undefined ? { maxP95Ms: plan.gate.maxP95Ms } : {}),
-            ...(plan.gate.maxP99Ms !== undefined ? { maxP99Ms: plan.gate.maxP99Ms } : {}),
-            maxErrorRate: plan.gate.maxErrorRate,
-          },
-        }),
-  };
-}
-
-/** What stages leave behind for the report (src/run-state.ts RunRecord, structurally). */
-export interface StageRecord {
-  image?: string;
-  digest?: string;
-  /** The analysis verdict; `numbers` (the judge's VerdictNumbers) when the analyse stage kept them. */
-  verdict?: { decision: string; reason: string; numbers?: VerdictLike['numbers'] };
-  previewUrl?: string;
-}
-
-/** The decision a mode reaches when every stage ran to its end (a failed stage throws instead). */
-const COMPLETED_DECISION: Record<Mode, Decision> = {
-  canary: 'promoted',
-  release: 'promoted',
-  promote: 'promoted',
-  revert: 'reverted',
-  preview: 'preview',
-  cleanup: 'skipped',
-};
-
-const COMPLETED_REASON: Record<Mode, string> = {
-  canary: 'the canary passed its checks and was promoted',
-  release: 'the release image passed its checks and was promoted',
-  promote: 'promoted by mode promote',
-  revert: 'reverted by mode revert',
-  preview: 'the preview is up (report only)',
-  cleanup: 'everything the preview created was deleted',
-};
-
-/**
- * The outcome of a run from the stages' record and, when a stage threw, its error: a canary that
- * failed its checks is `reverted` (the stages have put stable back), any other failure `skipped`.
- */
-export function outcomeOfRun(
-  mode: Mode,
-  record: StageRecord,
-  failure?: { reverted: boolean; reason: string },
-): RunOutcome {
-  const verdict = record.verdict;
-  const decision =
-    failure === undefined ? COMPLETED_DECISION[mode] : failure.reverted ? 'reverted' : 'skipped';
-  const reason =
-    failure?.reason ??
-    (verdict !== undefined && mode !== 'cleanup' ? verdict.reason : COMPLETED_REASON[mode]);
-  return {
-    decision,
-    reason,
-    completed: failure === undefined,
-    ...(record.image !== undefined ? { image: record.image } : {}),
-    ...(record.digest !== undefined ? { digest: record.digest } : {}),
-    ...(record.previewUrl !== undefined ? { previewUrl: record.previewUrl } : {}),
-    ...(verdict?.numbers !== undefined && isJudgeDecision(verdict.decision)
-      ? { verdict: { decision: verdict.decision, numbers: verdict.numbers } }
-      : {}),
-  };
-}
-
-function isJudgeDecision(decision: string): decision is JudgeFigures['verdict'] {
-  return ['promote', 'revert', 'inconclusive', 'continue'].includes(decision);
 }

@@ -1,6 +1,6 @@
 /**
- * The latency gate's decision, pure: canary and stable samples from the same window in, a verdict
- * with every number it used out. docs/judge.md explains the rule and its measured error rates.
+ * Check `latency`: is the canary slower than stable, beyond `max-regression`? Both arms come from
+ * the same window. docs/judge.md explains the rule and its measured error rates.
  *
  * Two signals on log latencies, each a one-sided group-sequential test with its share of the
  * false-revert budget:
@@ -8,15 +8,12 @@
  *    Hodges-Lehmann ratio as its size;
  *  - tail: the mean over p80…p99 of the log ratio of Harrell-Davis quantiles as its size; its test
  *    statistic subtracts half the median's log ratio, with a jackknife standard error.
- * A signal reverts when it is significant at the look's boundary AND its estimated ratio exceeds
- * 1 + max-regression (a real but tolerated 3 % slow-down is promoted). Absolute limits and the
- * error rate are checked on the canary alone.
+ * A signal fails the check when it is significant at the look's boundary AND its estimated ratio
+ * exceeds 1 + max-regression (a real but tolerated 3 % slow-down passes). On a first deployment
+ * there is nothing to compare: the check only asks for enough samples.
  */
-import type { Settings } from '../inputs/inputs.ts';
 import {
-  binomialCdf,
   groupSequentialBoundaries,
-  harrellDavisQuantileOfSorted,
   harrellDavisWeights,
   hodgesLehmannOfSorted,
   jackknifeVarianceOfLStatistic,
@@ -24,21 +21,17 @@ import {
   mannWhitneyOfSorted,
   normalCdf,
   normalQuantile,
-  quantileConfidenceBoundsOfSorted,
   shiftConfidenceBoundsOfSorted,
 } from '../stats/statistics.ts';
+import type { ArmSample } from './arm.ts';
+import {
+  isFinalLook,
+  MIN_SAMPLES_PER_ARM,
+  reasonFormat as f,
+  type CheckResult,
+  type StepEvidence,
+} from './check.ts';
 
-/** Fewer successful requests than this per arm and the judge will not call the latencies. */
-export const MIN_SAMPLES_PER_ARM = 100;
-/** An error-rate verdict needs at least this many failed canary requests (1 in 10 is not 10 %). */
-export const MIN_ERRORS_FOR_RATE = 5;
-/** Looks the gate plans when the caller does not say (group-sequential, equally spaced). */
-export const DEFAULT_PLANNED_LOOKS = 4;
-/**
- * The false-revert budget is this share of 1 − confidence: 1 % at the default confidence 0.95,
- * the rate the gate is held to (a false revert blocks a good release and costs a human's time).
- */
-export const FALSE_REVERT_SHARE = 0.2;
 /** Share of the false-revert budget given to the shift signal; the tail signal gets the rest. */
 export const SHIFT_SIGNAL_SHARE = 0.1;
 /** The quantiles whose log ratios the tail signal averages. */
@@ -50,46 +43,6 @@ export const TAIL_QUANTILES = [0.8, 0.85, 0.9, 0.95, 0.975, 0.99] as const;
  * signal's job; the tail test looks for the tail growing beyond the body.
  */
 export const TAIL_MEDIAN_WEIGHT = 0.5;
-/** Latencies below this (ms) are clamped before taking logs, so a 0 ms sample is not −∞. */
-const LOG_FLOOR_MS = 1e-3;
-
-/** What one arm saw: latencies of successful requests, and how many requests failed. */
-export interface ArmObservations {
-  /** Latency in milliseconds of every successful request, in any order. */
-  latenciesMs: ArrayLike<number>;
-  /** Requests that failed (timeouts, non-2xx, connection errors). */
-  errors: number;
-  /** Every request sent in the window, successful or not. */
-  requests: number;
-}
-
-export interface JudgeInput {
-  canary: ArmObservations;
-  /** Omitted for the first deployment (nothing to compare to): absolute limits only. */
-  stable?: ArmObservations;
-  gate: Settings['gate'];
-  /** Which planned look this is (1-based) out of how many; default the only look, 1 of 1. */
-  look?: { index: number; of: number };
-}
-
-export type Decision = 'promote' | 'revert' | 'inconclusive' | 'continue';
-
-/** Latency and error figures of one arm over the measured window (warm-up excluded). */
-export interface ArmNumbers {
-  /** Successful requests whose latencies the percentiles are taken from. */
-  n: number;
-  /** Requests sent in the measured window. */
-  requests: number;
-  /** Requests that failed (HTTP error, timeout, network error, dropped). */
-  errors: number;
-  /** errors / requests, 0 to 1. */
-  errorRate: number;
-  /** Harrell-Davis quantile estimates, ms. */
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-}
 
 /** A canary/stable ratio estimate with its one-sided bounds at `confidence` and its test. */
 export interface SignalNumbers {
@@ -104,78 +57,30 @@ export interface SignalNumbers {
   significant: boolean;
 }
 
-export interface VerdictNumbers {
-  look: number;
-  plannedLooks: number;
-  canary: ArmNumbers;
-  stable?: ArmNumbers;
+export interface LatencyFigures {
+  maxRegression: number;
+  confidence: number;
+  /** The false-revert probability of the whole step (falseRevertBudget); this check spends all of it. */
+  falseRevertBudget: number;
+  minSamplesPerArm: number;
   /** Whole-distribution shift: Hodges-Lehmann ratio, Mann-Whitney z and p (one-sided, R's). */
   shift?: SignalNumbers;
   /** Tail: geometric mean of the p80…p99 ratios (TAIL_QUANTILES), and the p95 ratio alone. */
   tail?: SignalNumbers & { p95Ratio: number };
-  thresholds: {
-    maxP95Ms?: number;
-    maxP99Ms?: number;
-    maxErrorRate: number;
-    maxRegression: number;
-    confidence: number;
-    falseRevertBudget: number;
-    minSamplesPerArm: number;
-    minErrorsForRate: number;
-  };
 }
 
-export interface Verdict {
-  decision: Decision;
-  /** One line a person reads in the log and the job summary. */
-  reason: string;
-  numbers: VerdictNumbers;
-}
-
-/** The probability budget for reverting a canary that is not slower, from `confidence`. */
-export function falseRevertBudget(confidence: number): number {
-  return (1 - confidence) * FALSE_REVERT_SHARE;
-}
-
-function logLatencies(latenciesMs: ArrayLike<number>): Float64Array {
-  const logs = new Float64Array(latenciesMs.length);
-  for (let i = 0; i < logs.length; i++) logs[i] = Math.log(Math.max(LOG_FLOOR_MS, latenciesMs[i]!));
-  return logs.sort();
-}
-
-function armNumbers(arm: ArmObservations, sortedLogs: Float64Array): ArmNumbers {
-  const at = (p: number) =>
-    sortedLogs.length > 0 ? Math.exp(harrellDavisQuantileOfSorted(sortedLogs, p)) : Number.NaN;
-  return {
-    n: sortedLogs.length,
-    requests: arm.requests,
-    errors: arm.errors,
-    errorRate: arm.requests > 0 ? arm.errors / arm.requests : 0,
-    p50Ms: at(0.5),
-    p90Ms: at(0.9),
-    p95Ms: at(0.95),
-    p99Ms: at(0.99),
-  };
-}
-
-const tailWeightCache = new Map<number, { mean: Float64Array; contrast: Float64Array }>();
+export type LatencyResult = CheckResult<'latency', LatencyFigures>;
 
 /** Order-statistic weights of one arm's tail mean and of its tail-minus-½-median contrast, for n values. */
 function tailWeights(n: number): { mean: Float64Array; contrast: Float64Array } {
-  let weights = tailWeightCache.get(n);
-  if (weights === undefined) {
-    const mean = new Float64Array(n);
-    for (const p of TAIL_QUANTILES) {
-      const quantileWeights = harrellDavisWeights(n, p);
-      for (let i = 0; i < n; i++) mean[i] = mean[i]! + quantileWeights[i]! / TAIL_QUANTILES.length;
-    }
-    const median = harrellDavisWeights(n, 0.5);
-    const contrast = mean.map((weight, i) => weight - TAIL_MEDIAN_WEIGHT * median[i]!);
-    weights = { mean, contrast };
-    if (tailWeightCache.size > 64) tailWeightCache.clear();
-    tailWeightCache.set(n, weights);
+  const mean = new Float64Array(n);
+  for (const p of TAIL_QUANTILES) {
+    const quantileWeights = harrellDavisWeights(n, p);
+    for (let i = 0; i < n; i++) mean[i] = mean[i]! + quantileWeights[i]! / TAIL_QUANTILES.length;
   }
-  return weights;
+  const median = harrellDavisWeights(n, 0.5);
+  const contrast = mean.map((weight, i) => weight - TAIL_MEDIAN_WEIGHT * median[i]!);
+  return { mean, contrast };
 }
 
 /** One arm's tail: mean log tail quantile and the tail-minus-½-median contrast, with jackknife variances. */
@@ -201,119 +106,70 @@ function studentized(z: number, degreesOfFreedom: number): number {
   return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df);
 }
 
-const percent = (fraction: number) => `${+(fraction * 100).toFixed(2)}%`;
-const times = (ratio: number) => `${ratio.toFixed(2)}×`;
-const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
-
-/**
- * Decide on a canary from its latencies and errors beside stable's, at one planned look:
- * `revert` (with the cause), `promote`, `continue` (look again later) or `inconclusive`.
- */
-export function judgeLatency(input: JudgeInput): Verdict {
-  const { canary, stable, gate } = input;
-  const plannedLooks = Math.max(1, Math.floor(input.look?.of ?? 1));
-  const look = Math.min(plannedLooks, Math.max(1, Math.floor(input.look?.index ?? plannedLooks)));
-  const finalLook = look === plannedLooks;
-  const budget = falseRevertBudget(gate.confidence);
-  const canaryLogs = logLatencies(canary.latenciesMs);
-  const stableLogs = stable === undefined ? undefined : logLatencies(stable.latenciesMs);
-  const numbers: VerdictNumbers = {
-    look,
-    plannedLooks,
-    canary: armNumbers(canary, canaryLogs),
-    ...(stable !== undefined && stableLogs !== undefined ? { stable: armNumbers(stable, stableLogs) } : {}),
-    thresholds: {
-      ...(gate.maxP95Ms !== undefined ? { maxP95Ms: gate.maxP95Ms } : {}),
-      ...(gate.maxP99Ms !== undefined ? { maxP99Ms: gate.maxP99Ms } : {}),
-      maxErrorRate: gate.maxErrorRate,
-      maxRegression: gate.maxRegression,
-      confidence: gate.confidence,
-      falseRevertBudget: budget,
-      minSamplesPerArm: MIN_SAMPLES_PER_ARM,
-      minErrorsForRate: MIN_ERRORS_FOR_RATE,
-    },
+/** Compares the canary's latencies with stable's (or, on a first deployment, asks for enough of them). */
+export function latencyCheck(evidence: StepEvidence): LatencyResult {
+  const { canary, stable, gate, look } = evidence;
+  const figures: LatencyFigures = {
+    maxRegression: gate.maxRegression,
+    confidence: gate.confidence,
+    falseRevertBudget: evidence.budget,
+    minSamplesPerArm: MIN_SAMPLES_PER_ARM,
   };
-  const verdict = (decision: Decision, reason: string): Verdict => ({ decision, reason, numbers });
-  const at = `look ${look}/${plannedLooks}`;
-
-  // Errors first: a canary that fails requests is reverted whatever its latency.
-  const errorRate = numbers.canary.errorRate;
-  if (canary.errors >= MIN_ERRORS_FOR_RATE && errorRate > gate.maxErrorRate) {
-    // Before the last look only on evidence: P(this many errors | rate = max-error-rate) < budget.
-    const pValue = 1 - binomialCdf(canary.errors - 1, canary.requests, gate.maxErrorRate);
-    if (finalLook || pValue < budget) {
-      return verdict(
-        'revert',
-        `canary error rate ${percent(errorRate)} (${canary.errors}/${canary.requests}) is above max-error-rate ${percent(gate.maxErrorRate)} (${at})`,
+  const result = (outcome: LatencyResult['outcome'], reason: string): LatencyResult => ({
+    name: 'latency',
+    outcome,
+    reason,
+    figures,
+  });
+  const final = isFinalLook(look);
+  const at = f.look(look);
+  if (stable === undefined) {
+    const n = canary.logs.length;
+    if (n < MIN_SAMPLES_PER_ARM) {
+      return result(
+        'inconclusive',
+        final
+          ? `only ${n} successful canary requests, fewer than ${MIN_SAMPLES_PER_ARM} (${at})`
+          : `${n} canary samples so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
       );
     }
-  }
-
-  // Absolute limits on the canary's own quantiles: the estimate at the last look, before it only
-  // when the distribution-free lower bound is already above the limit.
-  const enough = canaryLogs.length >= MIN_SAMPLES_PER_ARM;
-  const limits = [
-    { name: 'max-p95-ms', p: 0.95, limit: gate.maxP95Ms, estimate: numbers.canary.p95Ms },
-    { name: 'max-p99-ms', p: 0.99, limit: gate.maxP99Ms, estimate: numbers.canary.p99Ms },
-  ] as const;
-  for (const { name, p, limit, estimate } of limits) {
-    if (limit === undefined || canaryLogs.length === 0) continue;
-    const lower = quantileConfidenceBoundsOfSorted(canaryLogs, p, 1 - budget).lower;
-    const clearlyAbove = lower !== undefined && Math.exp(lower) > limit;
-    if (clearlyAbove || (finalLook && enough && estimate > limit)) {
-      return verdict(
-        'revert',
-        `canary p${p * 100} ${ms(estimate)} is above ${name} ${limit} (${clearlyAbove ? `lower ${percent(1 - budget)} bound ${ms(Math.exp(lower))}` : 'estimate'}, ${at})`,
-      );
-    }
-  }
-
-  // An early promotion also needs the error rate and the absolute limits met by the estimates.
-  const errorsAndLimitsHold =
-    !(canary.errors >= MIN_ERRORS_FOR_RATE && errorRate > gate.maxErrorRate) &&
-    limits.every(({ limit, estimate }) => limit === undefined || estimate <= limit);
-
-  if (stable === undefined || stableLogs === undefined) {
-    if (!enough) {
-      return finalLook
-        ? verdict(
-            'inconclusive',
-            `only ${canaryLogs.length} successful canary requests, fewer than ${MIN_SAMPLES_PER_ARM} (${at})`,
-          )
-        : verdict(
-            'continue',
-            `${canaryLogs.length} canary samples so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
-          );
-    }
-    return finalLook
-      ? verdict(
-          'promote',
-          `no stable version to compare with; canary p95 ${ms(numbers.canary.p95Ms)} within absolute limits (${at})`,
+    // Without stable there is nothing to stop early on: the first version is measured to the end.
+    return final
+      ? result(
+          'pass',
+          `no stable version to compare with; canary p95 ${f.ms(canary.numbers.p95Ms)} within absolute limits (${at})`,
         )
-      : verdict('continue', `no stable version; absolute limits hold so far (${at})`);
+      : result('inconclusive', `no stable version; absolute limits hold so far (${at})`);
   }
 
-  const fewest = Math.min(canaryLogs.length, stableLogs.length);
+  const fewest = Math.min(canary.logs.length, stable.logs.length);
   if (fewest < MIN_SAMPLES_PER_ARM) {
-    return finalLook
-      ? verdict(
-          'inconclusive',
-          `only ${canaryLogs.length} canary and ${stableLogs.length} stable successful requests; need ${MIN_SAMPLES_PER_ARM} per arm (${at})`,
-        )
-      : verdict(
-          'continue',
-          `${fewest} samples in the smaller arm so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
-        );
+    return result(
+      'inconclusive',
+      final
+        ? `only ${canary.logs.length} canary and ${stable.logs.length} stable successful requests; need ${MIN_SAMPLES_PER_ARM} per arm (${at})`
+        : `${fewest} samples in the smaller arm so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
+    );
   }
+  return compareArms(evidence, canary, stable, figures, result);
+}
 
+function compareArms(
+  { gate, look, budget }: StepEvidence,
+  canary: ArmSample,
+  stable: ArmSample,
+  figures: LatencyFigures,
+  result: (outcome: LatencyResult['outcome'], reason: string) => LatencyResult,
+): LatencyResult {
+  const at = f.look(look);
   const tolerated = Math.log1p(gate.maxRegression);
   const boundZ = normalQuantile(gate.confidence);
+  const fewest = Math.min(canary.logs.length, stable.logs.length);
 
-  // Shift signal.
-  const shiftBoundary = groupSequentialBoundaries(budget * SHIFT_SIGNAL_SHARE, plannedLooks)[look - 1]!;
-  const mannWhitney = mannWhitneyOfSorted(canaryLogs, stableLogs, 'greater');
-  const shiftEstimate = hodgesLehmannOfSorted(canaryLogs, stableLogs);
-  const shiftBounds = shiftConfidenceBoundsOfSorted(canaryLogs, stableLogs, gate.confidence);
+  const shiftBoundary = groupSequentialBoundaries(budget * SHIFT_SIGNAL_SHARE, look.of)[look.index - 1]!;
+  const mannWhitney = mannWhitneyOfSorted(canary.logs, stable.logs, 'greater');
+  const shiftEstimate = hodgesLehmannOfSorted(canary.logs, stable.logs);
+  const shiftBounds = shiftConfidenceBoundsOfSorted(canary.logs, stable.logs, gate.confidence);
   const shift: SignalNumbers = {
     ratio: Math.exp(shiftEstimate),
     lowerBound: Math.exp(shiftBounds.lower),
@@ -323,15 +179,14 @@ export function judgeLatency(input: JudgeInput): Verdict {
     pValue: mannWhitney.pValue,
     significant: mannWhitney.z >= shiftBoundary,
   };
-  numbers.shift = shift;
+  figures.shift = shift;
 
-  // Tail signal.
   const tailBoundary = studentized(
-    groupSequentialBoundaries(budget * (1 - SHIFT_SIGNAL_SHARE), plannedLooks)[look - 1]!,
+    groupSequentialBoundaries(budget * (1 - SHIFT_SIGNAL_SHARE), look.of)[look.index - 1]!,
     fewest * (1 - TAIL_QUANTILES[0]),
   );
-  const canaryTail = tailOfArm(canaryLogs);
-  const stableTail = tailOfArm(stableLogs);
+  const canaryTail = tailOfArm(canary.logs);
+  const stableTail = tailOfArm(stable.logs);
   const tailEstimate = canaryTail.mean - stableTail.mean;
   const tailContrast = canaryTail.contrast - stableTail.contrast;
   const tailError = Math.sqrt(canaryTail.contrastVariance + stableTail.contrastVariance);
@@ -339,7 +194,7 @@ export function judgeLatency(input: JudgeInput): Verdict {
   const tailZ = tailError > 0 ? tailContrast / tailError : tailContrast > 0 ? Number.POSITIVE_INFINITY : 0;
   const tail = {
     ratio: Math.exp(tailEstimate),
-    p95Ratio: numbers.canary.p95Ms / numbers.stable!.p95Ms,
+    p95Ratio: canary.numbers.p95Ms / stable.numbers.p95Ms,
     lowerBound: Math.exp(tailEstimate - boundZ * tailEstimateError),
     upperBound: Math.exp(tailEstimate + boundZ * tailEstimateError),
     z: tailZ,
@@ -347,37 +202,34 @@ export function judgeLatency(input: JudgeInput): Verdict {
     pValue: normalCdf(-tailZ),
     significant: tailZ >= tailBoundary,
   };
-  numbers.tail = tail;
+  figures.tail = tail;
 
-  const allowed = `max-regression ${percent(gate.maxRegression)}`;
+  const allowed = `max-regression ${f.percent(gate.maxRegression)}`;
   if (tail.significant && tailEstimate > tolerated) {
-    return verdict(
-      'revert',
-      `canary tail (p80–p99) is ${times(tail.ratio)} stable's (p95 ${ms(numbers.canary.p95Ms)} vs ${ms(numbers.stable!.p95Ms)}), above ${allowed}; z ${tailZ.toFixed(2)} ≥ ${tailBoundary.toFixed(2)} at ${at}`,
+    return result(
+      'fail',
+      `canary tail (p80–p99) is ${f.times(tail.ratio)} stable's (p95 ${f.ms(canary.numbers.p95Ms)} vs ${f.ms(stable.numbers.p95Ms)}), above ${allowed}; z ${tailZ.toFixed(2)} ≥ ${tailBoundary.toFixed(2)} at ${at}`,
     );
   }
   if (shift.significant && shiftEstimate > tolerated) {
-    return verdict(
-      'revert',
-      `canary is ${times(shift.ratio)} slower than stable across the distribution (p50 ${ms(numbers.canary.p50Ms)} vs ${ms(numbers.stable!.p50Ms)}), above ${allowed}; Mann-Whitney z ${mannWhitney.z.toFixed(2)} ≥ ${shiftBoundary.toFixed(2)} at ${at}`,
+    return result(
+      'fail',
+      `canary is ${f.times(shift.ratio)} slower than stable across the distribution (p50 ${f.ms(canary.numbers.p50Ms)} vs ${f.ms(stable.numbers.p50Ms)}), above ${allowed}; Mann-Whitney z ${mannWhitney.z.toFixed(2)} ≥ ${shiftBoundary.toFixed(2)} at ${at}`,
     );
   }
 
-  // Early promotion (futility, non-binding so it cannot add false reverts): both signals' upper
-  // bounds at `confidence` are already inside the tolerance.
-  const clearlyWithin =
-    errorsAndLimitsHold &&
-    shift.upperBound <= 1 + gate.maxRegression &&
-    tail.upperBound <= 1 + gate.maxRegression;
-  if (finalLook || clearlyWithin) {
+  // Early pass (futility, non-binding so it cannot add false reverts): both signals' upper bounds
+  // at `confidence` are already inside the tolerance.
+  const clearlyWithin = shift.upperBound <= 1 + gate.maxRegression && tail.upperBound <= 1 + gate.maxRegression;
+  if (isFinalLook(look) || clearlyWithin) {
     const tolerance = shift.significant || tail.significant ? 'slower but within' : 'within';
-    return verdict(
-      'promote',
-      `canary ${tolerance} ${allowed} of stable: tail ${times(tail.ratio)}, shift ${times(shift.ratio)} (upper ${percent(gate.confidence)} bounds ${times(tail.upperBound)}, ${times(shift.upperBound)}), ${at}`,
+    return result(
+      'pass',
+      `canary ${tolerance} ${allowed} of stable: tail ${f.times(tail.ratio)}, shift ${f.times(shift.ratio)} (upper ${f.percent(gate.confidence)} bounds ${f.times(tail.upperBound)}, ${f.times(shift.upperBound)}), ${at}`,
     );
   }
-  return verdict(
-    'continue',
-    `no decision yet: tail ${times(tail.ratio)} (z ${tailZ.toFixed(2)} < ${tailBoundary.toFixed(2)}), shift ${times(shift.ratio)} (z ${mannWhitney.z.toFixed(2)} < ${shiftBoundary.toFixed(2)}), ${at}`,
+  return result(
+    'inconclusive',
+    `no decision yet: tail ${f.times(tail.ratio)} (z ${tailZ.toFixed(2)} < ${tailBoundary.toFixed(2)}), shift ${f.times(shift.ratio)} (z ${mannWhitney.z.toFixed(2)} < ${shiftBoundary.toFixed(2)}), ${at}`,
   );
 }

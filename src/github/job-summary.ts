@@ -3,12 +3,12 @@
  * The decision and its reason come first, since that is what a reader opens the summary for.
  */
 import { TAIL_QUANTILES } from '../checks/latency-judge.ts';
+import type { ArmNumbers } from '../checks/arm.ts';
 import {
   formatMs,
   formatPercent,
   formatRatio,
   pinnedImage,
-  type ArmStats,
   type RatioBounds,
   type Decision,
   type RunReport,
@@ -26,7 +26,7 @@ const PERCENTILES = [
   ['p90', 'p90Ms'],
   ['p95', 'p95Ms'],
   ['p99', 'p99Ms'],
-] as const satisfies readonly (readonly [string, keyof ArmStats])[];
+] as const satisfies readonly (readonly [string, keyof ArmNumbers])[];
 
 /** Escapes what would break a Markdown table cell or start HTML. */
 function cell(text: string): string {
@@ -43,7 +43,7 @@ function armName(report: RunReport): string {
   return report.mode === 'preview' ? 'preview' : 'canary';
 }
 
-function armRow(label: string, arm: ArmStats): string {
+function armRow(label: string, arm: ArmNumbers): string {
   return tableRow([
     label,
     String(arm.n),
@@ -101,7 +101,10 @@ function renderJudgeTable(report: RunReport): string | undefined {
       ? [tableRow(['p95 alone', formatRatio(judge.tail.p95Ratio), '', '', ''])]
       : []),
     '',
-    `Judge: **${judge.verdict}** at look ${judge.look} of ${judge.plannedLooks}.`,
+    `Judge: **${judge.verdict}** at look ${judge.look} of ${judge.plannedLooks}` +
+      (judge.onInconclusive !== undefined
+        ? `; on-inconclusive \`${judge.onInconclusive.action}\` made it **${judge.onInconclusive.decision}**.`
+        : '.'),
   ].join('\n');
 }
 
@@ -119,6 +122,22 @@ export function renderLatencyTable(report: RunReport): string {
   return judge === undefined ? lines.join('\n') : `${lines.join('\n')}\n\n${judge}`;
 }
 
+const CHECK_MARK: Record<NonNullable<RunReport['checks']>[number]['outcome'], string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  inconclusive: '❔ inconclusive',
+};
+
+/** Every check of the step that decided, one row each, in the order they were read. */
+export function renderChecksTable(report: RunReport): string | undefined {
+  if (report.checks === undefined || report.checks.length === 0) return undefined;
+  return [
+    '| check | outcome | reason |',
+    '|---|---|---|',
+    ...report.checks.map((check) => tableRow([check.name, CHECK_MARK[check.outcome], cell(check.reason)])),
+  ].join('\n');
+}
+
 /** A round upper end for the chart's axis, so bars do not touch the top. */
 function axisMax(values: readonly number[]): number {
   const top = Math.max(...values, 1) * 1.15;
@@ -134,7 +153,7 @@ export function renderPercentileChart(report: RunReport): string | undefined {
   const { canary, stable } = report;
   if (canary === undefined) return undefined;
   const canaryName = armName(report);
-  const series = (arm: ArmStats): string =>
+  const series = (arm: ArmNumbers): string =>
     `[${PERCENTILES.map(([, key]) => formatMs(arm[key])).join(', ')}]`;
   const values = [canary, ...(stable !== undefined ? [stable] : [])].flatMap((arm) =>
     PERCENTILES.map(([, key]) => arm[key]),
@@ -171,6 +190,7 @@ export function renderJobSummary(report: RunReport): string {
   if (report.previewUrl !== undefined) facts.push(['preview', report.previewUrl]);
   if (report.commit !== '') facts.push(['commit', `\`${report.commit}\``]);
   const chart = renderPercentileChart(report);
+  const checks = renderChecksTable(report);
   return [
     `## model-canary: ${DECISION_HEADLINE[report.decision]}`,
     '',
@@ -184,6 +204,7 @@ export function renderJobSummary(report: RunReport): string {
     '',
     renderLatencyTable(report),
     ...(chart !== undefined ? ['', chart] : []),
+    ...(checks !== undefined ? ['', '### Checks', '', checks] : []),
     '',
   ].join('\n');
 }

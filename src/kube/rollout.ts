@@ -1,8 +1,11 @@
 /**
  * The canary rollout, reconciling toward a desired state at each step so that any step can be
  * repeated after a crash: deploy the canary beside stable (or the first version, into an empty
- * namespace), walk the traffic weights with an analysis at each, then promote or revert.
- * Everything it creates carries our labels; clean-up finds objects by label, never by memory.
+ * namespace), move the traffic weight, then promote. Every change is announced before it is made
+ * (`onChange`), so the record of pending changes always covers what was done, and `undoChanges`
+ * — the one undo, used after a failure, a failed preview and by the post step — puts the target
+ * back from that record alone. Everything it creates carries our labels; clean-up finds objects by
+ * label, never by memory.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
@@ -27,7 +30,6 @@ import {
 } from './preflight.ts';
 import { waitForRollout, type RolloutResult } from './rollout-watch.ts';
 import { restoreRoute, resolveRouter, routeCanaryWeight, type Router } from './traffic.ts';
-import type { VerdictNumbers } from '../checks/latency-judge.ts';
 
 /** What a rollout needs besides the cluster: the plan, settings, serving preset and a log. */
 export interface RolloutContext {
@@ -37,18 +39,63 @@ export interface RolloutContext {
   serving: ServingSpec;
   log: (line: string) => void;
   warn: (line: string) => void;
-  /** Called before each change to the cluster, so the post step knows what to undo. */
+  /** Called before each change to the cluster, so the record of what to undo is written first. */
   onChange?: (change: RolloutChange) => void;
   /** Pre-flight checks (namespace, RBAC, free GPUs); on unless a test provokes what they prevent. */
   preflight?: boolean;
 }
 
+/** What a change leaves to undo: a canary runs, a first version runs, stable's image is changing. */
+export type PendingChange = 'canary' | 'first' | 'promotion';
+
 export interface RolloutChange {
   /** e.g. `apply Deployment ml/resnet-canary`, `delete Service ml/resnet-canary`. */
   action: string;
-  /** What is now pending: `canary` (a canary runs), `first` (a first version runs), `promotion`. */
-  pending: 'canary' | 'first' | 'promotion' | 'none';
+  /** What is now pending, or `none` for a change that is itself part of an undo or a finish. */
+  pending: PendingChange | 'none';
+  /** The router whose traffic this change moves (so an undo can move it back). */
+  router?: Router;
+  /** With `promotion`: the image stable ran before, to return to. */
+  restore?: string;
   at: number;
+}
+
+/**
+ * The write-ahead record of a target's unfinished changes, built from the RolloutChanges announced
+ * so far: what the undo needs to know and nothing else. Saved where the post step finds it.
+ */
+export interface PendingChanges {
+  namespace: string;
+  target: string;
+  /** What to undo, in the order it was done. */
+  changes: PendingChange[];
+  /** Router in force: `replicas`, or `gateway-api:<route name>` whose backends we changed. */
+  router?: string;
+  /** The image stable ran before this run, to put back if a promotion was cut short. */
+  stableImage?: string;
+  /** Lease holder identity of the run that made the changes. */
+  holder?: string;
+}
+
+/** The record after one more change (pure; the record of a change marked `none` is unchanged). */
+export function recordChange(record: PendingChanges, change: RolloutChange): PendingChanges {
+  if (change.pending === 'none') return record;
+  return {
+    ...record,
+    changes: record.changes.includes(change.pending) ? record.changes : [...record.changes, change.pending],
+    ...(change.router !== undefined ? { router: routerText(change.router) } : {}),
+    ...(change.restore !== undefined ? { stableImage: change.restore } : {}),
+  };
+}
+
+function routerText(router: Router): string {
+  return router.kind === 'gateway-api' ? `gateway-api:${router.route}` : 'replicas';
+}
+
+function routerFrom(text: string | undefined): Router | undefined {
+  if (text === undefined) return undefined;
+  if (text.startsWith('gateway-api:')) return { kind: 'gateway-api', route: text.slice('gateway-api:'.length) };
+  return { kind: 'replicas' };
 }
 
 /** A running canary (or first version) as the deploy step left it. */
@@ -83,18 +130,13 @@ export interface CanaryStep {
   total: number;
 }
 
-export interface StepVerdict {
-  decision: 'promote' | 'revert';
-  reason: string;
-  /** Every figure the judge used, for the job summary and the JSON report. */
-  numbers?: VerdictNumbers;
-}
-
-/** The analysis hook: the analyse stage measures each arm at each weight and says go or stop. */
-export type StepAnalysis = (step: CanaryStep) => Promise<StepVerdict>;
-
-function note(ctx: RolloutContext, action: string, pending: RolloutChange['pending']): void {
-  ctx.onChange?.({ action, pending, at: Date.now() });
+function note(
+  ctx: RolloutContext,
+  action: string,
+  pending: RolloutChange['pending'],
+  extra: Pick<RolloutChange, 'router' | 'restore'> = {},
+): void {
+  ctx.onChange?.({ action, pending, ...extra, at: Date.now() });
 }
 
 async function readDeployment(
@@ -125,6 +167,7 @@ export function pinnedFromImageId(image: string, imageIds: string[]): string {
   return `${repository}@${digest}`;
 }
 
+// TODO(merge): use digestOf from registry/image-ref.ts once the registry branch lands.
 function digestOf(pinned: string): string | undefined {
   return /@(sha256:[0-9a-f]{64})$/.exec(pinned)?.[1];
 }
@@ -159,6 +202,7 @@ export async function preflight(
 }
 
 /** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
+/** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
 export async function deployCanary(ctx: RolloutContext, image: string): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
   // Only a 404 means a first deploy; any other error stops the run before a change.
@@ -176,7 +220,7 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
   if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct);
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
-  note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary');
+  note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
   for (const role of ['user', 'stable', 'canary'] as const) {
     await applyObject(cluster, renderService(plan, serving, role, router.kind));
   }
@@ -208,7 +252,17 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
   return setCanaryWeight(ctx, state, weight);
 }
 
-async function deployFirstVersion(ctx: RolloutContext, image: string, router: Router): Promise<CanaryState> {
+/**
+ * The target's own Deployment (track stable) and Services, applied and waited for: the first
+ * version into an empty target, or a preview (updated in place on each push). `previous` is the
+ * image the Deployment ran before, which an undo returns to; without one an undo removes the target.
+ */
+async function deployFirstVersion(
+  ctx: RolloutContext,
+  image: string,
+  router: Router,
+  previous?: string,
+): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
   ctx.log(
     plan.preview !== undefined
@@ -216,11 +270,13 @@ async function deployFirstVersion(ctx: RolloutContext, image: string, router: Ro
       : `no stable Deployment ${plan.namespace}/${plan.objects.stableDeployment}: first deploy, the new version becomes stable after its checks`,
   );
   if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.replicas);
-  note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, 'first');
+  const pending = previous === undefined ? 'first' : 'promotion';
+  const restore = previous === undefined ? {} : { restore: previous };
+  note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
   for (const role of ['user', 'stable'] as const) {
     await applyObject(cluster, renderService(plan, serving, role, router.kind));
   }
-  note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment}`, 'first');
+  note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment}`, pending, restore);
   await applyObject(
     cluster,
     renderDeployment(plan, settings, serving, { track: 'stable', image, replicas: settings.replicas }),
@@ -242,7 +298,9 @@ async function deployFirstVersion(ctx: RolloutContext, image: string, router: Ro
 
 /** A preview: the target's own Deployment (track stable) and Services, applied in place, waited for. */
 export async function deployPreview(ctx: RolloutContext, image: string): Promise<CanaryState> {
-  const state = await deployFirstVersion(ctx, image, { kind: 'replicas' });
+  const { cluster, plan } = ctx;
+  const existing = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
+  const state = await deployFirstVersion(ctx, image, { kind: 'replicas' }, imageOf(existing));
   return { ...state, firstDeploy: false, weightPercent: 0, achievedPercent: 0 };
 }
 
@@ -292,7 +350,9 @@ export async function setCanaryWeight(
   }
   let achievedPercent: number;
   if (state.router.kind === 'gateway-api') {
-    note(ctx, `route HTTPRoute ${plan.namespace}/${state.router.route} ${weight}% to canary`, 'canary');
+    note(ctx, `route HTTPRoute ${plan.namespace}/${state.router.route} ${weight}% to canary`, 'canary', {
+      router: state.router,
+    });
     await routeCanaryWeight(ctx, state.router.route, weight);
     achievedPercent = weight;
     ctx.log(`HTTPRoute ${state.router.route}: ${100 - weight}% stable, ${weight}% canary`);
@@ -309,37 +369,26 @@ export async function setCanaryWeight(
   return { ...state, weightPercent: weight, achievedPercent, canaryReplicas };
 }
 
-/** Walks the remaining canary steps (after the first) with an analysis at each; returns the last verdict. */
-export async function walkCanarySteps(
-  ctx: RolloutContext,
-  state: CanaryState,
-  analyse: StepAnalysis,
-  fromIndex = 0,
-): Promise<{ state: CanaryState; verdict: StepVerdict }> {
-  const steps = state.firstDeploy ? [100] : ctx.plan.traffic.steps;
-  let current = state;
-  let verdict: StepVerdict = { decision: 'promote', reason: 'no analysis step ran' };
-  for (let index = fromIndex; index < steps.length; index += 1) {
-    if (index > 0) current = await setCanaryWeight(ctx, current, steps[index]!);
-    verdict = await analyse({
-      namespace: ctx.plan.namespace,
-      stableService: ctx.plan.objects.stableService,
-      canaryService: state.firstDeploy ? ctx.plan.objects.stableService : ctx.plan.objects.canaryService,
-      firstDeploy: state.firstDeploy,
-      weightPercent: current.weightPercent,
-      achievedPercent: current.achievedPercent,
-      index,
-      total: steps.length,
-    });
-    ctx.log(
-      `step ${index + 1}/${steps.length} at ${current.weightPercent}%: ${verdict.decision} (${verdict.reason})`,
-    );
-    if (verdict.decision === 'revert') break;
-  }
-  return { state: current, verdict };
+/** The arm Services and weight the analysis of step `index` measures. */
+export function canaryStep(ctx: RolloutContext, state: CanaryState, index: number): CanaryStep {
+  const { plan } = ctx;
+  return {
+    namespace: plan.namespace,
+    stableService: plan.objects.stableService,
+    canaryService: state.firstDeploy ? plan.objects.stableService : plan.objects.canaryService,
+    firstDeploy: state.firstDeploy,
+    weightPercent: state.weightPercent,
+    achievedPercent: state.achievedPercent,
+    index,
+    total: state.firstDeploy ? 1 : plan.traffic.steps.length,
+  };
 }
 
-/** Promotes: stable takes the canary's exact image digest, traffic returns to stable, canary objects go. */
+/**
+ * Promotes: stable takes the canary's exact image digest, traffic returns to stable, canary objects
+ * go. If stable does not become available on it, the error is thrown with the promotion recorded,
+ * so the undo returns stable to its previous image.
+ */
 export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): Promise<string> {
   const { cluster, plan, settings, serving } = ctx;
   if (state?.firstDeploy === true) {
@@ -356,10 +405,12 @@ export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): P
   const canaryImage = imageOf(canary)!;
   const pinned = state?.pinnedImage ?? (await pinnedImageOfPods(ctx, canaryImage));
   const previousImage = imageOf(stable);
+  const digest = digestOf(pinned);
   note(
     ctx,
     `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${pinned}`,
     'promotion',
+    previousImage !== undefined ? { restore: previousImage } : {},
   );
   await applyObject(
     cluster,
@@ -368,17 +419,12 @@ export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): P
       image: pinned,
       replicas: settings.replicas,
       ...(previousImage !== undefined ? { previousImage } : {}),
-      ...(digestOf(pinned) !== undefined ? { imageDigest: digestOf(pinned)! } : {}),
+      ...(digest !== undefined ? { imageDigest: digest } : {}),
     }),
   );
-  try {
-    await waitForTrack(ctx, 'stable', pinned);
-  } catch (error) {
-    if (previousImage !== undefined) await restoreStable(ctx, previousImage);
-    throw error;
-  }
+  await waitForTrack(ctx, 'stable', pinned);
   const router = state?.router ?? (await resolveRouter(ctx));
-  await removeCanary(ctx, router, 'none');
+  await removeCanary(ctx, router);
   ctx.log(`promoted: stable ${plan.objects.stableDeployment} runs ${pinned}`);
   return pinned;
 }
@@ -392,15 +438,12 @@ async function pinnedImageOfPods(ctx: RolloutContext, image: string): Promise<st
   return pinnedFromImageId(image, ids);
 }
 
+/** Puts stable back on `image` and waits until it serves it. */
 async function restoreStable(ctx: RolloutContext, image: string): Promise<void> {
   const { plan, settings, serving, cluster } = ctx;
   const current = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
   const previous = current?.metadata?.annotations?.[ANNOTATIONS.previousImage];
-  note(
-    ctx,
-    `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${image}`,
-    'promotion',
-  );
+  note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${image}`, 'none');
   await applyObject(
     cluster,
     renderDeployment(plan, settings, serving, {
@@ -414,58 +457,26 @@ async function restoreStable(ctx: RolloutContext, image: string): Promise<void> 
 }
 
 /** Restores traffic to stable and deletes every canary object of the target (found by label). */
-export async function removeCanary(
-  ctx: RolloutContext,
-  router: Router | undefined,
-  pending: RolloutChange['pending'],
-): Promise<void> {
-  const { cluster, plan } = ctx;
+export async function removeCanary(ctx: RolloutContext, router: Router | undefined): Promise<void> {
+  const { plan } = ctx;
   if (router?.kind === 'gateway-api') {
-    note(ctx, `restore HTTPRoute ${plan.namespace}/${router.route}`, pending);
+    note(ctx, `restore HTTPRoute ${plan.namespace}/${router.route}`, 'none');
     await restoreRoute(ctx, router.route);
   }
-  const selector = trackSelector(plan.target, 'canary', plan.preview);
-  const deployments = (
-    await cluster.apps.listNamespacedDeployment({ namespace: plan.namespace, labelSelector: selector })
-  ).items;
-  const services = (
-    await cluster.core.listNamespacedService({ namespace: plan.namespace, labelSelector: selector })
-  ).items;
-  for (const object of [
-    ...deployments.map((d) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: d.metadata! })),
-    ...services.map((s) => ({ apiVersion: 'v1', kind: 'Service', metadata: s.metadata! })),
-  ]) {
-    note(ctx, `delete ${object.kind} ${plan.namespace}/${object.metadata.name}`, pending);
-    await deleteObject(cluster, object);
-  }
+  await deleteLabelled(ctx, trackSelector(plan.target, 'canary', plan.preview));
 }
 
-/** Reverts a canary: traffic back to stable, canary deleted, stable untouched. A first version is removed entirely. */
-export async function revertCanary(
-  ctx: RolloutContext,
-  state: CanaryState | undefined,
-  cause: string,
-): Promise<void> {
-  const { plan, cluster } = ctx;
-  ctx.log(`reverting: ${cause}`);
-  if (state?.firstDeploy === true) {
-    await removeTarget(ctx);
-    return;
-  }
-  const router = state?.router ?? (await resolveRouter(ctx).catch(() => undefined));
-  await removeCanary(ctx, router, 'none');
-  const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
-  ctx.log(
-    stable
-      ? `reverted: stable ${plan.objects.stableDeployment} keeps ${imageOf(stable)}`
-      : 'reverted: nothing of this target remains',
+/** Deletes every object of the target (a first version or a preview), found by its labels. */
+export async function removeTarget(ctx: RolloutContext): Promise<void> {
+  const { plan } = ctx;
+  await deleteLabelled(
+    ctx,
+    `${LABELS.target}=${plan.target}${plan.preview !== undefined ? `,${LABELS.preview}=${plan.preview}` : ''}`,
   );
 }
 
-/** Deletes every object of the target (first deploy that failed its checks). */
-export async function removeTarget(ctx: RolloutContext): Promise<void> {
+async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<void> {
   const { cluster, plan } = ctx;
-  const selector = `${LABELS.target}=${plan.target}${plan.preview !== undefined ? `,${LABELS.preview}=${plan.preview}` : ''}`;
   const deployments = (
     await cluster.apps.listNamespacedDeployment({ namespace: plan.namespace, labelSelector: selector })
   ).items;
@@ -481,6 +492,33 @@ export async function removeTarget(ctx: RolloutContext): Promise<void> {
   }
 }
 
+/**
+ * The one undo: puts the target back as it was before the recorded changes — a first version (or a
+ * new preview) removed; stable returned to its previous image if a promotion was under way; traffic
+ * back on stable and every canary object deleted. Idempotent, so a retry or a later run converges.
+ */
+export async function undoChanges(ctx: RolloutContext, record: PendingChanges, cause: string): Promise<void> {
+  const { cluster, plan } = ctx;
+  ctx.log(`reverting: ${cause}`);
+  if (record.changes.includes('first')) {
+    await removeTarget(ctx);
+    ctx.log('reverted: nothing of this target remains');
+    return;
+  }
+  if (record.changes.includes('promotion') && record.stableImage !== undefined) {
+    ctx.log(`the promotion was cut short; stable returns to ${record.stableImage}`);
+    await restoreStable(ctx, record.stableImage);
+  }
+  const router = routerFrom(record.router) ?? (await resolveRouter(ctx).catch(() => undefined));
+  await removeCanary(ctx, router);
+  const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
+  ctx.log(
+    stable
+      ? `reverted: stable ${plan.objects.stableDeployment} keeps ${imageOf(stable)}`
+      : 'reverted: nothing of this target remains',
+  );
+}
+
 /** `revert` mode with no canary left: stable returns to the image recorded before the last promotion. */
 export async function revertPromotion(ctx: RolloutContext): Promise<string> {
   const { cluster, plan } = ctx;
@@ -494,6 +532,12 @@ export async function revertPromotion(ctx: RolloutContext): Promise<string> {
         : `has no ${ANNOTATIONS.previousImage} annotation: no earlier version to return to`,
     );
   }
+  note(
+    ctx,
+    `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${previous}`,
+    'promotion',
+    { restore: imageOf(stable)! },
+  );
   await restoreStable(ctx, previous);
   ctx.log(`reverted the last promotion: stable runs ${previous} again`);
   return previous;

@@ -11,7 +11,7 @@ import * as core from '@actions/core';
 import { InputError } from '../errors.ts';
 import type { BuilderChoice, ModelSource, Runtime, Settings } from '../inputs/inputs.ts';
 import type { Plan } from '../plan.ts';
-import { runRecord } from '../run-state.ts';
+import type { BuiltImage, Run } from '../run.ts';
 import { chooseBuilder, runBuild, type Builder, type CacheSettings } from '../image/buildkit.ts';
 import { detectRuntime } from '../image/detect.ts';
 import {
@@ -208,8 +208,11 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
   }
 }
 
-/** The build stage of canary and preview modes: builds, pushes, and sets outputs `image` and `digest`. */
-export async function runBuildStage(plan: Plan, settings: Settings): Promise<ModelImage> {
+/**
+ * Stage `build` (canary and preview modes): builds and pushes the model's image; deploy runs this
+ * exact digest, with the probe paths of the runtime auto-detection chose.
+ */
+export async function buildStage({ plan, settings }: Pick<Run, 'plan' | 'settings'>): Promise<{ image: BuiltImage }> {
   if (plan.image === undefined) throw new InputError([{ input: 'image', message: 'is required to build' }]);
   const workspace = process.env['GITHUB_WORKSPACE'] || process.cwd();
   const model: ModelImageOptions['model'] =
@@ -240,20 +243,16 @@ export async function runBuildStage(plan: Plan, settings: Settings): Promise<Mod
     ...(process.env['HF_TOKEN'] ? { hfToken: process.env['HF_TOKEN'] } : {}),
     ...(process.env['HF_ENDPOINT'] ? { hfEndpoint: process.env['HF_ENDPOINT'] } : {}),
   });
-  core.setOutput('image', image.reference);
-  core.setOutput('digest', image.digest);
-  return image;
+  return {
+    image: {
+      reference: image.reference,
+      digest: image.digest,
+      runtime: image.runtime,
+      ...(image.modelName !== undefined ? { modelName: image.modelName } : {}),
+    },
+  };
 }
 
-/** Stage `build` as main.ts runs it: builds, pushes, and records the image for the later stages. */
-export async function buildStage(plan: Plan, settings: Settings): Promise<void> {
-  const built = await runBuildStage(plan, settings);
-  // Deploy runs this exact digest, with the probe paths of the runtime auto-detection chose.
-  runRecord.image = built.reference;
-  runRecord.digest = built.digest;
-  runRecord.runtime = built.runtime;
-  if (built.modelName !== undefined) runRecord.modelName = built.modelName;
-}
 
 /** The cache settings for input `cache`; `gha` takes the runner's cache service from its environment. */
 export function cacheSettings(

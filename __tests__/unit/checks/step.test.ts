@@ -1,13 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  MIN_ERRORS_FOR_RATE,
-  MIN_SAMPLES_PER_ARM,
-  SHIFT_SIGNAL_SHARE,
-  falseRevertBudget,
-  judgeLatency,
-  type ArmObservations,
-  type JudgeInput,
-} from '../../../src/checks/latency-judge.ts';
+import type { ArmObservations } from '../../../src/checks/arm.ts';
+import { MIN_SAMPLES_PER_ARM, falseRevertBudget } from '../../../src/checks/check.ts';
+import { MIN_ERRORS_FOR_RATE } from '../../../src/checks/error-rate.ts';
+import { SHIFT_SIGNAL_SHARE } from '../../../src/checks/latency-judge.ts';
+import { judgeStep, latencyFiguresOf, type JudgeInput, type StepJudgement } from '../../../src/checks/step.ts';
 import type { Settings } from '../../../src/inputs/inputs.ts';
 import {
   lognormalSampler,
@@ -46,17 +42,24 @@ function judge(
   stable: ArmObservations | undefined,
   overrides: Partial<JudgeInput> = {},
 ) {
-  return judgeLatency({ canary, ...(stable ? { stable } : {}), gate: DEFAULT_GATE, ...overrides });
+  return judgeStep({ canary, ...(stable ? { stable } : {}), gate: DEFAULT_GATE, ...overrides });
 }
 
-describe('judgeLatency: relative regression', () => {
+/** The latency comparison's figures; every judgement with a stable arm has them. */
+function latency(judgement: StepJudgement) {
+  const figures = latencyFiguresOf(judgement);
+  if (figures === undefined) throw new Error('the latency check did not run');
+  return figures;
+}
+
+describe('judgeStep: relative regression', () => {
   it('reverts a clear whole-distribution slow-down and says by how much', () => {
     const verdict = judge(arm(latencies(1, 800).map((v) => v * 1.3)), arm(latencies(2, 800)));
     expect(verdict.decision).toBe('revert');
     expect(verdict.reason).toMatch(/above max-regression 10%/);
-    expect(verdict.numbers.shift!.ratio).toBeGreaterThan(1.2);
-    expect(verdict.numbers.shift!.ratio).toBeLessThan(1.4);
-    expect(verdict.numbers.shift!.significant).toBe(true);
+    expect(latency(verdict).shift!.ratio).toBeGreaterThan(1.2);
+    expect(latency(verdict).shift!.ratio).toBeLessThan(1.4);
+    expect(latency(verdict).shift!.significant).toBe(true);
     expect(verdict.reason).not.toMatch(/\n/);
   });
 
@@ -66,21 +69,21 @@ describe('judgeLatency: relative regression', () => {
     const verdict = judge(arm(canary), arm(latencies(4, 1600)));
     expect(verdict.decision).toBe('revert');
     expect(verdict.reason).toMatch(/^canary tail \(p80–p99\) is 1\.\d\d× stable's/);
-    expect(verdict.numbers.tail!.significant).toBe(true);
-    expect(verdict.numbers.shift!.ratio).toBeLessThan(1.1);
+    expect(latency(verdict).tail!.significant).toBe(true);
+    expect(latency(verdict).shift!.ratio).toBeLessThan(1.1);
   });
 
   it('promotes an A/A comparison', () => {
     const verdict = judge(arm(latencies(5, 800)), arm(latencies(6, 800)));
     expect(verdict.decision).toBe('promote');
     expect(verdict.reason).toMatch(/^canary within max-regression 10% of stable/);
-    expect(verdict.numbers.tail!.significant).toBe(false);
-    expect(verdict.numbers.shift!.significant).toBe(false);
+    expect(latency(verdict).tail!.significant).toBe(false);
+    expect(latency(verdict).shift!.significant).toBe(false);
   });
 
   it('promotes a real but tolerated 3 % slow-down', () => {
     const verdict = judge(arm(latencies(7, 20000).map((v) => v * 1.03)), arm(latencies(8, 20000)));
-    expect(verdict.numbers.shift!.significant).toBe(true);
+    expect(latency(verdict).shift!.significant).toBe(true);
     expect(verdict.decision).toBe('promote');
     expect(verdict.reason).toMatch(/^canary slower but within max-regression 10%/);
   });
@@ -99,15 +102,15 @@ describe('judgeLatency: relative regression', () => {
   });
 });
 
-describe('judgeLatency: looks and sample size', () => {
+describe('judgeStep: looks and sample size', () => {
   it('stops at look 1 of 4 for a huge regression', () => {
     const verdict = judge(arm(latencies(13, 200).map((v) => v * 2)), arm(latencies(14, 200)), {
       look: { index: 1, of: 4 },
     });
     expect(verdict.decision).toBe('revert');
     expect(verdict.reason).toMatch(/look 1\/4/);
-    expect(verdict.numbers.look).toBe(1);
-    expect(verdict.numbers.plannedLooks).toBe(4);
+    expect(verdict.look.index).toBe(1);
+    expect(verdict.look.of).toBe(4);
   });
 
   it('continues at an early look when a moderate slow-down is not yet certain', () => {
@@ -124,8 +127,8 @@ describe('judgeLatency: looks and sample size', () => {
   it('early looks need stronger evidence than the last one', () => {
     const verdict = judge(arm(latencies(17, 400)), arm(latencies(18, 400)), { look: { index: 1, of: 4 } });
     const last = judge(arm(latencies(17, 400)), arm(latencies(18, 400)), { look: { index: 4, of: 4 } });
-    expect(verdict.numbers.tail!.criticalZ).toBeGreaterThan(last.numbers.tail!.criticalZ + 2);
-    expect(verdict.numbers.shift!.criticalZ).toBeGreaterThan(last.numbers.shift!.criticalZ + 2);
+    expect(latency(verdict).tail!.criticalZ).toBeGreaterThan(latency(last).tail!.criticalZ + 2);
+    expect(latency(verdict).shift!.criticalZ).toBeGreaterThan(latency(last).shift!.criticalZ + 2);
   });
 
   it('is inconclusive with too few samples at the last look, and continues before it', () => {
@@ -138,7 +141,7 @@ describe('judgeLatency: looks and sample size', () => {
   });
 });
 
-describe('judgeLatency: absolute limits and errors', () => {
+describe('judgeStep: absolute limits and errors', () => {
   it('reverts when the canary p95 is above max-p95-ms, naming the input', () => {
     // Lognormal median 20, σ 0.5: true p95 = 20·e^(0.5·1.645) = 45.6 ms.
     const verdict = judge(arm(latencies(21, 800)), arm(latencies(22, 800)), {
@@ -146,7 +149,9 @@ describe('judgeLatency: absolute limits and errors', () => {
     });
     expect(verdict.decision).toBe('revert');
     expect(verdict.reason).toMatch(/^canary p95 4\d\.\d ms is above max-p95-ms 40/);
-    expect(verdict.numbers.thresholds.maxP95Ms).toBe(40);
+    expect(verdict.checks.find((check) => check.name === 'latency-limits')!.figures).toMatchObject({
+      limits: [{ input: 'max-p95-ms', limitMs: 40, outcome: 'fail' }],
+    });
   });
 
   it('keeps an absolute limit the canary meets', () => {
@@ -170,7 +175,7 @@ describe('judgeLatency: absolute limits and errors', () => {
     const canary = { latenciesMs: latencies(27, 9), errors: 1, requests: 10 };
     const verdict = judge(canary, arm(latencies(28, 10)));
     expect(verdict.decision).toBe('inconclusive');
-    expect(verdict.numbers.canary.errorRate).toBeCloseTo(0.1, 12);
+    expect(verdict.arms.canary.errorRate).toBeCloseTo(0.1, 12);
   });
 
   it(`reverts on the error rate with at least ${MIN_ERRORS_FOR_RATE} errors`, () => {
@@ -190,36 +195,39 @@ describe('judgeLatency: absolute limits and errors', () => {
   it('judges a first deployment on absolute limits alone', () => {
     const canary = arm(latencies(33, 500));
     expect(judge(canary, undefined).decision).toBe('promote');
-    expect(judge(canary, undefined).numbers.stable).toBeUndefined();
+    expect(judge(canary, undefined).arms.stable).toBeUndefined();
     expect(judge(canary, undefined, { gate: { ...DEFAULT_GATE, maxP95Ms: 30 } }).decision).toBe('revert');
   });
 });
 
-describe('judgeLatency: the verdict carries its numbers', () => {
+describe('judgeStep: the verdict carries its numbers', () => {
   it('reports n, quantiles, ratios, p-values, thresholds and the look', () => {
     const verdict = judge(arm(latencies(34, 600)), arm(latencies(35, 500)), { look: { index: 4, of: 4 } });
-    const { numbers } = verdict;
-    expect(numbers.canary.n).toBe(600);
-    expect(numbers.stable!.n).toBe(500);
+    const { arms } = verdict;
+    const signals = latency(verdict);
+    expect(arms.canary.n).toBe(600);
+    expect(arms.stable!.n).toBe(500);
     for (const key of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms'] as const) {
-      expect(numbers.canary[key]).toBeGreaterThan(0);
-      expect(numbers.stable![key]).toBeGreaterThan(0);
+      expect(arms.canary[key]).toBeGreaterThan(0);
+      expect(arms.stable![key]).toBeGreaterThan(0);
     }
-    expect(numbers.canary.p50Ms).toBeLessThan(numbers.canary.p90Ms);
-    expect(numbers.canary.p95Ms).toBeLessThan(numbers.canary.p99Ms);
-    expect(numbers.shift!.pValue).toBeGreaterThan(0);
-    expect(numbers.shift!.lowerBound).toBeLessThan(numbers.shift!.ratio);
-    expect(numbers.tail!.upperBound).toBeGreaterThan(numbers.tail!.ratio);
-    expect(numbers.tail!.p95Ratio).toBeCloseTo(numbers.canary.p95Ms / numbers.stable!.p95Ms, 12);
-    expect(numbers.thresholds).toEqual({
-      maxErrorRate: 0.01,
+    expect(arms.canary.p50Ms).toBeLessThan(arms.canary.p90Ms);
+    expect(arms.canary.p95Ms).toBeLessThan(arms.canary.p99Ms);
+    expect(signals.shift!.pValue).toBeGreaterThan(0);
+    expect(signals.shift!.lowerBound).toBeLessThan(signals.shift!.ratio);
+    expect(signals.tail!.upperBound).toBeGreaterThan(signals.tail!.ratio);
+    expect(signals.tail!.p95Ratio).toBeCloseTo(arms.canary.p95Ms / arms.stable!.p95Ms, 12);
+    const figuresOf = (name: string) => verdict.checks.find((check) => check.name === name)!.figures;
+    expect(figuresOf('error-rate')).toMatchObject({ maxErrorRate: 0.01, minErrorsForRate: MIN_ERRORS_FOR_RATE });
+    expect(figuresOf('latency-limits')).toEqual({ limits: [] });
+    expect(signals).toMatchObject({
       maxRegression: 0.1,
       confidence: 0.95,
       falseRevertBudget: falseRevertBudget(0.95),
       minSamplesPerArm: MIN_SAMPLES_PER_ARM,
-      minErrorsForRate: MIN_ERRORS_FOR_RATE,
     });
-    expect(JSON.parse(JSON.stringify(numbers))).toEqual(numbers);
+    expect(verdict.checks.map((check) => check.name)).toEqual(['error-rate', 'latency-limits', 'latency']);
+    expect(JSON.parse(JSON.stringify(verdict))).toEqual(verdict);
   });
 
   it('is deterministic: the same samples give the same verdict', () => {
@@ -229,11 +237,11 @@ describe('judgeLatency: the verdict carries its numbers', () => {
 
   it('accepts 0 ms latencies (clamped before logs)', () => {
     const verdict = judge(arm([...latencies(38, 200), 0, 0]), arm(latencies(39, 200)));
-    expect(Number.isFinite(verdict.numbers.tail!.ratio)).toBe(true);
+    expect(Number.isFinite(latency(verdict).tail!.ratio)).toBe(true);
   });
 });
 
-describe('judgeLatency: error rates on repeated A/A (seeded)', () => {
+describe('judgeStep: error rates on repeated A/A (seeded)', () => {
   it('falsely reverts at most about the false-revert budget', () => {
     const random = xoshiro128(40);
     const draw = lognormalSampler(random, 20, 1);
@@ -249,7 +257,7 @@ describe('judgeLatency: error rates on repeated A/A (seeded)', () => {
   });
 });
 
-describe('judgeLatency: each signal spends its own share of the budget (seeded A/A)', () => {
+describe('judgeStep: each signal spends its own share of the budget (seeded A/A)', () => {
   it('the tail and shift tests are significant at about their shares, not more', () => {
     // confidence 0.5 makes the budget 10 % (tail 9 %, shift 1 %), large enough for 2,000 runs to
     // measure each share to a fifth of itself; the bench checks the 1 % default with 10,000 runs per cell.
@@ -262,9 +270,9 @@ describe('judgeLatency: each signal spends its own share of the budget (seeded A
     for (let run = 0; run < runs; run++) {
       const canary = arm(Array.from({ length: 200 }, draw));
       const stable = arm(Array.from({ length: 200 }, draw));
-      const { numbers } = judge(canary, stable, { gate });
-      if (numbers.tail!.significant) tailSignificant++;
-      if (numbers.shift!.significant) shiftSignificant++;
+      const signals = latency(judge(canary, stable, { gate }));
+      if (signals.tail!.significant) tailSignificant++;
+      if (signals.shift!.significant) shiftSignificant++;
     }
     const within3StandardErrors = (count: number, rate: number) => {
       const standardError = Math.sqrt((rate * (1 - rate)) / runs);

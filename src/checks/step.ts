@@ -1,0 +1,71 @@
+/**
+ * A canary step's checks, in the order they are read, and the step's decision from them. To add a
+ * check: write it beside these (a pure function of StepEvidence returning a CheckResult), add its
+ * result type to StepCheckResult and the function to STEP_CHECKS; decide and the report need no change.
+ */
+import type { Settings } from '../inputs/inputs.ts';
+import { armSample, type ArmNumbers, type ArmObservations } from './arm.ts';
+import { combineChecks, falseRevertBudget, type Look, type StepDecision, type StepEvidence } from './check.ts';
+import { errorRateCheck, type ErrorRateResult } from './error-rate.ts';
+import { latencyCheck, type LatencyResult } from './latency-judge.ts';
+import { latencyLimitsCheck, type LatencyLimitsResult } from './latency-limits.ts';
+
+/** The result of any check a step runs. */
+export type StepCheckResult = ErrorRateResult | LatencyLimitsResult | LatencyResult;
+
+/** Errors first (a canary that fails requests is reverted whatever its latency), the comparison last. */
+const STEP_CHECKS: readonly ((evidence: StepEvidence) => StepCheckResult)[] = [
+  errorRateCheck,
+  latencyLimitsCheck,
+  latencyCheck,
+];
+
+export interface JudgeInput {
+  canary: ArmObservations;
+  /** Omitted for the first deployment (nothing to compare to): absolute limits only. */
+  stable?: ArmObservations;
+  gate: Settings['gate'];
+  /** Which planned look this is (1-based) out of how many; default the only look, 1 of 1. */
+  look?: Look;
+}
+
+/** What the checks of one step concluded at one look, with every figure they used. */
+export interface StepJudgement {
+  /** The checks' own decision, before on-inconclusive is applied. */
+  decision: StepDecision;
+  /** One line a person reads in the log and the job summary. */
+  reason: string;
+  look: Look;
+  arms: { canary: ArmNumbers; stable?: ArmNumbers };
+  checks: StepCheckResult[];
+}
+
+/**
+ * Runs every check of a step on both arms at one planned look: `revert` (with the failing check's
+ * reason), `promote`, `continue` (look again later) or, at the last look, `inconclusive`.
+ */
+export function judgeStep(input: JudgeInput): StepJudgement {
+  const of = Math.max(1, Math.floor(input.look?.of ?? 1));
+  const look = { index: Math.min(of, Math.max(1, Math.floor(input.look?.index ?? of))), of };
+  const canary = armSample(input.canary);
+  const stable = input.stable === undefined ? undefined : armSample(input.stable);
+  const evidence: StepEvidence = {
+    canary,
+    ...(stable !== undefined ? { stable } : {}),
+    gate: input.gate,
+    look,
+    budget: falseRevertBudget(input.gate.confidence),
+  };
+  const checks = STEP_CHECKS.map((check) => check(evidence));
+  return {
+    ...combineChecks(checks, look),
+    look,
+    arms: { canary: canary.numbers, ...(stable !== undefined ? { stable: stable.numbers } : {}) },
+    checks,
+  };
+}
+
+/** The latency comparison's figures in a judgement, when it ran. */
+export function latencyFiguresOf(judgement: StepJudgement): LatencyResult['figures'] | undefined {
+  return judgement.checks.find((check): check is LatencyResult => check.name === 'latency')?.figures;
+}

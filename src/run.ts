@@ -1,0 +1,72 @@
+/**
+ * The run context main.ts threads through a mode's stages: the settings and plan it starts from,
+ * then what each stage produced. A stage reads what it needs and returns what it made; main merges
+ * that in, and the report is written once, from the final context. Nothing else carries data from
+ * one stage to the next.
+ */
+import type { StepJudgement } from './checks/step.ts';
+import type { Settings } from './inputs/inputs.ts';
+import type { CanaryState, CanaryStep } from './kube/rollout.ts';
+import type { RolloutSession } from './kube/session.ts';
+import type { MeasuredLoad } from './stages/analyse.ts';
+import type { Plan } from './plan.ts';
+
+/** The image the deploy stages run: built (build) or re-tagged (tag-release). */
+export interface BuiltImage {
+  /** `repository:tag@sha256:…` as pushed, or `repository@sha256:…` after tagging. */
+  reference: string;
+  digest?: string;
+  /** The runtime the image serves the model with (after auto detection), and the model's name in it. */
+  runtime?: string;
+  modelName?: string;
+}
+
+/** A step's decision after `on-inconclusive` was applied to the checks' own. */
+export interface StepVerdict {
+  decision: 'promote' | 'revert';
+  reason: string;
+}
+
+/** One canary step measured and judged. */
+export interface StepAnalysis {
+  step: CanaryStep;
+  /** The checks' own judgement (promote | revert | inconclusive), with every figure. */
+  judgement: StepJudgement;
+  /** What the run did with it: `inconclusive` resolved by on-inconclusive. */
+  verdict: StepVerdict;
+  load: MeasuredLoad;
+}
+
+/** The `decision` output's values (action.yml). */
+export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped';
+
+/** How the run ended, when a stage decided it (promote, revert, a reverted canary). */
+export interface Outcome {
+  decision: Decision;
+  reason: string;
+  /** The image stable runs now, `repository@sha256:…`, when the outcome changed it. */
+  image?: string;
+}
+
+export interface Run {
+  readonly settings: Settings;
+  readonly plan: Plan;
+  /** build, tag-release. */
+  readonly image?: BuiltImage;
+  /** Opened by main.ts before the first stage that changes the cluster. */
+  readonly rollout?: RolloutSession;
+  /** deploy-canary, deploy-preview; decide moves it through the steps. */
+  readonly canary?: CanaryState;
+  /** analyse (the first step), decide (the others), in step order. */
+  readonly analyses: readonly StepAnalysis[];
+  /** report-preview. */
+  readonly previewUrl?: string;
+  /** decide, promote, revert, cleanup-preview. */
+  readonly outcome?: Outcome;
+}
+
+/** What a stage returns: the parts of the run it produced. */
+export type StageResult = Partial<Omit<Run, 'settings' | 'plan' | 'rollout'>>;
+
+/** One stage of a mode. */
+export type Stage = (run: Run) => Promise<StageResult>;
