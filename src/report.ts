@@ -5,6 +5,7 @@
 import type { ArmNumbers, SignalNumbers } from './checks/latency-judge.ts';
 import type { Mode } from './inputs/inputs.ts';
 import type { Plan } from './plan.ts';
+import { digestOf, pinnedReference, repositoryOfReference } from './registry/image-ref.ts';
 
 /** The `decision` output's values (product.md). */
 export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped';
@@ -129,15 +130,7 @@ export function measuredFigures(
 export function pinnedImage(report: RunReport): string | undefined {
   if (report.image === undefined) return undefined;
   if (report.image.digest === undefined) return report.image.reference;
-  return `${repositoryOfReference(report.image.reference)}@${report.image.digest}`;
-}
-
-/** Strips the tag (and any digest) from an image reference, keeping a registry port. */
-export function repositoryOfReference(reference: string): string {
-  const withoutDigest = reference.split('@')[0]!;
-  const lastSlash = withoutDigest.lastIndexOf('/');
-  const colon = withoutDigest.indexOf(':', lastSlash + 1);
-  return colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
+  return pinnedReference(repositoryOfReference(report.image.reference), report.image.digest);
 }
 
 /** Milliseconds for outputs and tables: three significant decimals at most, no trailing zeros. */
@@ -206,7 +199,7 @@ export interface RunOutcome {
 
 /** The run report of a plan's run from what its stages ended with. */
 export function buildRunReport(plan: Plan, outcome: RunOutcome, commit: string): RunReport {
-  const digest = outcome.digest ?? /@(sha256:[0-9a-f]{64})$/.exec(outcome.image ?? '')?.[1];
+  const digest = outcome.digest ?? digestOf(outcome.image ?? '');
   const reference = plan.image?.reference ?? outcome.image?.split('@')[0];
   const image =
     reference === undefined
