@@ -8,6 +8,7 @@ import type { SignalNumbers } from './checks/latency-judge.ts';
 import { latencyFiguresOf } from './checks/step.ts';
 import type { Mode } from './inputs/inputs.ts';
 import type { Decision, Run, StepAnalysis } from './run.ts';
+import { digestOf, pinnedReference, repositoryOfReference } from './registry/image-ref.ts';
 
 export type { Decision } from './run.ts';
 
@@ -117,7 +118,7 @@ export function reportOfRun(run: Run, failure?: RunFailure): RunReport {
     run.outcome?.reason ??
     (analysis !== undefined && plan.mode !== 'cleanup' ? analysis.verdict.reason : COMPLETED_REASON[plan.mode]);
   const deployed = run.outcome?.image ?? run.canary?.pinnedImage ?? run.image?.reference;
-  const digest = digestOfReference(deployed) ?? run.image?.digest;
+  const digest = digestOf(deployed ?? '') ?? run.image?.digest;
   const reference = plan.image?.reference ?? deployed?.split('@')[0];
   return {
     mode: plan.mode,
@@ -185,24 +186,11 @@ export function analysisFigures(
   };
 }
 
-// TODO(merge): registry/image-ref.ts's digestOf once the registry branch lands.
-function digestOfReference(reference: string | undefined): string | undefined {
-  return /@(sha256:[0-9a-f]{64})$/.exec(reference ?? '')?.[1];
-}
-
 /** `repository@sha256:…` when the digest is known, else the pushed reference. */
 export function pinnedImage(report: RunReport): string | undefined {
   if (report.image === undefined) return undefined;
   if (report.image.digest === undefined) return report.image.reference;
-  return `${repositoryOfReference(report.image.reference)}@${report.image.digest}`;
-}
-
-/** Strips the tag (and any digest) from an image reference, keeping a registry port. */
-export function repositoryOfReference(reference: string): string {
-  const withoutDigest = reference.split('@')[0]!;
-  const lastSlash = withoutDigest.lastIndexOf('/');
-  const colon = withoutDigest.indexOf(':', lastSlash + 1);
-  return colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
+  return pinnedReference(repositoryOfReference(report.image.reference), report.image.digest);
 }
 
 /** Milliseconds for outputs and tables: three significant decimals at most, no trailing zeros. */

@@ -26,7 +26,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { IMAGE_LABELS } from '../../src/image/dockerfile.ts';
-import { RegistryRepository, tarEntryNames, type ImageManifest } from '../../src/registry/registry-api.ts';
+import { RegistrySession, type ImageManifest } from '../../src/registry/client.ts';
 import { buildModelImage, runBuildStage, type ModelImageOptions } from '../../src/stages/build.ts';
 import { parseInputs, type InputName } from '../../src/inputs/inputs.ts';
 import { planRun } from '../../src/plan.ts';
@@ -40,6 +40,7 @@ import {
   REPO_ROOT,
   requireLocalCluster,
 } from './local-cluster.ts';
+import { tarEntryNames } from '../support/tar-entries.ts';
 
 const run = promisify(execFile);
 const EXAMPLE = join(REPO_ROOT, 'examples/models/tiny-mlp');
@@ -53,13 +54,14 @@ function useLocalBuildKit(): void {
   process.env['BUILDX_BUILDER'] = 'model-canary';
 }
 
-function repositoryOf(path: string): RegistryRepository {
-  return new RegistryRepository(`http://${REGISTRY}`, path);
+/** A session on one repository of the local registry (plain HTTP, no credentials). */
+function sessionOn(path: string): RegistrySession {
+  return new RegistrySession(`${REGISTRY}/${path}`);
 }
 
 /** Every layer of an image, uncompressed, by digest; `skip` leaves out known ones (the base image's). */
 async function layerContents(
-  repository: RegistryRepository,
+  repository: RegistrySession,
   manifest: ImageManifest,
   skip: ReadonlySet<string> = new Set(),
 ): Promise<Map<string, Buffer>> {
@@ -215,7 +217,7 @@ describe('build stage (real BuildKit and registry)', () => {
     expect(outputs['image']).toBe(`${REGISTRY}/${repositoryPath}:${SHA}@${outputs['digest']}`);
     pushed = { image: outputs['image']!, digest: outputs['digest']! };
 
-    const repository = repositoryOf(repositoryPath);
+    const repository = sessionOn(repositoryPath);
     expect((await repository.manifest(SHA)).digest).toBe(outputs['digest']);
     const manifest = await repository.imageManifest(SHA);
     const labels = (await repository.config(manifest)).config?.Labels ?? {};
@@ -406,8 +408,8 @@ describe('build stage (real BuildKit and registry)', () => {
       revision: tag,
       log: collectingStream([]),
     });
-    const repository = repositoryOf(path);
-    const base = await repositoryOf('model-canary/mlserver').imageManifest('1.7.1');
+    const repository = sessionOn(path);
+    const base = await sessionOn('model-canary/mlserver').imageManifest('1.7.1');
     const baseLayers = new Set(base.layers.map((l) => l.digest));
     const weightsLayer = async (tag: string) => {
       const manifest = await repository.imageManifest(tag);
@@ -495,7 +497,7 @@ describe('build stage (real BuildKit and registry)', () => {
       log: collectingStream([]),
     });
     expect(image.runtime).toBe('dockerfile');
-    const repository = repositoryOf(path);
+    const repository = sessionOn(path);
     const manifest = await repository.imageManifest('own');
     const labels = (await repository.config(manifest)).config?.Labels ?? {};
     expect(labels[IMAGE_LABELS.revision]).toBe(SHA);
@@ -611,7 +613,7 @@ describe('build stage (real BuildKit and registry)', () => {
         'hf-fetch.py acme/tiny-mlp c0ffee0000000000000000000000000000000000',
       );
 
-      const repository = repositoryOf(path);
+      const repository = sessionOn(path);
       const manifest = await repository.imageManifest('hf');
       const layers = await layerContents(repository, manifest);
       const everyEntry = [...layers.values()].flatMap(tarEntryNames);

@@ -27,7 +27,8 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { RegistryRepository, tarEntryNames } from '../../src/registry/registry-api.ts';
+import { RegistrySession } from '../../src/registry/client.ts';
+import { tarEntryNames } from '../../__tests__/support/tar-entries.ts';
 import { buildModelImage, type ModelImageOptions } from '../../src/stages/build.ts';
 import { median, spread, type Suite } from '../results.ts';
 
@@ -68,9 +69,7 @@ function useLocalBuildKit(): void {
  * the Dockerfile, and on a real registry they are mounted from the base image's repository.
  */
 async function bytesUploaded(path: string, offset: number): Promise<number> {
-  const base = await new RegistryRepository(`http://${REGISTRY}`, 'model-canary/mlserver').imageManifest(
-    '1.7.1',
-  );
+  const base = await new RegistrySession(`${REGISTRY}/model-canary/mlserver`).imageManifest('1.7.1');
   const baseLayers = new Set(base.layers.map((layer) => layer.digest));
   const log = readFileSync(REGISTRY_LOG).subarray(offset).toString('utf8');
   const digests = new Set<string>();
@@ -88,14 +87,14 @@ async function bytesUploaded(path: string, offset: number): Promise<number> {
   return total;
 }
 
-async function weightsLayerOf(repository: RegistryRepository, tag: string): Promise<string> {
+async function weightsLayerOf(repository: RegistrySession, tag: string): Promise<string> {
   const manifest = await repository.imageManifest(tag);
   // From the top: the model's layers are the last ones, so the base image's are never downloaded.
   for (const layer of [...manifest.layers].reverse()) {
     if (tarEntryNames(await repository.layer(layer)).includes('mnt/models/tiny-mlp/model.onnx'))
       return layer.digest;
   }
-  throw new Error(`${repository.path}:${tag} has no layer with model.onnx`);
+  throw new Error(`${repository.repository}:${tag} has no layer with model.onnx`);
 }
 
 async function measure(options: ModelImageOptions, path: string, tag: string): Promise<Measured> {
@@ -108,7 +107,7 @@ async function measure(options: ModelImageOptions, path: string, tag: string): P
   return {
     seconds,
     bytesPushed: await bytesUploaded(path, offset),
-    weightsLayer: await weightsLayerOf(new RegistryRepository(`http://${REGISTRY}`, path), tag),
+    weightsLayer: await weightsLayerOf(new RegistrySession(`${REGISTRY}/${path}`), tag),
   };
 }
 

@@ -12,6 +12,7 @@ import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { BuildFailed } from '../errors.ts';
 import type { CacheMode } from '../inputs/inputs.ts';
+import { isDigest } from '../registry/image-ref.ts';
 
 export type Builder = 'buildx' | 'buildctl';
 
@@ -199,7 +200,7 @@ export async function runBuild(request: BuildRequest): Promise<BuildOutcome> {
     }
     const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
     const digest = metadata['containerimage.digest'];
-    if (request.push && (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest))) {
+    if (request.push && (typeof digest !== 'string' || !isDigest(digest))) {
       throw new BuildFailed(
         `BuildKit's metadata file has no containerimage.digest (keys: ${Object.keys(metadata).join(', ')})`,
       );

@@ -11,6 +11,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs/inputs.ts';
 import type { Plan } from '../plan.ts';
+import { digestOf, isDigest, pinnedReference, repositoryOfReference } from '../registry/image-ref.ts';
 import { applyObject, deleteObject } from './apply.ts';
 import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
 import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackSelector } from './labels.ts';
@@ -156,20 +157,10 @@ export function imageOf(deployment: V1Deployment | undefined): string | undefine
   return deployment?.spec?.template.spec?.containers[0]?.image;
 }
 
-/** `repository@sha256:…` from a pod's imageID (containerd reports `repository@sha256:…`). */
+/** `repository@sha256:…` from a pod's imageID (containerd reports `repository@sha256:…`, some runtimes a bare digest). */
 export function pinnedFromImageId(image: string, imageIds: string[]): string {
-  const digest = imageIds.map((id) => /(sha256:[0-9a-f]{64})$/.exec(id)?.[1]).find((d) => d !== undefined);
-  if (digest === undefined) return image;
-  const at = image.indexOf('@');
-  const lastColon = image.lastIndexOf(':');
-  const repository =
-    at >= 0 ? image.slice(0, at) : lastColon > image.lastIndexOf('/') ? image.slice(0, lastColon) : image;
-  return `${repository}@${digest}`;
-}
-
-// TODO(merge): use digestOf from registry/image-ref.ts once the registry branch lands.
-function digestOf(pinned: string): string | undefined {
-  return /@(sha256:[0-9a-f]{64})$/.exec(pinned)?.[1];
+  const digest = imageIds.map((id) => digestOf(id) ?? (isDigest(id) ? id : undefined)).find((d) => d !== undefined);
+  return digest === undefined ? image : pinnedReference(repositoryOfReference(image), digest);
 }
 
 /** Pre-flight: namespace, RBAC, and free GPUs for `extraReplicas` more pods. */

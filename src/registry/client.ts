@@ -1,10 +1,13 @@
 /**
- * Adapter: the few OCI distribution (registry HTTP API v2) calls release tagging needs — resolve
- * a tag to a digest, fetch a manifest by digest, put a manifest under a tag — with the two
- * authentication schemes registries use: Basic, and Bearer tokens from the realm a 401 names.
+ * Adapter: the OCI distribution (registry HTTP API v2) calls release tagging needs — resolve a tag
+ * to a digest, fetch a manifest by digest, put a manifest under a tag — and those that read an
+ * image's manifest, config and layers (the build tests and benchmark check what a push really put
+ * in the registry), with the two authentication schemes registries use: Basic, and Bearer tokens
+ * from the realm a 401 names.
  */
 import { createHash } from 'node:crypto';
-import { parseImageReference } from './image-ref.ts';
+import { gunzipSync } from 'node:zlib';
+import { isDigest, parseImageReference, pinnedReference } from './image-ref.ts';
 
 /** Every manifest media type we copy as is: OCI and Docker, single images and indexes. */
 export const MANIFEST_MEDIA_TYPES = [
@@ -37,6 +40,34 @@ export interface Manifest {
   digest: string;
   mediaType: string;
   bytes: Buffer;
+}
+
+/** What a manifest or index says about one blob or manifest it names. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: Platform;
+  annotations?: Record<string, string>;
+}
+
+/** The operating system and CPU architecture an index lists an image for. */
+export interface Platform {
+  os: string;
+  architecture: string;
+}
+
+/** A single-platform image manifest: its config blob and its layers, base image first. */
+export interface ImageManifest {
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+/** The parts of an image config blob that are read: labels, environment, command, user, layer diff IDs. */
+export interface ImageConfig {
+  config?: { Labels?: Record<string, string>; Env?: string[]; Cmd?: string[]; User?: string };
+  rootfs?: { diff_ids: string[] };
 }
 
 /** Parsed `WWW-Authenticate` challenge: the scheme and its parameters. */
@@ -76,7 +107,11 @@ export class RegistrySession {
   constructor(repository: string, credentials?: RegistryCredentials) {
     const parsed = parseImageReference(repository);
     if (parsed === undefined || parsed.tag !== undefined || parsed.digest !== undefined) {
-      throw new RegistryError(repository, 'is not an image repository (registry/path, no tag)', 'image');
+      throw new RegistryError(
+        repository,
+        'is not an image repository (registry/path, no tag): give one such as ghcr.io/acme/resnet',
+        'image',
+      );
     }
     this.repository = repository;
     this.baseUrl = registryBaseUrl(parsed.registry);
@@ -88,7 +123,7 @@ export class RegistrySession {
   async resolve(tag: string): Promise<string | undefined> {
     const response = await this.send('HEAD', `manifests/${tag}`, { accept: MANIFEST_MEDIA_TYPES.join(', ') });
     if (response.status === 404) return undefined;
-    await this.expectOk(response, `${this.repository}:${tag}`, 'resolve');
+    await this.expectOk(response, `${this.repository}:${tag}`, 'resolve it', 'pull');
     const digest = response.headers.get('docker-content-digest');
     if (digest !== null) return digest;
     // Registries may leave the header out of HEAD answers; the manifest's own hash is the digest.
@@ -97,23 +132,63 @@ export class RegistrySession {
 
   /** The manifest under a digest (or tag), byte for byte, checked against its digest. */
   async manifest(reference: string): Promise<Manifest> {
-    const where = reference.startsWith('sha256:')
-      ? `${this.repository}@${reference}`
-      : `${this.repository}:${reference}`;
+    const where = this.imageNamed(reference);
     const response = await this.send('GET', `manifests/${reference}`, {
       accept: MANIFEST_MEDIA_TYPES.join(', '),
     });
-    await this.expectOk(response, where, 'fetch the manifest of');
+    await this.expectOk(response, where, 'fetch its manifest', 'pull');
     const bytes = Buffer.from(await response.arrayBuffer());
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    if (reference.startsWith('sha256:') && digest !== reference) {
-      throw new RegistryError(where, `the registry served a manifest whose digest is ${digest}`);
-    }
+    if (isDigest(reference)) expectDigest(where, 'manifest', reference, bytes);
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
     if (!(MANIFEST_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
-      throw new RegistryError(where, `unexpected manifest media type '${mediaType}'`);
+      throw new RegistryError(
+        where,
+        `the registry served a manifest of media type '${mediaType}'; only OCI and Docker schema 2 images and indexes are read (${MANIFEST_MEDIA_TYPES.join(', ')}): push the image with BuildKit or docker`,
+      );
     }
-    return { digest, mediaType, bytes };
+    return { digest: sha256Digest(bytes), mediaType, bytes };
+  }
+
+  /** The image manifest for a platform, following an index (BuildKit pushes one with attestations). */
+  async imageManifest(
+    reference: string,
+    platform: Platform = { os: 'linux', architecture: 'amd64' },
+  ): Promise<ImageManifest> {
+    const body = JSON.parse((await this.manifest(reference)).bytes.toString('utf8')) as
+      ImageManifest | { manifests: Descriptor[] };
+    if (!('manifests' in body) || !Array.isArray(body.manifests)) return body as ImageManifest;
+    const entry = body.manifests.find(
+      (m) => m.platform?.os === platform.os && m.platform.architecture === platform.architecture,
+    );
+    if (entry === undefined) {
+      const listed = body.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`);
+      throw new RegistryError(
+        this.imageNamed(reference),
+        `has no ${platform.os}/${platform.architecture} image (its index lists ${listed.join(', ')}): build it for that platform`,
+      );
+    }
+    return JSON.parse((await this.manifest(entry.digest)).bytes.toString('utf8')) as ImageManifest;
+  }
+
+  /** A blob's bytes (a layer, an image config), checked against its digest. */
+  async blob(digest: string): Promise<Buffer> {
+    const where = pinnedReference(this.repository, digest);
+    const response = await this.send('GET', `blobs/${digest}`, {});
+    await this.expectOk(response, where, 'fetch this blob', 'pull');
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expectDigest(where, 'blob', digest, bytes);
+    return bytes;
+  }
+
+  /** A layer's tar stream, uncompressed. */
+  async layer(descriptor: Descriptor): Promise<Buffer> {
+    const blob = await this.blob(descriptor.digest);
+    return descriptor.mediaType.endsWith('gzip') ? gunzipSync(blob) : blob;
+  }
+
+  /** The config blob of an image manifest, parsed. */
+  async config(manifest: ImageManifest): Promise<ImageConfig> {
+    return JSON.parse((await this.blob(manifest.config.digest)).toString('utf8')) as ImageConfig;
   }
 
   /** Stores the manifest's exact bytes under `tag`; returns the digest the registry reports. */
@@ -124,8 +199,15 @@ export class RegistrySession {
       { 'content-type': manifest.mediaType },
       manifest.bytes,
     );
-    await this.expectOk(response, `${this.repository}:${tag}`, 'tag');
+    await this.expectOk(response, `${this.repository}:${tag}`, 'tag it', 'push');
     return response.headers.get('docker-content-digest') ?? manifest.digest;
+  }
+
+  /** `repository:tag`, or `repository@sha256:…` for a digest: the image a message is about. */
+  private imageNamed(reference: string): string {
+    return isDigest(reference)
+      ? pinnedReference(this.repository, reference)
+      : `${this.repository}:${reference}`;
   }
 
   private async send(
@@ -136,7 +218,7 @@ export class RegistrySession {
   ): Promise<Response> {
     const url = `${this.baseUrl}/v2/${this.path}/${path}`;
     const attempt = (): Promise<Response> =>
-      fetch(url, {
+      this.reach(url, {
         method,
         headers: {
           ...headers,
@@ -156,6 +238,22 @@ export class RegistrySession {
     return attempt();
   }
 
+  /** `fetch`, with a refused connection or an unknown host named as this registry's fault, not ours. */
+  private async reach(url: URL | string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      // Duck-typed: fetch's TypeError may come from another realm (a test's VM context).
+      const { message, cause } = error as { message?: unknown; cause?: { message?: unknown } };
+      const why = [message, cause?.message].filter((part) => typeof part === 'string').join(': ');
+      throw new RegistryError(
+        this.repository,
+        `could not reach ${new URL(url).origin} (${why || String(error)}); check the registry host in the image input and that the runner can reach it`,
+        'image',
+      );
+    }
+  }
+
   /** The Authorization header a challenge asks for, or undefined when we have nothing to offer. */
   private async authorize(challenge: AuthChallenge): Promise<string | undefined> {
     const basic =
@@ -169,14 +267,18 @@ export class RegistrySession {
       tokenUrl.searchParams.set('service', challenge.parameters.service);
     // Ask for push as well as pull: tagging writes, and one token then serves every call.
     tokenUrl.searchParams.set('scope', `repository:${this.path}:pull,push`);
-    const response = await fetch(tokenUrl, { headers: basic !== undefined ? { authorization: basic } : {} });
+    const response = await this.reach(tokenUrl, {
+      headers: basic !== undefined ? { authorization: basic } : {},
+    });
     if (!response.ok) {
       await response.arrayBuffer();
+      const [offered, advice] =
+        basic !== undefined
+          ? ['registry-username/registry-password', 'check them and that they may push']
+          : ['an anonymous request', 'set registry-username and registry-password'];
       throw new RegistryError(
         this.repository,
-        `the registry's token service (${tokenUrl.origin}) refused ${
-          basic !== undefined ? 'registry-username/registry-password' : 'an anonymous request'
-        } (HTTP ${response.status})`,
+        `the registry's token service (${tokenUrl.origin}) refused ${offered} (HTTP ${response.status}); ${advice}`,
         'registry-password',
       );
     }
@@ -185,19 +287,50 @@ export class RegistrySession {
     return value === undefined ? undefined : `Bearer ${value}`;
   }
 
-  private async expectOk(response: Response, where: string, what: string): Promise<void> {
+  /** Throws a RegistryError naming `image`, the HTTP status and what to do, unless the answer is 2xx. */
+  private async expectOk(
+    response: Response,
+    image: string,
+    action: string,
+    access: 'pull' | 'push',
+  ): Promise<void> {
     if (response.ok) return;
-    const text = await response.text().catch(() => '');
+    const text = (await response.text().catch(() => '')).trim().slice(0, 200);
+    const status = `HTTP ${response.status}`;
     if (response.status === 401 || response.status === 403) {
       throw new RegistryError(
-        where,
-        `the registry refused to ${what} it (HTTP ${response.status}); check registry-username and registry-password and that they may push`,
+        image,
+        `the registry refused to ${action} (${status}); check registry-username and registry-password${
+          access === 'push' ? ' and that they may push' : ''
+        }`,
         'registry-password',
       );
     }
+    const advice =
+      response.status >= 500
+        ? 'the registry failed: re-run the job, and check the registry if it keeps failing'
+        : response.status === 404
+          ? 'check the image input and that the image was pushed'
+          : "check the image input and the registry's answer";
     throw new RegistryError(
-      where,
-      `could not ${what} it: HTTP ${response.status} ${text.slice(0, 200)}`.trim(),
+      image,
+      `could not ${action}: ${status}${text !== '' ? ` ${text}` : ''}; ${advice}`,
+    );
+  }
+}
+
+/** `sha256:` and the hex hash of some bytes: the digest a registry names them by. */
+function sha256Digest(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** Throws unless the bytes served for `digest` hash to it (a registry or a proxy changed them). */
+function expectDigest(image: string, what: string, digest: string, bytes: Buffer): void {
+  const served = sha256Digest(bytes);
+  if (served !== digest) {
+    throw new RegistryError(
+      image,
+      `the registry served a ${what} whose digest is ${served}; the registry or a proxy in between altered it: re-run the job, and check the registry if it persists`,
     );
   }
 }

@@ -5,6 +5,11 @@ const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+// Narrower than DIGEST on purpose: BuildKit and registries write sha256 in lower-case hex, and a
+// digest this action pins to, outputs or compares must be written exactly one way.
+const SHA256_DIGEST = 'sha256:[0-9a-f]{64}';
+const WHOLE_SHA256_DIGEST = new RegExp(`^${SHA256_DIGEST}$`);
+const PINNED_DIGEST = new RegExp(`@(${SHA256_DIGEST})$`);
 const LOWERCASE_PATH_COMPONENT = new RegExp(`^${PATH_COMPONENT}$`);
 const REFERENCE = new RegExp(
   `^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
@@ -42,7 +47,35 @@ export function parseImageReference(text: string): ImageReference | undefined {
   };
 }
 
-/** The repository part of a reference, `registry/path`, as users write it. */
+/** The repository part of a parsed reference, `registry/path`, as users write it. */
 export function repositoryOf(ref: ImageReference): string {
   return `${ref.registry}/${ref.path}`;
+}
+
+/**
+ * The repository of a reference as written, its tag and digest stripped and a registry port kept:
+ * `localhost:5000/acme/x:v1@sha256:…` → `localhost:5000/acme/x`. Unlike `repositoryOf`, it does not
+ * name Docker Hub (`ubuntu:24.04` stays `ubuntu`), so a pinned reference reads as the image input did.
+ */
+export function repositoryOfReference(reference: string): string {
+  const withoutDigest = reference.split('@')[0]!;
+  // A colon before the last slash is a registry port; only one after it starts a tag.
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.indexOf(':', lastSlash + 1);
+  return colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
+}
+
+/** Whether `text` is a sha256 digest as registries write it: `sha256:` and 64 lower-case hex digits. */
+export function isDigest(text: string): boolean {
+  return WHOLE_SHA256_DIGEST.test(text);
+}
+
+/** The `sha256:…` a reference is pinned to (`repo@sha256:…`, `repo:tag@sha256:…`), or undefined. */
+export function digestOf(reference: string): string | undefined {
+  return PINNED_DIGEST.exec(reference)?.[1];
+}
+
+/** `repository@digest`: the reference that names exactly one image, whatever its tags do later. */
+export function pinnedReference(repository: string, digest: string): string {
+  return `${repository}@${digest}`;
 }

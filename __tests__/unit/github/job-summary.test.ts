@@ -15,7 +15,6 @@ import {
   measuredFigures,
   outcomeOfRun,
   pinnedImage,
-  repositoryOfReference,
   reportDocument,
   reportOutputs,
   REPORT_FORMAT,
@@ -224,14 +223,6 @@ describe('reportDocument', () => {
 });
 
 describe('formatting', () => {
-  it.each([
-    ['localhost:5000/acme/resnet:abc', 'localhost:5000/acme/resnet'],
-    ['ghcr.io/acme/resnet', 'ghcr.io/acme/resnet'],
-    [`ghcr.io/acme/resnet:v1@${DIGEST}`, 'ghcr.io/acme/resnet'],
-  ])('repository of %s is %s', (reference, repository) => {
-    expect(repositoryOfReference(reference)).toBe(repository);
-  });
-
   it('rounds milliseconds to a readable precision', () => {
     expect([formatMs(0.12345), formatMs(12.3456), formatMs(123.456), formatMs(40)]).toEqual([
       '0.123',

@@ -1,9 +1,15 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import {
+  MANIFEST_MEDIA_TYPES,
   parseAuthChallenge,
   registryBaseUrl,
   RegistryError,
   RegistrySession,
+  type Descriptor,
 } from '../../../src/registry/client.ts';
 
 describe('parseAuthChallenge', () => {
@@ -46,5 +52,216 @@ describe('RegistrySession', () => {
   it('refuses a reference with a tag, naming the image input', () => {
     expect(() => new RegistrySession('ghcr.io/acme/resnet:v1')).toThrow(RegistryError);
     expect(() => new RegistrySession('ghcr.io/acme/resnet:v1')).toThrow(/is not an image repository/);
+  });
+});
+
+/** One answer of the fake registry: status, content type and body (JSON bodies as objects). */
+interface Answer {
+  status?: number;
+  type?: string;
+  body?: Buffer | object;
+  headers?: Record<string, string>;
+}
+
+const OCI_INDEX = MANIFEST_MEDIA_TYPES[0];
+const OCI_MANIFEST = MANIFEST_MEDIA_TYPES[1];
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
+});
+
+function bytesOf(body: Answer['body']): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body ?? {}));
+}
+
+function digestOfBytes(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** A registry on 127.0.0.1 answering `METHOD /v2/…` from `answers` (404 for anything else). */
+async function fakeRegistry(answers: Record<string, Answer>): Promise<string> {
+  const server = createServer((request, response) => {
+    const answer: Answer = answers[`${request.method} ${request.url}`] ?? {
+      status: 404,
+      body: { errors: [] },
+    };
+    request.resume();
+    response.writeHead(answer.status ?? 200, {
+      ...(answer.type !== undefined ? { 'content-type': answer.type } : {}),
+      ...answer.headers,
+    });
+    response.end(bytesOf(answer.body));
+  });
+  servers.push(server);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A stored blob or manifest: the answer serving it and the descriptor naming it. */
+function stored(mediaType: string, body: Buffer | object, platform?: Descriptor['platform']) {
+  const bytes = bytesOf(body);
+  const descriptor: Descriptor = {
+    mediaType,
+    digest: digestOfBytes(bytes),
+    size: bytes.length,
+    ...(platform !== undefined ? { platform } : {}),
+  };
+  return { descriptor, answer: { type: mediaType, body: bytes } };
+}
+
+describe('RegistrySession reading an image', () => {
+  const config = stored('application/vnd.oci.image.config.v1+json', {
+    config: { Labels: { 'dev.model-canary.revision': 'abc' } },
+  });
+  const tarBytes = Buffer.from('a tar stream, as far as the client cares');
+  const layer = stored('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(tarBytes));
+  const image = stored(OCI_MANIFEST, {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: config.descriptor,
+    layers: [layer.descriptor],
+  });
+  const arm64 = stored(OCI_MANIFEST, { schemaVersion: 2, config: config.descriptor, layers: [] });
+  const index = stored(OCI_INDEX, {
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [
+      { ...arm64.descriptor, platform: { os: 'linux', architecture: 'arm64' } },
+      { ...image.descriptor, platform: { os: 'linux', architecture: 'amd64' } },
+    ],
+  });
+  const answers = (extra: Record<string, Answer> = {}): Record<string, Answer> => ({
+    'GET /v2/acme/resnet/manifests/v1': index.answer,
+    'GET /v2/acme/resnet/manifests/single': image.answer,
+    [`GET /v2/acme/resnet/manifests/${image.descriptor.digest}`]: image.answer,
+    [`GET /v2/acme/resnet/manifests/${arm64.descriptor.digest}`]: arm64.answer,
+    [`GET /v2/acme/resnet/blobs/${config.descriptor.digest}`]: config.answer,
+    [`GET /v2/acme/resnet/blobs/${layer.descriptor.digest}`]: layer.answer,
+    ...extra,
+  });
+
+  it('follows an index to the platform asked for, and reads config and layers', async () => {
+    const registry = new RegistrySession(`${await fakeRegistry(answers())}/acme/resnet`);
+    const manifest = await registry.imageManifest('v1');
+    expect(manifest.layers).toEqual([layer.descriptor]);
+    expect((await registry.imageManifest('v1', { os: 'linux', architecture: 'arm64' })).layers).toEqual([]);
+    expect((await registry.imageManifest('single')).config).toEqual(config.descriptor);
+    expect((await registry.config(manifest)).config?.Labels).toEqual({ 'dev.model-canary.revision': 'abc' });
+    expect(await registry.layer(layer.descriptor)).toEqual(tarBytes);
+    expect(await registry.blob(layer.descriptor.digest)).toEqual(layer.answer.body);
+    expect((await registry.manifest('v1')).digest).toBe(index.descriptor.digest);
+  });
+
+  it('returns an uncompressed layer as stored', async () => {
+    const plain = stored('application/vnd.oci.image.layer.v1.tar', tarBytes);
+    const host = await fakeRegistry({
+      [`GET /v2/acme/resnet/blobs/${plain.descriptor.digest}`]: plain.answer,
+    });
+    expect(await new RegistrySession(`${host}/acme/resnet`).layer(plain.descriptor)).toEqual(tarBytes);
+  });
+
+  it('names the platforms an index has when the one asked for is missing', async () => {
+    const registry = new RegistrySession(`${await fakeRegistry(answers())}/acme/resnet`);
+    await expect(registry.imageManifest('v1', { os: 'linux', architecture: 's390x' })).rejects.toThrow(
+      /acme\/resnet:v1: has no linux\/s390x image \(its index lists linux\/arm64, linux\/amd64\)/,
+    );
+  });
+
+  it('refuses a blob or a manifest whose bytes do not hash to the digest asked for', async () => {
+    const altered = { ...layer.answer, body: gzipSync(Buffer.from('something else')) };
+    const host = await fakeRegistry(
+      answers({
+        [`GET /v2/acme/resnet/blobs/${layer.descriptor.digest}`]: altered,
+        [`GET /v2/acme/resnet/manifests/${image.descriptor.digest}`]: arm64.answer,
+      }),
+    );
+    const registry = new RegistrySession(`${host}/acme/resnet`);
+    await expect(registry.layer(layer.descriptor)).rejects.toThrow(
+      `${host}/acme/resnet@${layer.descriptor.digest}: the registry served a blob whose digest is ${digestOfBytes(altered.body)}`,
+    );
+    await expect(registry.imageManifest('v1')).rejects.toThrow(
+      `${host}/acme/resnet@${image.descriptor.digest}: the registry served a manifest whose digest is ${arm64.descriptor.digest}`,
+    );
+  });
+
+  it('refuses a manifest of a media type it does not copy, naming the type', async () => {
+    const host = await fakeRegistry({
+      'GET /v2/acme/resnet/manifests/old': { type: 'application/vnd.docker.distribution.manifest.v1+json' },
+    });
+    await expect(new RegistrySession(`${host}/acme/resnet`).manifest('old')).rejects.toThrow(
+      /acme\/resnet:old: the registry served a manifest of media type 'application\/vnd\.docker\.distribution\.manifest\.v1\+json'/,
+    );
+  });
+});
+
+describe('RegistrySession errors', () => {
+  it.each([
+    [
+      404,
+      /:v9: could not fetch its manifest: HTTP 404 .*MANIFEST_UNKNOWN.*; check the image input and that the image was pushed$/,
+    ],
+    [400, /:v9: could not fetch its manifest: HTTP 400 .*; check the image input and the registry's answer$/],
+    [500, /:v9: could not fetch its manifest: HTTP 500 .*; the registry failed: re-run the job/],
+    [
+      403,
+      /:v9: the registry refused to fetch its manifest \(HTTP 403\); check registry-username and registry-password$/,
+    ],
+  ])('names the image, HTTP %i and what to do', async (status, message) => {
+    const host = await fakeRegistry({
+      'GET /v2/acme/resnet/manifests/v9': { status, body: { errors: [{ code: 'MANIFEST_UNKNOWN' }] } },
+    });
+    const attempt = new RegistrySession(`${host}/acme/resnet`).manifest('v9');
+    await expect(attempt).rejects.toBeInstanceOf(RegistryError);
+    await expect(attempt).rejects.toThrow(message);
+    await expect(attempt).rejects.toMatchObject({ reference: `${host}/acme/resnet:v9` });
+  });
+
+  it('asks for push rights when a tag cannot be written', async () => {
+    const host = await fakeRegistry({ 'PUT /v2/acme/resnet/manifests/v1': { status: 403 } });
+    const manifest = {
+      digest: digestOfBytes(Buffer.from('{}')),
+      mediaType: OCI_MANIFEST,
+      bytes: Buffer.from('{}'),
+    };
+    const attempt = new RegistrySession(`${host}/acme/resnet`).putManifest('v1', manifest);
+    await expect(attempt).rejects.toThrow(
+      `${host}/acme/resnet:v1: the registry refused to tag it (HTTP 403); check registry-username and registry-password and that they may push`,
+    );
+    await expect(attempt).rejects.toMatchObject({ input: 'registry-password' });
+  });
+
+  it('resolves a missing tag to undefined, not an error', async () => {
+    const host = await fakeRegistry({});
+    expect(await new RegistrySession(`${host}/acme/resnet`).resolve('v1')).toBeUndefined();
+  });
+
+  it('names the token service, the HTTP status and the inputs when it refuses', async () => {
+    const tokens = await fakeRegistry({
+      'GET /token?service=fake&scope=repository%3Aacme%2Fresnet%3Apull%2Cpush': { status: 401 },
+    });
+    const host = await fakeRegistry({
+      'HEAD /v2/acme/resnet/manifests/v1': {
+        status: 401,
+        headers: { 'www-authenticate': `Bearer realm="http://${tokens}/token",service="fake"` },
+      },
+    });
+    const attempt = new RegistrySession(`${host}/acme/resnet`).resolve('v1');
+    await expect(attempt).rejects.toThrow(
+      `${host}/acme/resnet: the registry's token service (http://${tokens}) refused an anonymous request (HTTP 401); set registry-username and registry-password`,
+    );
+    await expect(attempt).rejects.toMatchObject({ input: 'registry-password' });
+  });
+
+  it('names the registry it could not reach and the image input', async () => {
+    const host = await fakeRegistry({});
+    await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
+    const attempt = new RegistrySession(`${host}/acme/resnet`).resolve('v1');
+    await expect(attempt).rejects.toThrow(
+      new RegExp(
+        `^${host}/acme/resnet: could not reach http://${host} \\(fetch failed: .*ECONNREFUSED.*\\); check the registry host in the image input`,
+      ),
+    );
+    await expect(attempt).rejects.toMatchObject({ input: 'image' });
   });
 });
