@@ -1,75 +1,122 @@
 /**
- * The pipeline for each mode, as product.md's table reads: inputs → plan → stages → decision →
- * report. Each mode's stages (plan.ts) run in order, looked up by name.
+ * The main step: inputs → plan → a mode's stages → report. Each stage gets the run context and
+ * returns what it produced (src/run.ts); the report and the outputs are written once, from the
+ * final context. A failure after the cluster changed is undone here, by the one undo
+ * (kube/rollout.ts undoChanges), before it is reported. Stage modules, the Kubernetes client and the
+ * GitHub client load only when a stage needs them, so a refused input or a dry run starts fast.
  */
 import * as core from '@actions/core';
-import { analyseStage } from './stages/analyse.ts';
-import { buildStage } from './stages/build.ts';
+import { reportFailure } from './github/annotations.ts';
+import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
+import { finishRunReport, startRunReport } from './github/run-reporting.ts';
 import { CanaryFailed, InputError } from './errors.ts';
 import { readInputs, type Settings } from './inputs/inputs.ts';
-import {
-  cleanupPreviewStage,
-  decideStage,
-  deployCanaryStage,
-  deployPreviewStage,
-  promoteStage,
-  revertStage,
-  revertUnfinishedRollout,
-} from './stages/rollout-stages.ts';
-import { planRun, type Plan, type StageName } from './plan.ts';
-import { reportFailure } from './github/annotations.ts';
-import { reportPreviewStage } from './stages/report-preview.ts';
-import { tagReleaseStage } from './stages/tag-release.ts';
-import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
-import { outcomeOfRun } from './report.ts';
-import { finishRunReport, startRunReport, type RunReporting } from './github/run-reporting.ts';
-import { runRecord } from './run-state.ts';
+import { planRun, STAGES_CHANGING_THE_CLUSTER, type Plan, type StageName } from './plan.ts';
+import { reportOfRun, type RunFailure } from './report.ts';
+import type { RolloutSession } from './kube/session.ts';
+import type { Run, Stage } from './run.ts';
 
-/** One stage of a mode; it reads the plan and settings and carries out its part. */
-export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
-
-/** Every stage of every mode; the Record type makes a mode's missing stage a compile error. */
-const stageRunners: Record<StageName, StageRunner> = {
-  build: buildStage,
-  'deploy-canary': deployCanaryStage,
-  'deploy-preview': deployPreviewStage,
-  analyse: analyseStage,
-  decide: decideStage,
-  'report-preview': reportPreviewStage,
-  'cleanup-preview': cleanupPreviewStage,
-  promote: promoteStage,
-  revert: revertStage,
-  'tag-release': tagReleaseStage,
+/** Every stage of every mode, loaded on first use; the Record type makes a missing one a compile error. */
+const STAGES: Record<StageName, () => Promise<Stage>> = {
+  build: async () => (await import('./stages/build.ts')).buildStage,
+  'tag-release': async () => (await import('./stages/tag-release.ts')).tagReleaseStage,
+  'deploy-canary': async () => (await import('./stages/deploy-canary.ts')).deployCanaryStage,
+  'deploy-preview': async () => (await import('./stages/deploy-preview.ts')).deployPreviewStage,
+  analyse: async () => (await import('./stages/analyse.ts')).analyseStage,
+  decide: async () => (await import('./stages/decide.ts')).decideStage,
+  'report-preview': async () => (await import('./stages/report-preview.ts')).reportPreviewStage,
+  'cleanup-preview': async () => (await import('./stages/cleanup-preview.ts')).cleanupPreviewStage,
+  promote: async () => (await import('./stages/promote.ts')).promoteStage,
+  revert: async () => (await import('./stages/revert.ts')).revertStage,
 };
 
 /** Runs the action's main step. */
 export async function run(): Promise<void> {
-  let reported: { plan: Plan; settings: Settings; reporting: RunReporting } | undefined;
   try {
     const settings = readInputs();
     const plan = planRun(settings);
-    if (plan.dryRun) {
-      await reportDryRun(plan);
-      return;
-    }
-    reported = { plan, settings, reporting: await startRunReport(plan, settings) };
-    for (const stage of plan.stages) {
-      await core.group(`model-canary: ${stage}`, () => stageRunners[stage](plan, settings));
-    }
-    await finishRunReport(reported.reporting, plan, settings, outcomeOfRun(plan.mode, runRecord));
+    if (plan.dryRun) return await reportDryRun(plan, settings);
+    const reporting = await startRunReport(plan, settings);
+    const { run: finished, failure } = await runStages({ settings, plan, analyses: [] });
+    const cause = failure?.error ?? finished.outcome?.cause;
+    if (cause !== undefined) reportFailure(cause);
+    await finishRunReport(reporting, reportOfRun(finished, failure), failure === undefined);
   } catch (error) {
-    // A stage after deploy failed: the canary goes now, not only in the post step.
-    await revertUnfinishedRollout(error);
+    // Refused before any stage ran (bad input): nothing changed.
     reportFailure(error);
-    const failure = { reverted: error instanceof CanaryFailed, reason: oneLineReason(error) };
-    if (reported === undefined) {
-      // Refused before any stage ran: nothing changed.
-      core.setOutput('decision', 'skipped');
-      core.setOutput('reason', failure.reason);
-    } else {
-      const { plan, settings, reporting } = reported;
-      await finishRunReport(reporting, plan, settings, outcomeOfRun(plan.mode, runRecord, failure));
+    core.setOutput('decision', 'skipped');
+    core.setOutput('reason', oneLineReason(error));
+  }
+}
+
+/** How a run's stages ended when one of them threw. */
+export interface StagesFailure extends RunFailure {
+  error: unknown;
+}
+
+/**
+ * Runs stages (default: the plan's) on the run context, opening the rollout session before the
+ * first that changes the cluster and closing it after the last. A stage that throws ends the run:
+ * what the session recorded is undone and the failure returned, never thrown.
+ */
+export async function runStages(
+  start: Run,
+  stages: readonly StageName[] = start.plan.stages,
+): Promise<{ run: Run; failure?: StagesFailure }> {
+  let current = start;
+  try {
+    for (const name of stages) {
+      if (STAGES_CHANGING_THE_CLUSTER.has(name) && current.rollout === undefined) {
+        current = { ...current, rollout: await openSession(current) };
+      }
+      const stage = await STAGES[name]();
+      const produced = await core.group(`model-canary: ${name}`, () => stage(current));
+      current = { ...current, ...produced };
     }
+    await current.rollout?.close();
+    return { run: current };
+  } catch (error) {
+    const reverted = current.rollout !== undefined && (await undoAfterFailure(current.rollout, error));
+    return {
+      run: current,
+      failure: { error, reverted: reverted || error instanceof CanaryFailed, reason: oneLineReason(error) },
+    };
+  }
+}
+
+/** Takes the target's Lease and starts the write-ahead record, kept in the step state for the post step. */
+export async function openSession({ settings, plan, image }: Run): Promise<RolloutSession> {
+  const [{ openRolloutSession }, { clusterOf }, { runIdentity, servingFor }, { savePending }] =
+    await Promise.all([
+      import('./kube/session.ts'),
+      import('./kube/cluster.ts'),
+      import('./kube/manifests.ts'),
+      import('./github/step-state.ts'),
+    ]);
+  return openRolloutSession({
+    cluster: clusterOf(settings),
+    plan,
+    settings,
+    serving: servingFor(image?.runtime ?? settings.runtime, image?.modelName ?? settings.name),
+    holder: runIdentity(settings.run),
+    journal: savePending,
+    log: (line) => core.info(line),
+    warn: (line) => core.warning(line),
+  });
+}
+
+/** Undoes what the run changed; true when something was undone. A failed undo is left to the post step. */
+async function undoAfterFailure(session: RolloutSession, error: unknown): Promise<boolean> {
+  try {
+    const undone = await session.undo(oneLineReason(error));
+    // Kept when the undo failed: the post step, under the same holder, retries it.
+    await session.close();
+    return undone;
+  } catch (undoError) {
+    core.error(
+      `revert after failure did not finish (the post step retries): ${undoError instanceof Error ? undoError.message : String(undoError)}`,
+    );
+    return false;
   }
 }
 
@@ -78,12 +125,12 @@ function oneLineReason(error: unknown): string {
   return error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error);
 }
 
-async function reportDryRun(plan: Plan): Promise<void> {
+async function reportDryRun(plan: Plan, settings: Settings): Promise<void> {
   core.startGroup('model-canary: plan (dry run)');
-  for (const [label, value] of planFacts(plan)) core.info(`${label}: ${value}`);
+  for (const [label, value] of planFacts(plan, settings)) core.info(`${label}: ${value}`);
   core.endGroup();
   core.setOutput('decision', 'skipped');
   core.setOutput('reason', 'dry-run: the plan was rendered and nothing was changed');
   if (plan.image) core.setOutput('image', plan.image.reference);
-  await core.summary.addRaw(renderPlanMarkdown(plan)).write();
+  await core.summary.addRaw(renderPlanMarkdown(plan, settings)).write();
 }

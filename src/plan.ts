@@ -1,7 +1,7 @@
 /**
- * Pure: Settings → Plan. Everything a run will do is decided here, from values only: object names,
- * labels, the image reference and its tags, traffic steps, thresholds and the ordered stages.
- * Stages then carry the plan out; `dry-run` prints it and stops.
+ * Pure: Settings → Plan. What a run will do is decided here, from values only: object names,
+ * labels, the image reference and its tags, traffic steps and the ordered stages. Stages then carry
+ * the plan out, reading the probe and gate inputs from the settings; `dry-run` prints both and stops.
  */
 import type { Mode, Settings } from './inputs/inputs.ts';
 import { ownerLabels } from './kube/labels.ts';
@@ -19,6 +19,7 @@ export type StageName =
   | 'revert'
   | 'tag-release';
 
+/** The mode table of the README: which stages each mode runs, in order. */
 export const STAGES_BY_MODE: Record<Mode, readonly StageName[]> = {
   canary: ['build', 'deploy-canary', 'analyse', 'decide'],
   preview: ['build', 'deploy-preview', 'analyse', 'report-preview'],
@@ -27,6 +28,18 @@ export const STAGES_BY_MODE: Record<Mode, readonly StageName[]> = {
   revert: ['revert'],
   release: ['tag-release', 'deploy-canary', 'analyse', 'decide'],
 };
+
+/**
+ * Stages that change the cluster: main.ts takes the target's Lease and starts the record of pending
+ * changes before the first of them. `decide` changes it too, within the session deploy-canary's opened.
+ */
+export const STAGES_CHANGING_THE_CLUSTER: ReadonlySet<StageName> = new Set<StageName>([
+  'deploy-canary',
+  'deploy-preview',
+  'cleanup-preview',
+  'promote',
+  'revert',
+]);
 
 export interface ObjectNames {
   /** Deployment serving the stable version (and the preview's only Deployment in preview mode). */
@@ -67,8 +80,6 @@ export interface Plan {
   image?: ImagePlan;
   stages: readonly StageName[];
   traffic: { router: Settings['traffic']; steps: number[] };
-  gate: Settings['gate'];
-  probe: Settings['probe'];
 }
 
 /** Decides names, labels, image tags and stages for a run; no I/O. */
@@ -88,8 +99,6 @@ export function planRun(settings: Settings): Plan {
     ...(image !== undefined ? { image } : {}),
     stages: STAGES_BY_MODE[settings.mode],
     traffic: { router: settings.traffic, steps: settings.canarySteps },
-    gate: settings.gate,
-    probe: settings.probe,
   };
 }
 

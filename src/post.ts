@@ -1,15 +1,18 @@
 /**
  * The post step (runs always, also after cancellation): undoes what the main step left
- * unfinished, from the state it saved. Must not be able to make things worse: it only reads state
- * and removes what that state says we created (found again by our labels).
+ * unfinished, from the record it saved, with the same undo a failed run uses (kube/rollout.ts
+ * undoChanges). Must not be able to make things worse: it only reads that record and removes what
+ * it says we created (found again by our labels).
  */
 import * as core from '@actions/core';
-import { readInputs, type Settings } from './inputs/inputs.ts';
-import { cleanUpPending } from './stages/rollout-stages.ts';
-import { planRun } from './plan.ts';
 import { reportFailure } from './github/annotations.ts';
 import { closeAbandonedDeployment } from './github/run-reporting.ts';
-import { loadPending } from './run-state.ts';
+import { loadPending, savePending } from './github/step-state.ts';
+import { readInputs, type Settings } from './inputs/inputs.ts';
+import { planRun } from './plan.ts';
+
+/** How long the post step waits for the Lease (its own run's, normally free at once). */
+const POST_LEASE_WAIT_SECONDS = 120;
 
 /** Runs the action's post step. */
 export async function run(): Promise<void> {
@@ -23,8 +26,26 @@ export async function run(): Promise<void> {
       core.warning(
         `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
       );
-      const plan = planRun(settingsOf());
-      await cleanUpPending(pending, { ...plan, namespace: pending.namespace }, settingsOf());
+      const [{ openRolloutSession }, { clusterOf }, { runIdentity, servingFor }] = await Promise.all([
+        import('./kube/session.ts'),
+        import('./kube/cluster.ts'),
+        import('./kube/manifests.ts'),
+      ]);
+      const current = settingsOf();
+      const session = await openRolloutSession({
+        cluster: clusterOf(current),
+        plan: { ...planRun(current), namespace: pending.namespace },
+        settings: current,
+        serving: servingFor(current.runtime, current.name),
+        holder: pending.holder ?? runIdentity(current.run),
+        journal: savePending,
+        pending,
+        waitSeconds: POST_LEASE_WAIT_SECONDS,
+        log: (line) => core.info(line),
+        warn: (line) => core.warning(line),
+      });
+      await session.undo('the main step did not finish');
+      await session.close();
     }
     // A cancelled job must not leave its GitHub Deployment "in progress" for ever.
     await closeAbandonedDeployment(settingsOf);

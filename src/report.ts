@@ -116,7 +116,9 @@ export function reportOfRun(run: Run, failure?: RunFailure): RunReport {
   const reason =
     failure?.reason ??
     run.outcome?.reason ??
-    (analysis !== undefined && plan.mode !== 'cleanup' ? analysis.verdict.reason : COMPLETED_REASON[plan.mode]);
+    (analysis !== undefined && plan.mode !== 'cleanup'
+      ? analysis.verdict.reason
+      : COMPLETED_REASON[plan.mode]);
   const deployed = run.outcome?.image ?? run.canary?.pinnedImage ?? run.image?.reference;
   const digest = digestOf(deployed ?? '') ?? run.image?.digest;
   const reference = plan.image?.reference ?? deployed?.split('@')[0];

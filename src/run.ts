@@ -46,6 +46,8 @@ export interface Outcome {
   reason: string;
   /** The image stable runs now, `repository@sha256:…`, when the outcome changed it. */
   image?: string;
+  /** Why a canary was reverted, shown as the run's failure annotation. */
+  cause?: Error;
 }
 
 export interface Run {
@@ -70,3 +72,10 @@ export type StageResult = Partial<Omit<Run, 'settings' | 'plan' | 'rollout'>>;
 
 /** One stage of a mode. */
 export type Stage = (run: Run) => Promise<StageResult>;
+
+/** The rollout session main.ts opened for a stage that changes the cluster. */
+export function rolloutOf(run: Run): RolloutSession {
+  // main.ts opens the session before any stage plan.ts marks as changing the cluster.
+  if (run.rollout === undefined) throw new Error('a stage that changes the cluster ran without a session');
+  return run.rollout;
+}

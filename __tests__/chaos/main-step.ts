@@ -1,22 +1,49 @@
 /**
  * The main step's rollout half as the runner runs it (INPUT_* environment, GITHUB_STATE file):
- * deploy-canary, then an analysis that takes as long as the test needs to kill us, then decide.
- * The image comes from MODEL_CANARY_TEST_IMAGE, standing in for the build stage.
- * With MODEL_CANARY_TEST_VERDICT=promote the analysis passes at once and decide promotes.
+ * deploy-canary in the session main.ts opens, then an analysis that takes as long as the test needs
+ * to kill us, then decide. The image comes from MODEL_CANARY_TEST_IMAGE, standing in for the build
+ * stage. With MODEL_CANARY_TEST_VERDICT=promote the analysis passes at once and decide promotes.
  */
+import { judgeStep } from '../../src/checks/step.ts';
 import { readInputs } from '../../src/inputs/inputs.ts';
-import { decideStage, deployCanaryStage } from '../../src/stages/rollout-stages.ts';
+import { canaryStep } from '../../src/kube/rollout.ts';
+import { openSession, runStages } from '../../src/main.ts';
 import { planRun } from '../../src/plan.ts';
-import { runRecord } from '../../src/run-state.ts';
+import type { Run, StepAnalysis } from '../../src/run.ts';
+import { deployCanaryStage } from '../../src/stages/deploy-canary.ts';
 
 const settings = readInputs();
 const plan = planRun(settings);
-runRecord.image = process.env['MODEL_CANARY_TEST_IMAGE'];
-await deployCanaryStage(plan, settings);
+const image = { reference: process.env['MODEL_CANARY_TEST_IMAGE']! };
+let run: Run = { settings, plan, analyses: [], image };
+run = { ...run, rollout: await openSession(run) };
+run = { ...run, ...(await deployCanaryStage(run)) };
 process.stdout.write('chaos: canary deployed, analysing\n');
 if (process.env['MODEL_CANARY_TEST_VERDICT'] === 'promote') {
-  runRecord.verdict = { decision: 'promote', reason: 'test verdict' };
-  await decideStage(plan, settings);
+  // A passed first step, as the analyse stage would hand it on (no requests measured).
+  const passed: StepAnalysis = {
+    step: canaryStep(run.rollout!.ctx, run.canary!, 0),
+    judgement: judgeStep({ canary: { latenciesMs: [], errors: 0, requests: 0 }, gate: settings.gate }),
+    verdict: { decision: 'promote', reason: 'test verdict' },
+    load: {
+      arms: {},
+      generator: {
+        schedulingLagP50Ms: 0,
+        schedulingLagP99Ms: 0,
+        schedulingLagMaxMs: 0,
+        eventLoopDelayP99Ms: 0,
+        eventLoopDelayMaxMs: 0,
+        bottleneck: false,
+      },
+      protocol: 'v2',
+      ratePerArm: 0,
+      looksTaken: 0,
+      stoppedEarly: false,
+      measuredMs: 0,
+    },
+  };
+  const { failure } = await runStages({ ...run, analyses: [passed] }, ['decide']);
+  if (failure !== undefined) throw failure.error;
   process.stdout.write('chaos: decided\n');
 } else {
   // An analysis that outlasts the test's patience: the test kills this process.

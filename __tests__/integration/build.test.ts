@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { IMAGE_LABELS } from '../../src/image/dockerfile.ts';
 import { RegistrySession, type ImageManifest } from '../../src/registry/client.ts';
-import { buildModelImage, runBuildStage, type ModelImageOptions } from '../../src/stages/build.ts';
+import { buildModelImage, buildStage, type ModelImageOptions } from '../../src/stages/build.ts';
 import { parseInputs, type InputName } from '../../src/inputs/inputs.ts';
 import { planRun } from '../../src/plan.ts';
 import {
@@ -114,7 +114,7 @@ async function postThroughServiceProxy(
   });
 }
 
-function restoreEnvironment(name: 'GITHUB_WORKSPACE' | 'GITHUB_OUTPUT', value: string | undefined): void {
+function restoreEnvironment(name: 'GITHUB_WORKSPACE', value: string | undefined): void {
   if (value !== undefined) process.env[name] = value;
   else if (name === 'GITHUB_WORKSPACE') delete process.env.GITHUB_WORKSPACE;
   else delete process.env.GITHUB_OUTPUT;
@@ -146,7 +146,6 @@ async function capturingStdout<T>(into: string[], action: () => Promise<T>): Pro
 describe('build stage (real BuildKit and registry)', () => {
   let config: KubeConfig;
   let namespace: string;
-  let outputsFile: string;
   const scratch = mkdtempSync(join(tmpdir(), 'model-canary-build-test-'));
 
   beforeAll(async () => {
@@ -162,8 +161,6 @@ describe('build stage (real BuildKit and registry)', () => {
       );
     }
     namespace = await createTestNamespace(config, 'build');
-    outputsFile = join(scratch, 'github-output');
-    writeFileSync(outputsFile, '');
   });
 
   afterAll(async () => {
@@ -174,7 +171,7 @@ describe('build stage (real BuildKit and registry)', () => {
   const repositoryPath = `test-build-${RUN_ID}/tiny-mlp`;
   let pushed: { image: string; digest: string } | undefined;
 
-  it('builds and pushes the example through the stage; outputs, digest and labels match the registry', async () => {
+  it('builds and pushes the example through the stage; the image it hands on, digest and labels match the registry', async () => {
     const inputs: Partial<Record<InputName, string>> = {
       model: 'examples/models/tiny-mlp',
       image: `${REGISTRY}/${repositoryPath}`,
@@ -196,29 +193,23 @@ describe('build stage (real BuildKit and registry)', () => {
         runAttempt: 1,
       },
     });
-    const previous = { workspace: process.env['GITHUB_WORKSPACE'], output: process.env['GITHUB_OUTPUT'] };
+    const previous = process.env['GITHUB_WORKSPACE'];
     process.env['GITHUB_WORKSPACE'] = REPO_ROOT;
-    process.env['GITHUB_OUTPUT'] = outputsFile;
+    let built: Awaited<ReturnType<typeof buildStage>>['image'];
     try {
-      await runBuildStage(planRun(settings), settings);
+      ({ image: built } = await buildStage({ plan: planRun(settings), settings }));
     } finally {
-      restoreEnvironment('GITHUB_WORKSPACE', previous.workspace);
-      restoreEnvironment('GITHUB_OUTPUT', previous.output);
+      restoreEnvironment('GITHUB_WORKSPACE', previous);
     }
 
-    // The outputs file holds `name<<delimiter\nvalue\ndelimiter` entries.
-    const outputs = Object.fromEntries(
-      [...readFileSync(outputsFile, 'utf8').matchAll(/^(\w[\w-]*)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [
-        m[1]!,
-        m[3]!,
-      ]),
-    );
-    expect(outputs['digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(outputs['image']).toBe(`${REGISTRY}/${repositoryPath}:${SHA}@${outputs['digest']}`);
-    pushed = { image: outputs['image']!, digest: outputs['digest']! };
+    // What the stage hands to deploy (and the run's outputs report): the pushed digest, pinned.
+    expect(built.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(built.reference).toBe(`${REGISTRY}/${repositoryPath}:${SHA}@${built.digest}`);
+    expect(built).toMatchObject({ runtime: 'mlserver', modelName: 'tiny-mlp' });
+    pushed = { image: built.reference, digest: built.digest! };
 
     const repository = sessionOn(repositoryPath);
-    expect((await repository.manifest(SHA)).digest).toBe(outputs['digest']);
+    expect((await repository.manifest(SHA)).digest).toBe(built.digest);
     const manifest = await repository.imageManifest(SHA);
     const labels = (await repository.config(manifest)).config?.Labels ?? {};
     expect(labels[IMAGE_LABELS.modelSha256]).toBe(expectedModelHash(EXAMPLE));

@@ -188,9 +188,9 @@ describe('the latency gate against two deployments through the API server proxy'
     });
 
     // The evidence, in the test log: the gate's own one-line reason and the arms' figures.
-    console.log(`slower canary: ${result.verdict.reason}\n${JSON.stringify(result.arms, null, 1)}`);
-    expect(result.verdict.decision).toBe('revert');
-    expect(result.verdict.reason).toMatch(
+    console.log(`slower canary: ${result.judgement.reason}\n${JSON.stringify(result.arms, null, 1)}`);
+    expect(result.judgement.decision).toBe('revert');
+    expect(result.judgement.reason).toMatch(
       /canary (tail \(p\d+–p99\) is|is) [\d.]+× .*above max-regression 10%/,
     );
     const { canary, stable } = result.arms;
@@ -243,8 +243,8 @@ describe('the latency gate against two deployments through the API server proxy'
 
     const settings = gateSettings(namespace, workspace);
     const result = await analyse(planRun(settings), settings, kube, { workspace });
-    console.log(`equal canary: ${result.verdict.reason}\n${JSON.stringify(result.generator)}`);
-    expect(result.verdict.decision).toBe('promote');
+    console.log(`equal canary: ${result.judgement.reason}\n${JSON.stringify(result.generator)}`);
+    expect(result.judgement.decision).toBe('promote');
     expect(result.arms.canary!.errorRate).toBe(0);
     expect(Math.abs(result.arms.canary!.p50Ms - result.arms.stable!.p50Ms)).toBeLessThan(SLOWER_MS / 3);
   }, 120_000);

@@ -18,7 +18,7 @@ import {
 } from '../../src/github/github-report.ts';
 import { previewCommentMarker } from '../../src/github/pr-comment.ts';
 import { closeAbandonedDeployment, finishRunReport, startRunReport } from '../../src/github/run-reporting.ts';
-import type { RunReport } from '../../src/report.ts';
+import { reportOfRun, type RunReport } from '../../src/report.ts';
 import { FakeGitHub } from '../github-api/server.ts';
 
 const TOKEN = 'ghs_localTestToken0000000000000000000000';
@@ -287,25 +287,22 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     await captureStdout(async () => {
       const reporting = await startRunReport(plan, settings);
       expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress']);
-      path = await finishRunReport(reporting, plan, settings, {
-        decision: 'preview',
-        reason: example.reason,
-        completed: true,
-        image: `localhost:5000/acme/resnet@${example.image!.digest}`,
-        previewUrl: example.previewUrl!,
-        verdict: {
-          decision: 'promote',
-          numbers: {
+      path = await finishRunReport(
+        reporting,
+        {
+          ...example,
+          judge: {
+            verdict: 'promote',
+            confidence: 0.95,
+            maxRegression: 0.1,
             look: 1,
             plannedLooks: 1,
-            canary: example.canary!,
-            stable: example.stable!,
             shift: { ratio: 1.01, lowerBound: 0.99, upperBound: 1.03, significant: false },
             tail: { ratio: 1.03, lowerBound: 0.98, upperBound: 1.08, significant: false, p95Ratio: 1.033 },
-            thresholds: { maxErrorRate: 0.01, maxRegression: 0.1, confidence: 0.95 },
           },
         },
-      });
+        true,
+      );
     });
 
     const outputs = readFileCommands(join(runnerFiles, 'output'));
@@ -339,11 +336,7 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     const plan = planRun(settings);
     await captureStdout(async () => {
       const reporting = await startRunReport(plan, settings);
-      await finishRunReport(reporting, plan, settings, {
-        decision: 'skipped',
-        reason: 'preview ml/resnet-pr-7 deleted: 2 Deployments, 3 Services',
-        completed: true,
-      });
+      await finishRunReport(reporting, reportOfRun({ settings, plan, analyses: [] }, undefined), true);
     });
     expect(api.deployments()).toHaveLength(1);
     expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual([
@@ -360,11 +353,11 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     const settings = settingsFor('cleanup', FIRST_SHA);
     const plan = planRun(settings);
     await captureStdout(async () => {
-      await finishRunReport(await startRunReport(plan, settings), plan, settings, {
-        decision: 'skipped',
-        reason: 'namespace/ml: forbidden',
-        completed: false,
-      });
+      await finishRunReport(
+        await startRunReport(plan, settings),
+        reportOfRun({ settings, plan, analyses: [] }, { reason: 'namespace/ml: forbidden', reverted: false }),
+        false,
+      );
     });
     expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
   });
@@ -386,11 +379,11 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     writeFileSync(join(runnerFiles, 'state'), '');
     await captureStdout(async () => {
       const reporting = await startRunReport(plan, settings);
-      await finishRunReport(reporting, plan, settings, {
-        decision: 'preview',
-        reason: 'up',
-        completed: true,
-      });
+      await finishRunReport(
+        reporting,
+        reportOfRun({ settings, plan, analyses: [], outcome: { decision: 'preview', reason: 'up' } }),
+        true,
+      );
     });
     const finished = readFileCommands(join(runnerFiles, 'state'));
     expect(finished['model-canary-github-deployment']).toBe('');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CanaryFailed, ClusterError } from '../../src/errors.ts';
 import { LABELS } from '../../src/kube/labels.ts';
-import { deployCanary, promoteCanary, revertCanary } from '../../src/kube/rollout.ts';
+import { deployCanary, promoteCanary, undoChanges } from '../../src/kube/rollout.ts';
 import { fixtureImage, FIXTURE_REPOSITORY, type FixtureImage } from '../fixtures/rollout/images.ts';
 import {
   fixtureSettings,
@@ -56,7 +56,14 @@ async function expectCanaryFailure(
   expect(failure).toMatchObject({ name: 'CanaryFailed', kind });
   expect(failure).toBeInstanceOf(CanaryFailed);
   expect((failure as CanaryFailed).message).toMatch(message);
-  await revertCanary(ctx, undefined, (failure as Error).message);
+  // The undo a failed run gets: what the deploy announced (a canary) is taken away again.
+  const pending = ctx.changes.flatMap((change) => (change.pending === 'none' ? [] : [change.pending]));
+  expect(pending).toContain('canary');
+  await undoChanges(
+    ctx,
+    { namespace: ctx.plan.namespace, target: ctx.plan.target, changes: [...new Set(pending)] },
+    (failure as Error).message,
+  );
 
   const stable = await ctx.cluster.apps.readNamespacedDeployment({ name: NAME, namespace });
   expect(stable.spec!.template.spec!.containers[0]!.image).toBe(stableImage.reference);

@@ -9,15 +9,11 @@ import { KUBECONFIG_PATH } from './local-cluster.ts';
 import { Cluster } from '../../src/kube/cluster.ts';
 import { LABELS } from '../../src/kube/labels.ts';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
-import {
-  cleanupPreviewStage,
-  currentCanary,
-  deployPreviewStage,
-  promoteStage,
-  revertStage,
-} from '../../src/stages/rollout-stages.ts';
+import { runStages } from '../../src/main.ts';
 import { planRun } from '../../src/plan.ts';
-import { runRecord } from '../../src/run-state.ts';
+import type { BuiltImage, Run } from '../../src/run.ts';
+import { firstStep } from '../../src/stages/analyse.ts';
+import type { Settings } from '../../src/inputs/inputs.ts';
 import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
 import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
 import { createTestNamespace, deleteTestNamespace, requireLocalCluster } from './local-cluster.ts';
@@ -49,6 +45,16 @@ async function namesWith(selector: string): Promise<string[]> {
   return [...deployments.items, ...services.items].map((o) => `${o.kind ?? ''}${o.metadata!.name}`).sort();
 }
 
+/** Runs a mode's stages as main.ts does (session, undo on failure); throws the failure, if any. */
+async function stagesOf(settings: Settings, stages: Run['plan']['stages'], image?: BuiltImage): Promise<Run> {
+  const { run, failure } = await runStages(
+    { settings, plan: planRun(settings), analyses: [], ...(image !== undefined ? { image } : {}) },
+    stages,
+  );
+  if (failure !== undefined) throw failure.error;
+  return run;
+}
+
 async function stableImage(name: string): Promise<string> {
   const stable = await cluster.apps.readNamespacedDeployment({ name, namespace });
   return stable.spec!.template.spec!.containers[0]!.image!;
@@ -69,11 +75,14 @@ describe('rollout stages', () => {
       1,
       pr,
     );
-    const plan = planRun(settings);
-    runRecord.image = v2.reference;
-    await deployPreviewStage(plan, settings);
+    const preview = await stagesOf(settings, ['deploy-preview'], { reference: v2.reference });
     expect(await stableImage('web-pr-17')).toBe(v2.reference);
-    expect(currentCanary()).toMatchObject({ stableService: 'web-stable', canaryService: 'web-pr-17-stable' });
+    expect(preview.canary).toMatchObject({ image: v2.reference, firstDeploy: false });
+    // The analysis measures the preview against production's stable arm.
+    expect(firstStep(preview)).toMatchObject({
+      stableService: 'web-stable',
+      canaryService: 'web-pr-17-stable',
+    });
     expect(await namesWith(`${LABELS.preview}=pr-17`)).toEqual([
       'web-pr-17',
       'web-pr-17',
@@ -83,7 +92,7 @@ describe('rollout stages', () => {
     expect(await stableImage('web')).toBe(v1.reference);
 
     const cleanup = fixtureSettings({ namespace, name: 'web', mode: 'cleanup' }, 2, 1, pr);
-    await cleanupPreviewStage(planRun(cleanup), cleanup);
+    await stagesOf(cleanup, ['cleanup-preview']);
     expect(await namesWith(`${LABELS.preview}=pr-17`)).toEqual([]);
     expect(await namesWith(`${LABELS.target}=web`)).toEqual(['web', 'web', 'web-stable']);
   }, 300_000);
@@ -96,12 +105,12 @@ describe('rollout stages', () => {
     await deployCanary(waiting, v2.reference);
 
     const promote = fixtureSettings({ ...base, mode: 'promote' }, 3);
-    await promoteStage(planRun(promote), promote);
+    await stagesOf(promote, ['promote']);
     expect(await stableImage('gate')).toBe(v2.pinned);
     expect(await namesWith(`${LABELS.target}=gate,${LABELS.track}=canary`)).toEqual([]);
 
     const revert = fixtureSettings({ ...base, mode: 'revert' }, 4);
-    await revertStage(planRun(revert), revert);
+    await stagesOf(revert, ['revert']);
     expect(await stableImage('gate')).toBe(v1.reference);
   }, 300_000);
 
@@ -110,7 +119,7 @@ describe('rollout stages', () => {
     const waiting = recordedContext(config, fixtureSettings(base));
     await deployCanary(waiting, v2.reference);
     const revert = fixtureSettings({ ...base, mode: 'revert' }, 5);
-    await revertStage(planRun(revert), revert);
+    await stagesOf(revert, ['revert']);
     expect(await stableImage('gate')).toBe(v1.reference);
     expect(await namesWith(`${LABELS.target}=gate,${LABELS.track}=canary`)).toEqual([]);
   }, 300_000);
@@ -118,7 +127,7 @@ describe('rollout stages', () => {
   it('a refused revert gives the Lease back at once, so the next run need not wait for it to expire', async () => {
     const revert = fixtureSettings({ namespace, name: 'absent', mode: 'revert' }, 6);
     const plan = planRun(revert);
-    await expect(revertStage(plan, revert)).rejects.toThrow(/does not exist: nothing to revert/);
+    await expect(stagesOf(revert, ['revert'])).rejects.toThrow(/does not exist: nothing to revert/);
     await expect(
       cluster.coordination.readNamespacedLease({ name: plan.objects.lease, namespace }),
     ).rejects.toMatchObject({ code: 404 });

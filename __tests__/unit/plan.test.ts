@@ -13,10 +13,16 @@ const RUN: RunContext = {
   runAttempt: 1,
 };
 
+function settingsOf(inputs: Partial<Record<InputName, string>>, run: RunContext = RUN) {
+  return parseInputs({
+    get: (name) => inputs[name] ?? '',
+    run,
+    pathExists: (path) => path === 'models/resnet',
+  });
+}
+
 function plan(inputs: Partial<Record<InputName, string>>, run: RunContext = RUN) {
-  return planRun(
-    parseInputs({ get: (name) => inputs[name] ?? '', run, pathExists: (path) => path === 'models/resnet' }),
-  );
+  return planRun(settingsOf(inputs, run));
 }
 
 const CANARY = { model: 'models/resnet', image: 'ghcr.io/acme/resnet' };
@@ -98,7 +104,8 @@ describe('STAGES_BY_MODE', () => {
 
 describe('renderPlanMarkdown', () => {
   it('shows the image, the stages and the gate', () => {
-    const markdown = renderPlanMarkdown(plan({ ...CANARY, 'max-p95-ms': '80', 'dry-run': 'true' }));
+    const settings = settingsOf({ ...CANARY, 'max-p95-ms': '80', 'dry-run': 'true' });
+    const markdown = renderPlanMarkdown(planRun(settings), settings);
     expect(markdown).toContain(`| image | ghcr.io/acme/resnet:${RUN.sha} |`);
     expect(markdown).toContain('| stages | build → deploy-canary → analyse → decide |');
     expect(markdown).toContain('p95 ≤ 80 ms');

@@ -18,12 +18,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Settings } from '../../src/inputs/inputs.ts';
-import {
-  DEFAULT_PLANNED_LOOKS,
-  MIN_SAMPLES_PER_ARM,
-  falseRevertBudget,
-  judgeLatency,
-} from '../../src/checks/latency-judge.ts';
+import { DEFAULT_PLANNED_LOOKS, MIN_SAMPLES_PER_ARM, falseRevertBudget } from '../../src/checks/check.ts';
+import { judgeStep } from '../../src/checks/step.ts';
 import {
   normalQuantile,
   normalSampler,
@@ -80,7 +76,7 @@ function oursReverts(canary: Float64Array, stable: Float64Array): { reverted: bo
   const n = canary.length;
   for (let look = 1; look <= DEFAULT_PLANNED_LOOKS; look++) {
     const size = Math.ceil((n * look) / DEFAULT_PLANNED_LOOKS);
-    const verdict = judgeLatency({
+    const verdict = judgeStep({
       canary: { latenciesMs: canary.subarray(0, size), errors: 0, requests: size },
       stable: { latenciesMs: stable.subarray(0, size), errors: 0, requests: size },
       gate: GATE,

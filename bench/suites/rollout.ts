@@ -169,7 +169,7 @@ async function detectionTrial(
   if (certain === undefined) throw new Error(`no API record of the ${mode} failure was found`);
   const peer = kubectl !== undefined ? await kubectl : undefined;
   if (peer !== undefined) console.log(`  kubectl rollout status exited ${peer.code}: ${peer.output}`);
-  await removeCanary(ctx, { kind: 'replicas' }, 'none');
+  await removeCanary(ctx, { kind: 'replicas' });
   await waitForPodsGone(ctx);
   return {
     ours: (decidedAt - certain) / 1000,
@@ -200,7 +200,7 @@ async function availableTrial(
   });
   const peer = await kubectl;
   const conditionAt = result.conditionAt ?? result.availableAt;
-  await removeCanary(ctx, { kind: 'replicas' }, 'none');
+  await removeCanary(ctx, { kind: 'replicas' });
   await waitForPodsGone(ctx);
   return { ours: result.availableAt - conditionAt, kubectl: peer.exitedAt - conditionAt };
 }

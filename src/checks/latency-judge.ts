@@ -220,7 +220,8 @@ function compareArms(
 
   // Early pass (futility, non-binding so it cannot add false reverts): both signals' upper bounds
   // at `confidence` are already inside the tolerance.
-  const clearlyWithin = shift.upperBound <= 1 + gate.maxRegression && tail.upperBound <= 1 + gate.maxRegression;
+  const clearlyWithin =
+    shift.upperBound <= 1 + gate.maxRegression && tail.upperBound <= 1 + gate.maxRegression;
   if (isFinalLook(look) || clearlyWithin) {
     const tolerance = shift.significant || tail.significant ? 'slower but within' : 'within';
     return result(

@@ -76,6 +76,8 @@ export function latencyLimitsCheck({ canary, gate, look, budget }: StepEvidence)
   const outcome: CheckOutcome =
     reasons.fail.length > 0 ? 'fail' : reasons.inconclusive.length > 0 ? 'inconclusive' : 'pass';
   const reason =
-    limits.length === 0 ? 'no absolute latency limit set (max-p95-ms, max-p99-ms)' : reasons[outcome].join('; ');
+    limits.length === 0
+      ? 'no absolute latency limit set (max-p95-ms, max-p99-ms)'
+      : reasons[outcome].join('; ');
   return { name: 'latency-limits', outcome, reason, figures: { limits } };
 }

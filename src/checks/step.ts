@@ -5,7 +5,13 @@
  */
 import type { Settings } from '../inputs/inputs.ts';
 import { armSample, type ArmNumbers, type ArmObservations } from './arm.ts';
-import { combineChecks, falseRevertBudget, type Look, type StepDecision, type StepEvidence } from './check.ts';
+import {
+  combineChecks,
+  falseRevertBudget,
+  type Look,
+  type StepDecision,
+  type StepEvidence,
+} from './check.ts';
 import { errorRateCheck, type ErrorRateResult } from './error-rate.ts';
 import { latencyCheck, type LatencyResult } from './latency-judge.ts';
 import { latencyLimitsCheck, type LatencyLimitsResult } from './latency-limits.ts';

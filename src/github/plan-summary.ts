@@ -1,4 +1,5 @@
-/** Pure rendering of a Plan for the log and the job summary (dry-run shows it and stops). */
+/** Pure rendering of a Plan and the checks it runs, for the log and the job summary (dry-run shows it and stops). */
+import type { Settings } from '../inputs/inputs.ts';
 import type { Plan } from '../plan.ts';
 
 function formatMs(ms: number): string {
@@ -6,7 +7,7 @@ function formatMs(ms: number): string {
 }
 
 /** The facts of a plan as label/value rows, shared by the log and the Markdown table. */
-export function planFacts(plan: Plan): [string, string][] {
+export function planFacts(plan: Plan, { probe, gate }: Pick<Settings, 'probe' | 'gate'>): [string, string][] {
   const rows: [string, string][] = [
     ['mode', plan.mode],
     ['stages', plan.stages.join(' → ')],
@@ -34,28 +35,28 @@ export function planFacts(plan: Plan): [string, string][] {
   ]);
   rows.push([
     'probe',
-    `${plan.probe.protocol ?? 'runtime default'} via ${plan.probe.target}, ${plan.probe.ratePerSecond} req/s per arm for ${formatMs(plan.probe.durationMs)} after ${formatMs(plan.probe.warmupMs)} warm-up`,
+    `${probe.protocol ?? 'runtime default'} via ${probe.target}, ${probe.ratePerSecond} req/s per arm for ${formatMs(probe.durationMs)} after ${formatMs(probe.warmupMs)} warm-up`,
   ]);
   const limits = [
-    plan.gate.maxP95Ms !== undefined ? `p95 ≤ ${plan.gate.maxP95Ms} ms` : undefined,
-    plan.gate.maxP99Ms !== undefined ? `p99 ≤ ${plan.gate.maxP99Ms} ms` : undefined,
-    `errors ≤ ${(plan.gate.maxErrorRate * 100).toFixed(2)}%`,
-    `p95 regression ≤ ${(plan.gate.maxRegression * 100).toFixed(1)}% at ${plan.gate.confidence} confidence`,
-    `inconclusive → ${plan.gate.onInconclusive}`,
+    gate.maxP95Ms !== undefined ? `p95 ≤ ${gate.maxP95Ms} ms` : undefined,
+    gate.maxP99Ms !== undefined ? `p99 ≤ ${gate.maxP99Ms} ms` : undefined,
+    `errors ≤ ${(gate.maxErrorRate * 100).toFixed(2)}%`,
+    `p95 regression ≤ ${(gate.maxRegression * 100).toFixed(1)}% at ${gate.confidence} confidence`,
+    `inconclusive → ${gate.onInconclusive}`,
   ].filter((s) => s !== undefined);
   rows.push(['gate', limits.join('; ')]);
   return rows;
 }
 
 /** Markdown for the job summary of a dry run. */
-export function renderPlanMarkdown(plan: Plan): string {
+export function renderPlanMarkdown(plan: Plan, settings: Pick<Settings, 'probe' | 'gate'>): string {
   const escape = (text: string): string => text.replace(/\|/g, '\\|');
   return [
     `## model-canary plan (dry run: nothing was changed)`,
     '',
     '| | |',
     '|---|---|',
-    ...planFacts(plan).map(([label, value]) => `| ${label} | ${escape(value)} |`),
+    ...planFacts(plan, settings).map(([label, value]) => `| ${label} | ${escape(value)} |`),
     '',
   ].join('\n');
 }

@@ -6,6 +6,7 @@
 import type { V1Deployment, V1Service, V1Toleration } from '@kubernetes/client-node';
 import type { Settings } from '../inputs/inputs.ts';
 import type { Plan } from '../plan.ts';
+import { RUNTIME_PRESETS, servingEndpoints, type ServingRuntime } from '../image/runtimes.ts';
 import {
   ANNOTATIONS,
   GPU_PRODUCT_LABEL,
@@ -37,6 +38,22 @@ export function v2Serving(modelName: string, startupBudgetSeconds = 600): Servin
     healthPath: '/v2/health/live',
     readyPath: `/v2/models/${modelName}/ready`,
     startupBudgetSeconds,
+  };
+}
+
+/**
+ * Port and probe paths of the model's runtime (its preset, for the model name the build found), or
+ * the V2 defaults for a runtime without one (a user's Dockerfile).
+ */
+export function servingFor(runtime: string, modelName: string): ServingSpec {
+  if (!(runtime in RUNTIME_PRESETS)) return v2Serving(modelName);
+  const endpoints = servingEndpoints(runtime as ServingRuntime, modelName);
+  return {
+    modelName,
+    port: endpoints.port,
+    healthPath: endpoints.livenessPath,
+    readyPath: endpoints.readinessPath,
+    startupBudgetSeconds: 600,
   };
 }
 

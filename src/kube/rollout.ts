@@ -76,6 +76,8 @@ export interface PendingChanges {
   stableImage?: string;
   /** Lease holder identity of the run that made the changes. */
   holder?: string;
+  /** How the target's pods serve (port, probes), so a restored stable is rendered as it was. */
+  serving?: ServingSpec;
 }
 
 /** The record after one more change (pure; the record of a change marked `none` is unchanged). */
@@ -95,7 +97,8 @@ function routerText(router: Router): string {
 
 function routerFrom(text: string | undefined): Router | undefined {
   if (text === undefined) return undefined;
-  if (text.startsWith('gateway-api:')) return { kind: 'gateway-api', route: text.slice('gateway-api:'.length) };
+  if (text.startsWith('gateway-api:'))
+    return { kind: 'gateway-api', route: text.slice('gateway-api:'.length) };
   return { kind: 'replicas' };
 }
 
@@ -159,7 +162,9 @@ export function imageOf(deployment: V1Deployment | undefined): string | undefine
 
 /** `repository@sha256:…` from a pod's imageID (containerd reports `repository@sha256:…`, some runtimes a bare digest). */
 export function pinnedFromImageId(image: string, imageIds: string[]): string {
-  const digest = imageIds.map((id) => digestOf(id) ?? (isDigest(id) ? id : undefined)).find((d) => d !== undefined);
+  const digest = imageIds
+    .map((id) => digestOf(id) ?? (isDigest(id) ? id : undefined))
+    .find((d) => d !== undefined);
   return digest === undefined ? image : pinnedReference(repositoryOfReference(image), digest);
 }
 

@@ -19,6 +19,7 @@ export interface SessionOptions {
   cluster: Cluster;
   plan: Plan;
   settings: Settings;
+  /** How the pods serve; a record from a killed run brings its own. */
   serving: ServingSpec;
   /** Lease holder identity (runIdentity of the run; the killed run's own for the post step). */
   holder: string;
@@ -64,13 +65,20 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
   });
   log(`Lease ${plan.namespace}/${plan.objects.lease} held by ${holder}`);
 
-  const empty: PendingChanges = { namespace: plan.namespace, target: plan.target, changes: [], holder };
+  const serving = options.pending?.serving ?? options.serving;
+  const empty: PendingChanges = {
+    namespace: plan.namespace,
+    target: plan.target,
+    changes: [],
+    holder,
+    serving,
+  };
   let record = options.pending ?? empty;
   const ctx: RolloutContext = {
     cluster,
     plan,
     settings: options.settings,
-    serving: options.serving,
+    serving,
     log,
     warn: options.warn,
     onChange: (change) => {

@@ -1,21 +1,22 @@
 /**
- * The `analyse` stage: measures the canary beside stable on one interleaved schedule and asks the
- * judge at planned looks, stopping as soon as the answer is clear. Connects the pieces: targets
- * (how to reach each arm) → protocols (what to send, after readiness) → load (the schedule) →
- * judge (the decision). Returns the verdict with every number the report shows.
+ * The `analyse` stage: measures the canary beside stable on one interleaved schedule and runs the
+ * step's checks at planned looks, stopping as soon as the answer is clear. Connects the pieces:
+ * targets (how to reach each arm) → protocols (what to send, after readiness) → load (the
+ * schedule) → checks (the decision). Returns the judgement with every number the report shows;
+ * decide measures the later canary steps with the same analyseStep.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_PLANNED_LOOKS } from '../checks/check.ts';
+import { judgeStep, type StepJudgement } from '../checks/step.ts';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs/inputs.ts';
 import { clusterOf } from '../kube/cluster.ts';
-import type { StepAnalysis, StepVerdict } from '../kube/rollout.ts';
-import { currentCanary, registerStepAnalysis } from './rollout-stages.ts';
-import type { Plan } from '../plan.ts';
-import { runRecord } from '../run-state.ts';
-import { DEFAULT_PLANNED_LOOKS, judgeLatency, type Verdict } from '../checks/latency-judge.ts';
+import { canaryStep, type CanaryStep } from '../kube/rollout.ts';
+import { objectNames, type Plan } from '../plan.ts';
+import type { Run, StepAnalysis, StepVerdict } from '../run.ts';
 import {
   hrtimeClock,
   httpSender,
@@ -62,8 +63,8 @@ export interface ArmSummary {
   p99Ms: number;
 }
 
-export interface AnalysisResult {
-  verdict: Verdict;
+/** What the load generator saw in one step's measurement. */
+export interface MeasuredLoad {
   arms: Partial<Record<ArmName, ArmSummary>>;
   generator: GeneratorHealth;
   protocol: ProbeSpec['protocol'];
@@ -73,6 +74,11 @@ export interface AnalysisResult {
   looksTaken: number;
   stoppedEarly: boolean;
   measuredMs: number;
+}
+
+export interface AnalysisResult extends MeasuredLoad {
+  /** The step's checks at the look that decided (or the last look). */
+  judgement: StepJudgement;
 }
 
 export interface AnalyseOptions {
@@ -204,9 +210,9 @@ export async function analyse(
     const plannedPerArm = (probe.ratePerSecond * probe.durationMs) / 1000;
     const looks = lookSchedule(plannedPerArm, DEFAULT_PLANNED_LOOKS);
     let looksTaken = 0;
-    let verdict: Verdict | undefined;
-    const judgeNow = (accounting: LoadAccounting, index: number): Verdict =>
-      judgeLatency({
+    let verdict: StepJudgement | undefined;
+    const judgeNow = (accounting: LoadAccounting, index: number): StepJudgement =>
+      judgeStep({
         canary: observations(accounting, arms.indexOf('canary')),
         ...(arms.length === 2 ? { stable: observations(accounting, arms.indexOf('stable')) } : {}),
         gate: settings.gate,
@@ -262,7 +268,7 @@ export async function analyse(
       (arm, index) => (summaries[arm] = summarise(run.accounting, index, describeArm(targets[index]!))),
     );
     return {
-      verdict,
+      judgement: verdict,
       arms: summaries,
       generator: run.health,
       protocol,
@@ -278,47 +284,52 @@ export async function analyse(
 
 /** The verdict a step hands to `decide`: `inconclusive` resolved by on-inconclusive. */
 export function stepVerdictOf(
-  verdict: Verdict,
+  judgement: Pick<StepJudgement, 'decision' | 'reason'>,
   onInconclusive: Settings['gate']['onInconclusive'],
 ): StepVerdict {
-  if (verdict.decision === 'revert' || verdict.decision === 'promote') {
-    return { decision: verdict.decision, reason: verdict.reason, numbers: verdict.numbers };
+  if (judgement.decision === 'revert' || judgement.decision === 'promote') {
+    return { decision: judgement.decision, reason: judgement.reason };
   }
   // `extend` already measured a second window; still unclear, the safe side is stable.
   const decision = onInconclusive === 'promote' ? 'promote' : 'revert';
-  return {
-    decision,
-    reason: `${verdict.reason}; on-inconclusive ${onInconclusive}: ${decision}`,
-    numbers: verdict.numbers,
-  };
+  return { decision, reason: `${judgement.reason}; on-inconclusive ${onInconclusive}: ${decision}` };
 }
 
-let latestAnalysis: AnalysisResult | undefined;
-
-/** The last step's full analysis (per-arm figures, generator health) for the report. */
-export function latestAnalysisResult(): AnalysisResult | undefined {
-  return latestAnalysis;
+/** Measures one canary step (its arm Services at its weight) and judges it. */
+export async function analyseStep(run: Run, step: CanaryStep): Promise<StepAnalysis> {
+  const { plan, settings } = run;
+  // Its own connection: the rollout's request count stays the rollout's.
+  const cluster = clusterOf(settings);
+  const { judgement, ...load } = await analyse(plan, settings, cluster.config, {
+    services: { canary: step.canaryService, stable: step.stableService },
+    compareWithStable: !step.firstDeploy,
+    ...(run.image?.modelName !== undefined ? { modelName: run.image.modelName } : {}),
+    log: (line) => core.info(line),
+  });
+  return { step, judgement, verdict: stepVerdictOf(judgement, settings.gate.onInconclusive), load };
 }
 
 /**
- * Stage `analyse`: measures the canary the deploy stage left running (or, on a first deploy, the
- * new stable alone against absolute limits), records the verdict for `decide`, and registers the
- * same measurement for any later canary steps.
+ * The first step to measure: the canary the deploy stage left running (or, on a first deploy, the
+ * new stable alone against absolute limits); a preview is measured against production's stable.
  */
-export async function analyseStage(plan: Plan, settings: Settings): Promise<void> {
-  const running = currentCanary();
-  if (running === undefined) throw new ClusterError('canary', 'analyse ran without a deployed canary');
-  const cluster = clusterOf(settings);
-  const measureStep: StepAnalysis = async (step) => {
-    const result = await analyse(plan, settings, cluster.config, {
-      services: { canary: step.canaryService, stable: step.stableService },
-      compareWithStable: !step.firstDeploy,
-      ...(runRecord.modelName !== undefined ? { modelName: runRecord.modelName } : {}),
-      log: (line) => core.info(line),
-    });
-    latestAnalysis = result;
-    return stepVerdictOf(result.verdict, settings.gate.onInconclusive);
+export function firstStep({ plan, settings, rollout, canary }: Run): CanaryStep {
+  if (rollout === undefined || canary === undefined)
+    throw new ClusterError('canary', 'analyse ran without a deployed canary');
+  if (plan.preview === undefined) return canaryStep(rollout.ctx, canary, 0);
+  return {
+    namespace: plan.namespace,
+    stableService: objectNames(settings.name).stableService,
+    canaryService: plan.objects.stableService,
+    firstDeploy: false,
+    weightPercent: 0,
+    achievedPercent: 0,
+    index: 0,
+    total: 1,
   };
-  registerStepAnalysis(measureStep);
-  runRecord.verdict = await measureStep(running);
+}
+
+/** Stage `analyse`: measures and judges the first step. */
+export async function analyseStage(run: Run): Promise<{ analyses: StepAnalysis[] }> {
+  return { analyses: [await analyseStep(run, firstStep(run))] };
 }

@@ -10,7 +10,6 @@ import type { Writable } from 'node:stream';
 import * as core from '@actions/core';
 import { InputError } from '../errors.ts';
 import type { BuilderChoice, ModelSource, Runtime, Settings } from '../inputs/inputs.ts';
-import type { Plan } from '../plan.ts';
 import type { BuiltImage, Run } from '../run.ts';
 import { chooseBuilder, runBuild, type Builder, type CacheSettings } from '../image/buildkit.ts';
 import { detectRuntime } from '../image/detect.ts';
@@ -212,7 +211,10 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
  * Stage `build` (canary and preview modes): builds and pushes the model's image; deploy runs this
  * exact digest, with the probe paths of the runtime auto-detection chose.
  */
-export async function buildStage({ plan, settings }: Pick<Run, 'plan' | 'settings'>): Promise<{ image: BuiltImage }> {
+export async function buildStage({
+  plan,
+  settings,
+}: Pick<Run, 'plan' | 'settings'>): Promise<{ image: BuiltImage }> {
   if (plan.image === undefined) throw new InputError([{ input: 'image', message: 'is required to build' }]);
   const workspace = process.env['GITHUB_WORKSPACE'] || process.cwd();
   const model: ModelImageOptions['model'] =
@@ -252,7 +254,6 @@ export async function buildStage({ plan, settings }: Pick<Run, 'plan' | 'setting
     },
   };
 }
-
 
 /** The cache settings for input `cache`; `gha` takes the runner's cache service from its environment. */
 export function cacheSettings(

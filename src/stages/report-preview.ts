@@ -1,18 +1,14 @@
 /**
  * Stage `report-preview`: finds the address a reviewer opens for a preview — with `probe-target:
  * url`, the user's URL; otherwise the preview Service through the API server's service proxy
- * (reachable wherever the kubeconfig is) — and keeps it for the PR comment, the Deployment's
- * environment_url and the `preview-url` output that finishRunReport writes after the stages.
+ * (reachable wherever the kubeconfig is) — for the PR comment, the Deployment's environment_url
+ * and the `preview-url` output.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { serviceProxyPath, servicePort } from '../load/targets.ts';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
 import { clusterOf } from '../kube/cluster.ts';
-import type { Plan } from '../plan.ts';
-
-/** The address the report-preview stage found in this main step (in memory only). */
-export const previewRecord: { url?: string } = {};
+import type { Run } from '../run.ts';
 
 /** The preview Service's address through the API server proxy, with a trailing slash. */
 export async function serviceProxyAddress(
@@ -31,12 +27,10 @@ export async function serviceProxyAddress(
   return `${server.replace(/\/+$/, '')}${serviceProxyPath(namespace, service, port)}/`;
 }
 
-/** Stage runner for `report-preview` (wire as `'report-preview': reportPreviewStage`). */
-export async function reportPreviewStage(plan: Plan, settings: Settings): Promise<void> {
-  if (settings.probe.target === 'url' && settings.probe.url !== undefined) {
-    previewRecord.url = settings.probe.url;
-    return;
-  }
-  const cluster = clusterOf(settings);
-  previewRecord.url = await serviceProxyAddress(cluster.config, plan.namespace, plan.objects.service);
+/** Stage `report-preview`: the address a reviewer opens. */
+export async function reportPreviewStage({ plan, settings, rollout }: Run): Promise<{ previewUrl: string }> {
+  if (settings.probe.target === 'url' && settings.probe.url !== undefined)
+    return { previewUrl: settings.probe.url };
+  const cluster = rollout?.ctx.cluster ?? clusterOf(settings);
+  return { previewUrl: await serviceProxyAddress(cluster.config, plan.namespace, plan.objects.service) };
 }

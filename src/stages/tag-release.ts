@@ -4,9 +4,7 @@
  * Nothing is built: the manifest's bytes are put back unchanged, so every tag has the same digest.
  */
 import * as core from '@actions/core';
-import type { Settings } from '../inputs/inputs.ts';
-import type { Plan } from '../plan.ts';
-import { runRecord } from '../run-state.ts';
+import type { BuiltImage, Run } from '../run.ts';
 import { RegistryError, RegistrySession, type RegistryCredentials } from '../registry/client.ts';
 
 export interface ReleaseTagging {
@@ -59,8 +57,11 @@ export async function tagVerifiedImage(request: ReleaseTagging): Promise<TaggedR
   };
 }
 
-/** The tag-release stage: tags the plan's commit image; registry credentials come from settings. */
-export async function tagRelease(plan: Plan, credentials?: RegistryCredentials): Promise<TaggedRelease> {
+/**
+ * Stage `tag-release`: tags the commit's verified image (registry credentials from the inputs) and
+ * hands `repository@digest` on for deploy-canary to run.
+ */
+export async function tagReleaseStage({ plan, settings }: Run): Promise<{ image: BuiltImage }> {
   if (plan.image === undefined || plan.image.releaseTags.length === 0) {
     throw new RegistryError(
       plan.image?.repository ?? 'image',
@@ -72,18 +73,8 @@ export async function tagRelease(plan: Plan, credentials?: RegistryCredentials):
     repository: plan.image.repository,
     commitTag: plan.image.commitTag,
     releaseTags: plan.image.releaseTags,
-    ...(credentials !== undefined ? { credentials } : {}),
+    ...(settings.registryAuth !== undefined ? { credentials: settings.registryAuth } : {}),
   });
   core.info(`Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)`);
-  return release;
-}
-
-/**
- * Stage `tag-release` (wire as `'tag-release': tagReleaseStage` in main.ts): tags the commit's
- * verified image and hands `repository@digest` to deploy-canary through the run record.
- */
-export async function tagReleaseStage(plan: Plan, settings: Settings): Promise<void> {
-  const release = await tagRelease(plan, settings.registryAuth);
-  runRecord.image = release.image;
-  runRecord.digest = release.digest;
+  return { image: { reference: release.image, digest: release.digest } };
 }

@@ -3,7 +3,12 @@ import type { ArmObservations } from '../../../src/checks/arm.ts';
 import { MIN_SAMPLES_PER_ARM, falseRevertBudget } from '../../../src/checks/check.ts';
 import { MIN_ERRORS_FOR_RATE } from '../../../src/checks/error-rate.ts';
 import { SHIFT_SIGNAL_SHARE } from '../../../src/checks/latency-judge.ts';
-import { judgeStep, latencyFiguresOf, type JudgeInput, type StepJudgement } from '../../../src/checks/step.ts';
+import {
+  judgeStep,
+  latencyFiguresOf,
+  type JudgeInput,
+  type StepJudgement,
+} from '../../../src/checks/step.ts';
 import type { Settings } from '../../../src/inputs/inputs.ts';
 import {
   lognormalSampler,
@@ -218,7 +223,10 @@ describe('judgeStep: the verdict carries its numbers', () => {
     expect(signals.tail!.upperBound).toBeGreaterThan(signals.tail!.ratio);
     expect(signals.tail!.p95Ratio).toBeCloseTo(arms.canary.p95Ms / arms.stable!.p95Ms, 12);
     const figuresOf = (name: string) => verdict.checks.find((check) => check.name === name)!.figures;
-    expect(figuresOf('error-rate')).toMatchObject({ maxErrorRate: 0.01, minErrorsForRate: MIN_ERRORS_FOR_RATE });
+    expect(figuresOf('error-rate')).toMatchObject({
+      maxErrorRate: 0.01,
+      minErrorsForRate: MIN_ERRORS_FOR_RATE,
+    });
     expect(figuresOf('latency-limits')).toEqual({ limits: [] });
     expect(signals).toMatchObject({
       maxRegression: 0.1,

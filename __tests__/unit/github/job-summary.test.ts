@@ -1,20 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
+import { parseInputs } from '../../../src/inputs/inputs.ts';
+import { planRun } from '../../../src/plan.ts';
+import { previewCommentMarker, renderPreviewComment } from '../../../src/github/pr-comment.ts';
+import { judgeStep } from '../../../src/checks/step.ts';
+import type { CanaryStep } from '../../../src/kube/rollout.ts';
+import type { Run, StepAnalysis } from '../../../src/run.ts';
 import {
+  renderChecksTable,
   renderJobSummary,
   renderLatencyTable,
   renderPercentileChart,
 } from '../../../src/github/job-summary.ts';
-import { parseInputs } from '../../../src/inputs/inputs.ts';
-import { planRun } from '../../../src/plan.ts';
-import { previewCommentMarker, renderPreviewComment } from '../../../src/github/pr-comment.ts';
 import {
-  buildRunReport,
   formatChange,
   formatMs,
   formatRatio,
-  measuredFigures,
-  outcomeOfRun,
   pinnedImage,
+  reportOfRun,
   reportDocument,
   reportOutputs,
   REPORT_FORMAT,
@@ -265,72 +267,84 @@ describe('renderPreviewComment', () => {
   });
 });
 
-describe('measuredFigures', () => {
-  const numbers = {
-    look: 1,
-    plannedLooks: 1,
-    canary: { ...PROMOTED.canary!, extra: 'ignored' },
-    stable: PROMOTED.stable!,
-    shift: { ...PROMOTED.judge!.shift!, z: 0.4, criticalZ: 2.9, pValue: 0.3 },
-    tail: { ...PROMOTED.judge!.tail!, z: 0.8, criticalZ: 2.9, pValue: 0.2 },
-    thresholds: {
-      maxP95Ms: 250,
-      maxErrorRate: 0.01,
-      maxRegression: 0.1,
-      confidence: 0.95,
-      falseRevertBudget: 0.01,
-      minSamplesPerArm: 100,
-      minErrorsForRate: 5,
-    },
-  };
-
-  it('maps a judge verdict onto the report: arms, bounds and limits, nothing else', () => {
-    const figures = measuredFigures({ decision: 'promote', numbers });
-    expect(figures.canary).toEqual(PROMOTED.canary);
-    expect(figures.stable).toEqual(PROMOTED.stable);
-    expect(figures.judge).toEqual({ ...PROMOTED.judge, look: 1, plannedLooks: 1 });
-    expect(figures.limits).toEqual({ maxP95Ms: 250, maxErrorRate: 0.01 });
+function settingsFor(inputs: Record<string, string>, ref = 'refs/heads/main') {
+  return parseInputs({
+    get: (name) =>
+      (
+        ({
+          model: 'models/resnet',
+          image: 'localhost:5000/acme/resnet',
+          namespace: 'ml',
+          ...inputs,
+        }) as Record<string, string>
+      )[name] ?? '',
+    run: { eventName: 'push', sha: SHA, ref, repository: 'acme/models', runId: 1, runAttempt: 1 },
+    pathExists: () => true,
   });
+}
 
-  it('leaves the judge out on a first run (no stable to compare with)', () => {
-    const first = { ...numbers, stable: undefined, shift: undefined, tail: undefined };
-    const figures = measuredFigures({ decision: 'promote', numbers: first });
-    expect(figures.judge).toBeUndefined();
-    expect(figures.stable).toBeUndefined();
+function runOf(inputs: Record<string, string>, extra: Partial<Run> = {}, ref?: string): Run {
+  const settings = settingsFor(inputs, ref);
+  return { settings, plan: planRun(settings), analyses: [], ...extra };
+}
+
+/** Latencies around `median` ms, deterministic and spread like a real arm. */
+function latencies(median: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => median * Math.exp(0.3 * Math.sin(i * 12.9898) * 1.7));
+}
+
+const STEP: CanaryStep = {
+  namespace: 'ml',
+  stableService: 'resnet-stable',
+  canaryService: 'resnet-canary',
+  firstDeploy: false,
+  weightPercent: 10,
+  achievedPercent: 10,
+  index: 0,
+  total: 1,
+};
+
+const LOAD: StepAnalysis['load'] = {
+  arms: {},
+  generator: {
+    schedulingLagP50Ms: 0.1,
+    schedulingLagP99Ms: 0.5,
+    schedulingLagMaxMs: 1,
+    eventLoopDelayP99Ms: 1,
+    eventLoopDelayMaxMs: 2,
+    bottleneck: false,
+  },
+  protocol: 'v2',
+  ratePerArm: 20,
+  looksTaken: 4,
+  stoppedEarly: false,
+  measuredMs: 60_000,
+};
+
+/** A step judged by the real checks on these arms, resolved as the analyse stage resolves it. */
+function analysisOf(
+  canary: number[],
+  stable: number[] | undefined,
+  verdict: StepAnalysis['verdict']['decision'],
+): StepAnalysis {
+  const judgement = judgeStep({
+    canary: { latenciesMs: canary, errors: 0, requests: canary.length },
+    ...(stable !== undefined ? { stable: { latenciesMs: stable, errors: 0, requests: stable.length } } : {}),
+    gate: settingsFor({}).gate,
   });
-});
+  return { step: STEP, judgement, verdict: { decision: verdict, reason: judgement.reason }, load: LOAD };
+}
 
-describe('buildRunReport', () => {
-  const plan = planRun(
-    parseInputs({
-      get: (name) =>
-        (
-          ({
-            mode: 'release',
-            model: 'models/resnet',
-            image: 'localhost:5000/acme/resnet',
-            namespace: 'ml',
-            'max-p95-ms': '250',
-          }) as Record<string, string>
-        )[name] ?? '',
-      run: {
-        eventName: 'push',
-        sha: SHA,
-        ref: 'refs/tags/v1.2.3',
-        repository: 'acme/models',
-        runId: 1,
-        runAttempt: 1,
-      },
-      pathExists: () => true,
-    }),
-  );
-
+describe('reportOfRun', () => {
   it('takes the digest from the pinned image and the release tags from the plan', () => {
-    const report = buildRunReport(
-      plan,
-      { decision: 'promoted', reason: 'ok', completed: true, image: `localhost:5000/acme/resnet@${DIGEST}` },
-      SHA,
+    const report = reportOfRun(
+      runOf(
+        { mode: 'release', 'max-p95-ms': '250' },
+        { outcome: { decision: 'promoted', reason: 'ok', image: `localhost:5000/acme/resnet@${DIGEST}` } },
+        'refs/tags/v1.2.3',
+      ),
     );
+    expect(report.decision).toBe('promoted');
     expect(report.image).toEqual({
       reference: `localhost:5000/acme/resnet:${SHA}`,
       digest: DIGEST,
@@ -341,50 +355,87 @@ describe('buildRunReport', () => {
   });
 
   it('has no digest when the build never produced one', () => {
-    const report = buildRunReport(
-      plan,
-      { decision: 'skipped', reason: 'build failed', completed: false },
-      SHA,
-    );
+    const report = reportOfRun(runOf({ mode: 'release' }, {}, 'refs/tags/v1.2.3'), {
+      reason: 'build failed',
+      reverted: false,
+    });
     expect(report.image).toEqual({
       reference: `localhost:5000/acme/resnet:${SHA}`,
       releaseTags: ['v1.2.3', 'v1.2', 'v1'],
     });
   });
-});
 
-describe('outcomeOfRun', () => {
   it('a canary whose stages all finished was promoted, for the analysis reason', () => {
-    expect(
-      outcomeOfRun('canary', {
-        image: `localhost:5000/acme/resnet@${DIGEST}`,
-        verdict: { decision: 'promote', reason: 'tail within 10%' },
-      }),
-    ).toEqual({
-      decision: 'promoted',
-      reason: 'tail within 10%',
-      completed: true,
-      image: `localhost:5000/acme/resnet@${DIGEST}`,
-    });
+    const analysis = analysisOf(latencies(20, 400), latencies(20, 400), 'promote');
+    const report = reportOfRun(runOf({}, { analyses: [analysis] }));
+    expect(report).toMatchObject({ decision: 'promoted', reason: analysis.judgement.reason });
+    expect(report.reason).toMatch(/within max-regression/);
   });
 
-  it('a canary failure is reverted, any other failure skipped, with the error as reason', () => {
-    expect(outcomeOfRun('canary', {}, { reverted: true, reason: 'CrashLoopBackOff' })).toMatchObject({
+  it('a failure is reverted when the cluster was put back, else skipped, with the error as reason', () => {
+    expect(reportOfRun(runOf({}), { reverted: true, reason: 'CrashLoopBackOff' })).toMatchObject({
       decision: 'reverted',
       reason: 'CrashLoopBackOff',
-      completed: false,
     });
-    expect(outcomeOfRun('preview', {}, { reverted: false, reason: 'forbidden' }).decision).toBe('skipped');
+    expect(reportOfRun(runOf({ mode: 'promote' }), { reverted: false, reason: 'forbidden' }).decision).toBe(
+      'skipped',
+    );
   });
 
-  it('carries the judge numbers when the analysis kept them', () => {
-    const numbers = {
-      look: 1,
-      plannedLooks: 1,
-      canary: PROMOTED.canary!,
-      thresholds: { maxErrorRate: 0.01, maxRegression: 0.1, confidence: 0.95 },
-    };
-    const outcome = outcomeOfRun('preview', { verdict: { decision: 'promote', reason: 'ok', numbers } });
-    expect(outcome).toMatchObject({ decision: 'preview', verdict: { decision: 'promote', numbers } });
+  it('maps the deciding step onto the report: arms, checks, the judge bounds', () => {
+    const analysis = analysisOf(latencies(20, 400), latencies(20, 300), 'promote');
+    const report = reportOfRun(
+      runOf({}, { analyses: [analysisOf(latencies(50, 400), latencies(20, 400), 'revert'), analysis] }),
+    );
+    expect(report.canary).toEqual(analysis.judgement.arms.canary);
+    expect(report.stable).toEqual(analysis.judgement.arms.stable);
+    expect(report.stable!.n).toBe(300);
+    expect(report.checks!.map((check) => [check.name, check.outcome])).toEqual([
+      ['error-rate', 'pass'],
+      ['latency-limits', 'pass'],
+      ['latency', 'pass'],
+    ]);
+    expect(report.judge).toMatchObject({ verdict: 'promote', confidence: 0.95, maxRegression: 0.1, look: 1 });
+    expect(report.judge!.tail!.upperBound).toBeGreaterThan(report.judge!.tail!.ratio);
+    expect(report.judge!.onInconclusive).toBeUndefined();
+  });
+
+  it("shows the judge's own inconclusive outcome beside what on-inconclusive made of it", () => {
+    // Too few samples: the checks cannot decide at the last look.
+    const analysis = analysisOf(latencies(20, 40), latencies(20, 40), 'revert');
+    expect(analysis.judgement.decision).toBe('inconclusive');
+    const report = reportOfRun(runOf({}, { analyses: [analysis] }));
+    expect(report.judge).toMatchObject({
+      verdict: 'inconclusive',
+      onInconclusive: { action: 'revert', decision: 'revert' },
+    });
+    expect(renderLatencyTable(report)).toContain(
+      'Judge: **inconclusive** at look 1 of 1; on-inconclusive `revert` made it **revert**.',
+    );
+  });
+
+  it('leaves the judge out on a first run (no stable to compare with)', () => {
+    const report = reportOfRun(
+      runOf({}, { analyses: [analysisOf(latencies(20, 400), undefined, 'promote')] }),
+    );
+    expect(report.judge).toBeUndefined();
+    expect(report.stable).toBeUndefined();
+    expect(report.checks!.map((check) => check.name)).toEqual(['error-rate', 'latency-limits', 'latency']);
+  });
+});
+
+describe('renderChecksTable', () => {
+  it('lists every check of the deciding step with its outcome and escaped reason', () => {
+    const table = renderChecksTable({
+      ...PROMOTED,
+      checks: [
+        { name: 'error-rate', outcome: 'pass', reason: 'canary error rate 0% (0/1200) is within 1%' },
+        { name: 'latency', outcome: 'fail', reason: 'tail | 1.5× stable' },
+      ],
+    })!.split('\n');
+    expect(table[0]).toBe('| check | outcome | reason |');
+    expect(table[2]).toBe('| error-rate | ✅ pass | canary error rate 0% (0/1200) is within 1% |');
+    expect(table[3]).toBe('| latency | ❌ fail | tail \\| 1.5× stable |');
+    expect(renderJobSummary({ ...PROMOTED, checks: [] })).not.toContain('### Checks');
   });
 });

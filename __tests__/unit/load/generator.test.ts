@@ -16,8 +16,6 @@ import {
   type SendRequest,
 } from '../../../src/load/generator.ts';
 import { openAiFirstTokenScanner } from '../../../src/load/protocols.ts';
-import { lookSchedule, stepVerdictOf } from '../../../src/stages/analyse.ts';
-import type { Verdict } from '../../../src/checks/latency-judge.ts';
 
 const MS = 1e6;
 
@@ -273,34 +271,6 @@ describe('per-arm accounting', () => {
     expect(second.measured.map((c) => c.ok)).toEqual([20, 20]);
     expect(second.samples[0]!.latenciesMs).toHaveLength(20);
     expect(second.schedulingLagMs).toHaveLength(40);
-  });
-});
-
-describe('lookSchedule', () => {
-  it('spaces the judge looks evenly up to the planned samples per arm', () => {
-    expect(lookSchedule(800, 4)).toEqual([200, 400, 600, 800]);
-    expect(lookSchedule(10, 3)).toEqual([3, 7, 10]);
-  });
-});
-
-describe('stepVerdictOf', () => {
-  const verdict = (decision: Verdict['decision']) =>
-    ({ decision, reason: 'only 40 canary samples', numbers: {} }) as unknown as Verdict;
-
-  it('passes promote and revert through and resolves inconclusive by on-inconclusive', () => {
-    expect(stepVerdictOf(verdict('revert'), 'promote')).toEqual({
-      decision: 'revert',
-      reason: 'only 40 canary samples',
-      numbers: {},
-    });
-    expect(stepVerdictOf(verdict('inconclusive'), 'promote').decision).toBe('promote');
-    expect(stepVerdictOf(verdict('inconclusive'), 'revert')).toEqual({
-      decision: 'revert',
-      reason: 'only 40 canary samples; on-inconclusive revert: revert',
-      numbers: {},
-    });
-    // extend measured once more already; still unclear, stable stays.
-    expect(stepVerdictOf(verdict('inconclusive'), 'extend').decision).toBe('revert');
   });
 });
 

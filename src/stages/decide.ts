@@ -1,0 +1,46 @@
+/**
+ * Stage `decide`: owns the canary's step loop. The first step was measured by `analyse`; while the
+ * steps pass, it moves the canary to the next weight and measures again (analyseStep), then
+ * promotes, or undoes the canary when a step says revert.
+ */
+import * as core from '@actions/core';
+import { CanaryFailed, ClusterError } from '../errors.ts';
+import { canaryStep, promoteCanary, setCanaryWeight } from '../kube/rollout.ts';
+import { rolloutOf, type Run, type StageResult } from '../run.ts';
+import { analyseStep } from './analyse.ts';
+
+/** Walks the remaining canary steps, then promotes or reverts on the last step's verdict. */
+export async function decideStage(
+  run: Run,
+): Promise<Required<Pick<StageResult, 'canary' | 'analyses' | 'outcome'>>> {
+  const session = rolloutOf(run);
+  const { plan } = run;
+  let canary = run.canary;
+  let last = run.analyses.at(-1);
+  if (canary === undefined) throw new ClusterError('canary', 'decide ran without a deployed canary');
+  if (last === undefined) throw new CanaryFailed('NoVerdict', 'the analyse stage measured no step');
+  const analyses = [...run.analyses];
+  const steps = canary.firstDeploy ? [100] : plan.traffic.steps;
+  for (let index = analyses.length; last.verdict.decision === 'promote' && index < steps.length; index++) {
+    canary = await setCanaryWeight(session.ctx, canary, steps[index]!);
+    last = await analyseStep(run, canaryStep(session.ctx, canary, index));
+    analyses.push(last);
+    core.info(
+      `step ${index + 1}/${steps.length} at ${canary.weightPercent}%: ${last.verdict.decision} (${last.verdict.reason})`,
+    );
+  }
+  if (last.verdict.decision === 'revert') {
+    const cause = new CanaryFailed('AnalysisFailed', last.verdict.reason);
+    await session.undo(cause.message);
+    return { canary, analyses, outcome: { decision: 'reverted', reason: cause.message, cause } };
+  }
+  if (session.lease.lostTo !== undefined) {
+    throw new ClusterError(
+      `Lease ${plan.namespace}/${plan.objects.lease}`,
+      `was taken by ${session.lease.lostTo} during the analysis; not promoting over another run`,
+    );
+  }
+  const pinned = await promoteCanary(session.ctx, canary);
+  session.settle();
+  return { canary, analyses, outcome: { decision: 'promoted', reason: last.verdict.reason, image: pinned } };
+}
