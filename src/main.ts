@@ -6,7 +6,8 @@ import * as core from '@actions/core';
 import { analyseStage } from './stages/analyse.ts';
 import { buildStage } from './stages/build.ts';
 import { CanaryFailed, InputError } from './errors.ts';
-import { readInputs, type Settings } from './inputs/inputs.ts';
+import { readInputs } from './inputs/read.ts';
+import type { Settings } from './inputs/settings.ts';
 import {
   cleanupPreviewStage,
   decideStage,

@@ -4,7 +4,8 @@
  * and removes what that state says we created (found again by our labels).
  */
 import * as core from '@actions/core';
-import { readInputs, type Settings } from './inputs/inputs.ts';
+import { readInputs } from './inputs/read.ts';
+import type { Settings } from './inputs/settings.ts';
 import { cleanUpPending } from './stages/rollout-stages.ts';
 import { planRun } from './plan.ts';
 import { reportFailure } from './github/annotations.ts';

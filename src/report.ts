@@ -3,7 +3,7 @@
  * JSON `report` file, the step outputs and the PR comment. Stages fill it; nothing here does I/O.
  */
 import type { ArmNumbers, SignalNumbers } from './checks/latency-judge.ts';
-import type { Mode } from './inputs/inputs.ts';
+import type { Mode } from './inputs/settings.ts';
 import type { Plan } from './plan.ts';
 
 /** The `decision` output's values (product.md). */

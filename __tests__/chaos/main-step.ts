@@ -4,7 +4,7 @@
  * The image comes from MODEL_CANARY_TEST_IMAGE, standing in for the build stage.
  * With MODEL_CANARY_TEST_VERDICT=promote the analysis passes at once and decide promotes.
  */
-import { readInputs } from '../../src/inputs/inputs.ts';
+import { readInputs } from '../../src/inputs/read.ts';
 import { decideStage, deployCanaryStage } from '../../src/stages/rollout-stages.ts';
 import { planRun } from '../../src/plan.ts';
 import { runRecord } from '../../src/run-state.ts';

@@ -17,7 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { Settings } from '../../src/inputs/inputs.ts';
+import type { Settings } from '../../src/inputs/settings.ts';
 import {
   DEFAULT_PLANNED_LOOKS,
   MIN_SAMPLES_PER_ARM,
@@ -46,7 +46,7 @@ const RUNS = Number(process.env.JUDGE_BENCH_RUNS ?? 2000);
 const AA_RUNS = Math.max(RUNS, Number(process.env.JUDGE_BENCH_AA_RUNS ?? 5 * RUNS));
 const TAIL_SLOPE = Math.log(1.2) / normalQuantile(0.95);
 
-/** The action's default gate (INPUT_DEFAULTS in src/inputs.ts): every figure depends on it. */
+/** The action's default gate (INPUT_DEFAULTS in src/inputs/input-names.ts): every figure depends on it. */
 const GATE: Settings['gate'] = {
   maxErrorRate: 0.01,
   maxRegression: 0.1,

@@ -12,7 +12,7 @@
  * 1 + max-regression (a real but tolerated 3 % slow-down is promoted). Absolute limits and the
  * error rate are checked on the canary alone.
  */
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import {
   binomialCdf,
   groupSequentialBoundaries,

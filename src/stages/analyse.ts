@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import { clusterOf } from '../kube/cluster.ts';
 import type { StepAnalysis, StepVerdict } from '../kube/rollout.ts';
 import { currentCanary, registerStepAnalysis } from './rollout-stages.ts';
@@ -175,7 +175,7 @@ export async function analyse(
   const arms = options.compareWithStable === false ? (['canary'] as const) : ARMS;
   const workspace = options.workspace ?? process.env['GITHUB_WORKSPACE'] ?? process.cwd();
   const probe = settings.probe;
-  const protocol = probeProtocolFor(probe.protocol, settings.runtime, probe.path);
+  const protocol = probeProtocolFor(probe.protocol, settings.build.runtime, probe.path);
   const payload =
     probe.payloadFile === undefined ? undefined : await readFile(join(workspace, probe.payloadFile), 'utf8');
 

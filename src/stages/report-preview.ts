@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { serviceProxyPath, servicePort } from '../load/targets.ts';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import { clusterOf } from '../kube/cluster.ts';
 import type { Plan } from '../plan.ts';
 

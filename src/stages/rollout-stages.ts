@@ -6,7 +6,7 @@
  */
 import * as core from '@actions/core';
 import { CanaryFailed, ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import { RUNTIME_PRESETS, servingEndpoints, type ServingRuntime } from '../image/runtimes.ts';
 import { runRecord, savePending, type PendingChanges } from '../run-state.ts';
 import { clusterOf, type Cluster } from '../kube/cluster.ts';
@@ -83,7 +83,7 @@ export function currentCanary(): CanaryStep | undefined {
 
 /** Port and probe paths of the model's runtime (the build stage's presets), V2 defaults otherwise. */
 export function servingFor(settings: Settings): ServingSpec {
-  const runtime = runRecord.runtime ?? settings.runtime;
+  const runtime = runRecord.runtime ?? settings.build.runtime;
   const modelName = runRecord.modelName ?? settings.name;
   if (runtime in RUNTIME_PRESETS) {
     const endpoints = servingEndpoints(runtime as ServingRuntime, modelName);
@@ -238,7 +238,7 @@ export async function deployPreviewStage(plan: Plan, settings: Settings): Promis
           renderDeployment(plan, settings, current.ctx.serving, {
             track: 'stable',
             image: previous,
-            replicas: settings.replicas,
+            replicas: settings.workload.replicas,
           }),
         );
       }
@@ -398,7 +398,7 @@ export async function cleanUpPending(pending: PendingChanges, plan: Plan, settin
           renderDeployment(plan, settings, ctx.serving, {
             track: 'stable',
             image: pending.stableImage,
-            replicas: settings.replicas,
+            replicas: settings.workload.replicas,
           }),
         );
       }

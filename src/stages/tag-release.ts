@@ -4,7 +4,7 @@
  * Nothing is built: the manifest's bytes are put back unchanged, so every tag has the same digest.
  */
 import * as core from '@actions/core';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import { runRecord } from '../run-state.ts';
 import { RegistryError, RegistrySession, type RegistryCredentials } from '../registry/client.ts';
@@ -83,7 +83,7 @@ export async function tagRelease(plan: Plan, credentials?: RegistryCredentials):
  * verified image and hands `repository@digest` to deploy-canary through the run record.
  */
 export async function tagReleaseStage(plan: Plan, settings: Settings): Promise<void> {
-  const release = await tagRelease(plan, settings.registryAuth);
+  const release = await tagRelease(plan, settings.build.registryAuth);
   runRecord.image = release.image;
   runRecord.digest = release.digest;
 }

@@ -8,7 +8,7 @@ import {
   type ArmObservations,
   type JudgeInput,
 } from '../../../src/checks/latency-judge.ts';
-import type { Settings } from '../../../src/inputs/inputs.ts';
+import type { Settings } from '../../../src/inputs/settings.ts';
 import {
   lognormalSampler,
   normalQuantile,

@@ -4,7 +4,7 @@ import {
   renderLatencyTable,
   renderPercentileChart,
 } from '../../../src/github/job-summary.ts';
-import { parseInputs } from '../../../src/inputs/inputs.ts';
+import { parseInputs } from '../../../src/inputs/read.ts';
 import { planRun } from '../../../src/plan.ts';
 import { previewCommentMarker, renderPreviewComment } from '../../../src/github/pr-comment.ts';
 import {
