@@ -10,7 +10,8 @@ import { reportFailure } from './github/annotations.ts';
 import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
 import { finishRunReport, startRunReport } from './github/run-reporting.ts';
 import { CanaryFailed, InputError } from './errors.ts';
-import { readInputs, type Settings } from './inputs/inputs.ts';
+import { readInputs } from './inputs/read.ts';
+import type { Settings } from './inputs/settings.ts';
 import { planRun, STAGES_CHANGING_THE_CLUSTER, type Plan, type StageName } from './plan.ts';
 import { reportOfRun, type RunFailure } from './report.ts';
 import type { RolloutSession } from './kube/session.ts';
@@ -97,7 +98,7 @@ export async function openSession({ settings, plan, image }: Run): Promise<Rollo
     cluster: clusterOf(settings),
     plan,
     settings,
-    serving: servingFor(image?.runtime ?? settings.runtime, image?.modelName ?? settings.name),
+    serving: servingFor(image?.runtime ?? settings.build.runtime, image?.modelName ?? settings.name),
     holder: runIdentity(settings.run),
     journal: savePending,
     log: (line) => core.info(line),

@@ -3,7 +3,7 @@
  * labels, the image reference and its tags, traffic steps and the ordered stages. Stages then carry
  * the plan out, reading the probe and gate inputs from the settings; `dry-run` prints both and stops.
  */
-import type { Mode, Settings } from './inputs/inputs.ts';
+import type { Mode, Settings } from './inputs/settings.ts';
 import { ownerLabels } from './kube/labels.ts';
 
 /** The stages of product.md's mode table, in the order a mode runs them. */
@@ -79,7 +79,7 @@ export interface Plan {
   objects: ObjectNames;
   image?: ImagePlan;
   stages: readonly StageName[];
-  traffic: { router: Settings['traffic']; steps: number[] };
+  traffic: { router: Settings['traffic']['router']; steps: number[] };
 }
 
 /** Decides names, labels, image tags and stages for a run; no I/O. */
@@ -87,18 +87,18 @@ export function planRun(settings: Settings): Plan {
   const preview =
     settings.mode === 'preview' || settings.mode === 'cleanup' ? `pr-${settings.run.pullRequest}` : undefined;
   const target = preview === undefined ? settings.name : `${settings.name}-${preview}`;
-  const image = settings.image === undefined ? undefined : planImage(settings, settings.image);
+  const image = settings.build.image === undefined ? undefined : planImage(settings, settings.build.image);
   return {
     mode: settings.mode,
     dryRun: settings.dryRun,
-    namespace: settings.namespace,
+    namespace: settings.cluster.namespace,
     target,
     ...(preview !== undefined ? { preview } : {}),
     labels: ownerLabels(target, preview),
     objects: objectNames(target),
     ...(image !== undefined ? { image } : {}),
     stages: STAGES_BY_MODE[settings.mode],
-    traffic: { router: settings.traffic, steps: settings.canarySteps },
+    traffic: { router: settings.traffic.router, steps: settings.traffic.steps },
   };
 }
 
@@ -121,7 +121,7 @@ function planImage(settings: Settings, repository: string): ImagePlan {
     commitTag,
     reference: `${repository}:${commitTag}`,
     releaseTags: releaseTags(settings.releaseVersion),
-    ...(settings.cache === 'registry' ? { cacheReference: `${repository}:buildcache` } : {}),
+    ...(settings.build.cache === 'registry' ? { cacheReference: `${repository}:buildcache` } : {}),
   };
 }
 

@@ -8,7 +8,8 @@ import * as core from '@actions/core';
 import { reportFailure } from './github/annotations.ts';
 import { closeAbandonedDeployment } from './github/run-reporting.ts';
 import { loadPending, savePending } from './github/step-state.ts';
-import { readInputs, type Settings } from './inputs/inputs.ts';
+import { readInputs } from './inputs/read.ts';
+import type { Settings } from './inputs/settings.ts';
 import { planRun } from './plan.ts';
 
 /** How long the post step waits for the Lease (its own run's, normally free at once). */
@@ -36,7 +37,7 @@ export async function run(): Promise<void> {
         cluster: clusterOf(current),
         plan: { ...planRun(current), namespace: pending.namespace },
         settings: current,
-        serving: servingFor(current.runtime, current.name),
+        serving: servingFor(current.build.runtime, current.name),
         holder: pending.holder ?? runIdentity(current.run),
         journal: savePending,
         pending,

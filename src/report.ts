@@ -6,7 +6,7 @@ import type { ArmNumbers } from './checks/arm.ts';
 import type { CheckOutcome, StepDecision } from './checks/check.ts';
 import type { SignalNumbers } from './checks/latency-judge.ts';
 import { latencyFiguresOf } from './checks/step.ts';
-import type { Mode } from './inputs/inputs.ts';
+import type { Mode } from './inputs/settings.ts';
 import type { Decision, Run, StepAnalysis } from './run.ts';
 import { digestOf, pinnedReference, repositoryOfReference } from './registry/image-ref.ts';
 

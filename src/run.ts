@@ -5,7 +5,7 @@
  * one stage to the next.
  */
 import type { StepJudgement } from './checks/step.ts';
-import type { Settings } from './inputs/inputs.ts';
+import type { Settings } from './inputs/settings.ts';
 import type { CanaryState, CanaryStep } from './kube/rollout.ts';
 import type { RolloutSession } from './kube/session.ts';
 import type { MeasuredLoad } from './stages/analyse.ts';

@@ -5,7 +5,7 @@
  * stage. With MODEL_CANARY_TEST_VERDICT=promote the analysis passes at once and decide promotes.
  */
 import { judgeStep } from '../../src/checks/step.ts';
-import { readInputs } from '../../src/inputs/inputs.ts';
+import { readInputs } from '../../src/inputs/read.ts';
 import { canaryStep } from '../../src/kube/rollout.ts';
 import { openSession, runStages } from '../../src/main.ts';
 import { planRun } from '../../src/plan.ts';

@@ -28,7 +28,8 @@ import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { IMAGE_LABELS } from '../../src/image/dockerfile.ts';
 import { RegistrySession, type ImageManifest } from '../../src/registry/client.ts';
 import { buildModelImage, buildStage, type ModelImageOptions } from '../../src/stages/build.ts';
-import { parseInputs, type InputName } from '../../src/inputs/inputs.ts';
+import type { InputName } from '../../src/inputs/input-names.ts';
+import { parseInputs } from '../../src/inputs/read.ts';
 import { planRun } from '../../src/plan.ts';
 import {
   BUILDKIT_HOST,

@@ -12,7 +12,9 @@ import { analyse } from '../../src/stages/analyse.ts';
 import { apiServerConnection, openArms, serviceProxyPath } from '../../src/load/targets.ts';
 import { encodeRequest } from '../../src/load/http1.ts';
 import { requestWhole } from '../../src/load/keep-alive-pool.ts';
-import { parseInputs, type InputName, type Settings } from '../../src/inputs/inputs.ts';
+import type { InputName } from '../../src/inputs/input-names.ts';
+import { parseInputs } from '../../src/inputs/read.ts';
+import type { Settings } from '../../src/inputs/settings.ts';
 import { GPU_TAINT_KEY } from '../../src/kube/labels.ts';
 import { planRun } from '../../src/plan.ts';
 import {

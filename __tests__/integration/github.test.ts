@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseInputs, type InputName, type RunContext } from '../../src/inputs/inputs.ts';
+import type { InputName } from '../../src/inputs/input-names.ts';
+import { parseInputs } from '../../src/inputs/read.ts';
+import type { RunContext } from '../../src/inputs/run-context.ts';
 import { planRun, type Plan } from '../../src/plan.ts';
 import {
   closeGitHubDeployment,

@@ -13,7 +13,7 @@ import { runStages } from '../../src/main.ts';
 import { planRun } from '../../src/plan.ts';
 import type { BuiltImage, Run } from '../../src/run.ts';
 import { firstStep } from '../../src/stages/analyse.ts';
-import type { Settings } from '../../src/inputs/inputs.ts';
+import type { Settings } from '../../src/inputs/settings.ts';
 import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
 import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
 import { createTestNamespace, deleteTestNamespace, requireLocalCluster } from './local-cluster.ts';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseInputs, type InputName, type RunContext } from '../../src/inputs/inputs.ts';
+import type { InputName } from '../../src/inputs/input-names.ts';
+import { parseInputs } from '../../src/inputs/read.ts';
+import type { RunContext } from '../../src/inputs/run-context.ts';
 import { planRun, releaseTags, STAGES_BY_MODE } from '../../src/plan.ts';
 import { LABELS, ownerSelector } from '../../src/kube/labels.ts';
 import { renderPlanMarkdown } from '../../src/github/plan-summary.ts';

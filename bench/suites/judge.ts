@@ -17,7 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { Settings } from '../../src/inputs/inputs.ts';
+import type { Settings } from '../../src/inputs/settings.ts';
 import { DEFAULT_PLANNED_LOOKS, MIN_SAMPLES_PER_ARM, falseRevertBudget } from '../../src/checks/check.ts';
 import { judgeStep } from '../../src/checks/step.ts';
 import {

@@ -3,7 +3,7 @@
  * into one decision. A check is pure: the evidence of one look in, `pass | fail | inconclusive`
  * with a reason and its figures out. docs/architecture.md says how to add one.
  */
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { ArmSample } from './arm.ts';
 
 /** What a check concluded at one look; `inconclusive` before the last look means "look again". */

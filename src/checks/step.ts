@@ -3,7 +3,7 @@
  * check: write it beside these (a pure function of StepEvidence returning a CheckResult), add its
  * result type to StepCheckResult and the function to STEP_CHECKS; decide and the report need no change.
  */
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import { armSample, type ArmNumbers, type ArmObservations } from './arm.ts';
 import {
   combineChecks,

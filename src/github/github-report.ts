@@ -5,7 +5,7 @@
  * permission never changes what happened in the cluster: it becomes a warning naming the permission.
  */
 import * as core from '@actions/core';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import {
   createDeployment,

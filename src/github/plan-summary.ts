@@ -1,5 +1,5 @@
 /** Pure rendering of a Plan and the checks it runs, for the log and the job summary (dry-run shows it and stops). */
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 
 function formatMs(ms: number): string {

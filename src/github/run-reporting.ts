@@ -6,7 +6,7 @@
  * never a different outcome for the cluster.
  */
 import * as core from '@actions/core';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import type { RunReport } from '../report.ts';
 import { publishRunReport } from './publish.ts';

@@ -11,7 +11,7 @@ import type { Writable } from 'node:stream';
 import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { BuildFailed } from '../errors.ts';
-import type { CacheMode } from '../inputs/inputs.ts';
+import type { CacheMode } from '../inputs/build.ts';
 import { isDigest } from '../registry/image-ref.ts';
 
 export type Builder = 'buildx' | 'buildctl';

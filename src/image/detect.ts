@@ -3,7 +3,7 @@
  * serving runtime fits and why, so the log can explain the choice.
  */
 import { InputError } from '../errors.ts';
-import type { ModelSource } from '../inputs/inputs.ts';
+import type { ModelSource } from '../inputs/build.ts';
 import type { ServingRuntime } from './runtimes.ts';
 
 export interface Detection {

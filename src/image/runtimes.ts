@@ -3,7 +3,7 @@
  * the health and readiness paths, the inference protocol and the start command of each runtime.
  * Deploy and analysis stages read the same preset, so the image and its probes always agree.
  */
-import type { Protocol } from '../inputs/inputs.ts';
+import type { Protocol } from '../inputs/probe.ts';
 
 /** A runtime whose Dockerfile model-canary writes (`dockerfile` builds the user's own). */
 export type ServingRuntime = 'triton' | 'vllm' | 'mlserver';

@@ -15,7 +15,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 
 const WATCH_IDLE_TIMEOUT_MS = 330_000;
 
@@ -129,9 +129,9 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
 }
 
 /** The cluster the action's inputs name: `kubeconfig` and `context`, else the default kubeconfig. */
-export function clusterOf(settings: Pick<Settings, 'kubeconfig' | 'context'>): Cluster {
+export function clusterOf(settings: Pick<Settings, 'cluster'>): Cluster {
   return new Cluster({
-    ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
-    ...(settings.context !== undefined ? { context: settings.context } : {}),
+    ...(settings.cluster.kubeconfig !== undefined ? { kubeconfig: settings.cluster.kubeconfig } : {}),
+    ...(settings.cluster.context !== undefined ? { context: settings.cluster.context } : {}),
   });
 }

@@ -4,7 +4,7 @@
  * Nothing here reads the cluster; what the cluster told us (stable's GPU product) comes in as values.
  */
 import type { V1Deployment, V1Service, V1Toleration } from '@kubernetes/client-node';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import { RUNTIME_PRESETS, servingEndpoints, type ServingRuntime } from '../image/runtimes.ts';
 import {
@@ -81,7 +81,7 @@ export function runIdentity(run: Settings['run']): string {
 
 /** Human-readable model source for annotations (never a token: hf:// URLs carry none). */
 export function modelDescription(settings: Settings): string {
-  const model = settings.model;
+  const model = settings.build.model;
   if (model === undefined) return '';
   if (model.kind === 'path') return model.path;
   return `hf://${model.repository}${model.revision !== undefined ? `@${model.revision}` : ''}`;
@@ -96,12 +96,12 @@ export function containerResources(settings: Settings): {
   requests?: Record<string, string>;
   limits?: Record<string, string>;
 } {
-  const limits: Record<string, string> = { ...settings.resources.limits };
-  if (settings.gpus > 0) limits[settings.gpuResource] = String(settings.gpus);
-  const requests = { ...settings.resources.requests };
+  const limits: Record<string, string> = { ...settings.workload.resources.limits };
+  if (settings.workload.gpus > 0) limits[settings.workload.gpuResource] = String(settings.workload.gpus);
+  const requests = { ...settings.workload.resources.requests };
   // Extended resources cannot be overcommitted: a request, when given, must equal the limit.
-  if (settings.gpus > 0 && settings.gpuResource in requests)
-    requests[settings.gpuResource] = String(settings.gpus);
+  if (settings.workload.gpus > 0 && settings.workload.gpuResource in requests)
+    requests[settings.workload.gpuResource] = String(settings.workload.gpus);
   return {
     ...(Object.keys(requests).length > 0 ? { requests } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
@@ -111,12 +111,13 @@ export function containerResources(settings: Settings): {
 /** The GPU taint toleration (any value, any effect) followed by the user's own tolerations. */
 export function podTolerations(settings: Settings): V1Toleration[] {
   const gpu: V1Toleration[] =
-    settings.gpus > 0 && !settings.tolerations.some((t) => t.key === GPU_TAINT_KEY && t.operator === 'Exists')
+    settings.workload.gpus > 0 &&
+    !settings.workload.tolerations.some((t) => t.key === GPU_TAINT_KEY && t.operator === 'Exists')
       ? [{ key: GPU_TAINT_KEY, operator: 'Exists' }]
       : [];
   return [
     ...gpu,
-    ...settings.tolerations.map((t) => ({
+    ...settings.workload.tolerations.map((t) => ({
       key: t.key,
       operator: t.operator,
       ...(t.value !== undefined ? { value: t.value } : {}),
@@ -141,8 +142,10 @@ export function renderDeployment(
     ...(arm.previousImage !== undefined ? { [ANNOTATIONS.previousImage]: arm.previousImage } : {}),
   };
   const nodeSelector: Record<string, string> = {
-    ...settings.nodeSelector,
-    ...(arm.gpuProduct !== undefined && settings.gpus > 0 ? { [GPU_PRODUCT_LABEL]: arm.gpuProduct } : {}),
+    ...settings.workload.nodeSelector,
+    ...(arm.gpuProduct !== undefined && settings.workload.gpus > 0
+      ? { [GPU_PRODUCT_LABEL]: arm.gpuProduct }
+      : {}),
   };
   const tolerations = podTolerations(settings);
   const startupFailures = Math.max(1, Math.ceil(serving.startupBudgetSeconds / STARTUP_PROBE_PERIOD_SECONDS));
@@ -187,7 +190,7 @@ export function renderDeployment(
               name: 'dshm',
               emptyDir: {
                 medium: 'Memory',
-                ...(settings.shmSize !== undefined ? { sizeLimit: settings.shmSize } : {}),
+                ...(settings.workload.shmSize !== undefined ? { sizeLimit: settings.workload.shmSize } : {}),
               },
             },
           ],
@@ -209,7 +212,7 @@ export function rollingUpdateFor(
   settings: Settings,
   replicas: number,
 ): { maxSurge: number; maxUnavailable: number } {
-  return settings.gpus > 0 && replicas > 1
+  return settings.workload.gpus > 0 && replicas > 1
     ? { maxSurge: 0, maxUnavailable: 1 }
     : { maxSurge: 1, maxUnavailable: 0 };
 }

@@ -38,10 +38,3 @@ export function toDnsLabel(text: string, maxLength: number): string {
     .slice(0, maxLength)
     .replace(/^-+|-+$/g, '');
 }
-
-const QUANTITY = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-
-/** True for a non-negative Kubernetes resource quantity such as `2Gi`, `500m`, `1.5`. */
-export function isQuantity(value: string): boolean {
-  return QUANTITY.test(value);
-}

@@ -7,6 +7,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
 import { GPU_PRODUCT_LABEL } from './labels.ts';
+import { parseQuantity } from './quantities.ts';
 
 export interface AccessNeed {
   group: string;
@@ -85,10 +86,9 @@ export interface GpuCapacity {
   nodes: string[];
 }
 
+/** Units of a resource as the API server writes them (`4`, `2k`); none when absent or unreadable. */
 function quantity(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const parsed = Number(value);
-  return Number.isFinite(parsed) ? parsed : 0;
+  return (value === undefined ? undefined : parseQuantity(value)) ?? 0;
 }
 
 /** Pure: free units of an extended resource on the nodes matching a selector. */

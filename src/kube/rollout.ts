@@ -9,7 +9,7 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import { digestOf, isDigest, pinnedReference, repositoryOfReference } from '../registry/image-ref.ts';
 import { applyObject, deleteObject } from './apply.ts';
@@ -180,19 +180,19 @@ export async function preflight(
   if (namespace === 'created') ctx.log(`namespace ${plan.namespace} created`);
   await checkAccess(cluster, plan.namespace, rolloutAccessNeeds(router));
   const selector = {
-    ...settings.nodeSelector,
+    ...settings.workload.nodeSelector,
     ...(gpuProduct !== undefined ? { [GPU_PRODUCT_LABEL]: gpuProduct } : {}),
   };
   const capacity = await checkGpuCapacity(
     cluster,
-    settings.gpuResource,
-    extraReplicas * settings.gpus,
+    settings.workload.gpuResource,
+    extraReplicas * settings.workload.gpus,
     selector,
     ctx.warn,
   );
   if (capacity !== undefined) {
     ctx.log(
-      `${capacity.free} ${capacity.resource} free of ${capacity.allocatable}; ${extraReplicas * settings.gpus} needed`,
+      `${capacity.free} ${capacity.resource} free of ${capacity.allocatable}; ${extraReplicas * settings.workload.gpus} needed`,
     );
   }
 }
@@ -208,11 +208,11 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
 
   const stableImage = imageOf(stable);
   const gpuProduct =
-    settings.gpus > 0
+    settings.workload.gpus > 0
       ? await stableGpuProduct(cluster, plan.namespace, trackSelector(plan.target, 'stable', plan.preview))
       : undefined;
   const weight = plan.traffic.steps[0] ?? 10;
-  const canaryReplicas = canaryReplicasFor(settings.replicas, weight);
+  const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
   if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct);
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
@@ -265,7 +265,7 @@ async function deployFirstVersion(
       ? `preview ${plan.namespace}/${plan.objects.stableDeployment} runs ${image}`
       : `no stable Deployment ${plan.namespace}/${plan.objects.stableDeployment}: first deploy, the new version becomes stable after its checks`,
   );
-  if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.replicas);
+  if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.workload.replicas);
   const pending = previous === undefined ? 'first' : 'promotion';
   const restore = previous === undefined ? {} : { restore: previous };
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
@@ -275,7 +275,11 @@ async function deployFirstVersion(
   note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment}`, pending, restore);
   await applyObject(
     cluster,
-    renderDeployment(plan, settings, serving, { track: 'stable', image, replicas: settings.replicas }),
+    renderDeployment(plan, settings, serving, {
+      track: 'stable',
+      image,
+      replicas: settings.workload.replicas,
+    }),
   );
   const available = await waitForTrack(ctx, 'stable', image);
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
@@ -325,7 +329,7 @@ export async function setCanaryWeight(
 ): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
   if (state.firstDeploy) return state;
-  const canaryReplicas = canaryReplicasFor(settings.replicas, weight);
+  const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
   if (canaryReplicas !== state.canaryReplicas) {
     note(
       ctx,
@@ -353,9 +357,9 @@ export async function setCanaryWeight(
     achievedPercent = weight;
     ctx.log(`HTTPRoute ${state.router.route}: ${100 - weight}% stable, ${weight}% canary`);
   } else {
-    achievedPercent = Math.round(achievedShare(settings.replicas, canaryReplicas) * 1000) / 10;
+    achievedPercent = Math.round(achievedShare(settings.workload.replicas, canaryReplicas) * 1000) / 10;
     ctx.log(
-      `traffic by replicas: ${settings.replicas} stable + ${canaryReplicas} canary pod(s) behind Service ` +
+      `traffic by replicas: ${settings.workload.replicas} stable + ${canaryReplicas} canary pod(s) behind Service ` +
         `${plan.objects.service}, so the canary gets about ${achievedPercent}% of requests` +
         (Math.abs(achievedPercent - weight) >= 1
           ? ` (asked ${weight}%: replica counts allow no finer split)`
@@ -413,7 +417,7 @@ export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): P
     renderDeployment(plan, settings, serving, {
       track: 'stable',
       image: pinned,
-      replicas: settings.replicas,
+      replicas: settings.workload.replicas,
       ...(previousImage !== undefined ? { previousImage } : {}),
       ...(digest !== undefined ? { imageDigest: digest } : {}),
     }),
@@ -445,7 +449,7 @@ async function restoreStable(ctx: RolloutContext, image: string): Promise<void> 
     renderDeployment(plan, settings, serving, {
       track: 'stable',
       image,
-      replicas: settings.replicas,
+      replicas: settings.workload.replicas,
       ...(previous !== undefined && previous !== image ? { previousImage: imageOf(current)! } : {}),
     }),
   );

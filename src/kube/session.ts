@@ -5,7 +5,7 @@
  * closes it at the end; the post step opens one on the record a killed run left.
  */
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import type { Cluster } from './cluster.ts';
 import { acquireLease, type HeldLease } from './lease.ts';

@@ -12,7 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_PLANNED_LOOKS } from '../checks/check.ts';
 import { judgeStep, type StepJudgement } from '../checks/step.ts';
 import { ClusterError } from '../errors.ts';
-import type { Settings } from '../inputs/inputs.ts';
+import type { Settings } from '../inputs/settings.ts';
 import { clusterOf } from '../kube/cluster.ts';
 import { canaryStep, type CanaryStep } from '../kube/rollout.ts';
 import { objectNames, type Plan } from '../plan.ts';
@@ -181,7 +181,7 @@ export async function analyse(
   const arms = options.compareWithStable === false ? (['canary'] as const) : ARMS;
   const workspace = options.workspace ?? process.env['GITHUB_WORKSPACE'] ?? process.cwd();
   const probe = settings.probe;
-  const protocol = probeProtocolFor(probe.protocol, settings.runtime, probe.path);
+  const protocol = probeProtocolFor(probe.protocol, settings.build.runtime, probe.path);
   const payload =
     probe.payloadFile === undefined ? undefined : await readFile(join(workspace, probe.payloadFile), 'utf8');
 

@@ -9,7 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import * as core from '@actions/core';
 import { InputError } from '../errors.ts';
-import type { BuilderChoice, ModelSource, Runtime, Settings } from '../inputs/inputs.ts';
+import type { BuilderChoice, ModelSource, Runtime } from '../inputs/build.ts';
+import type { Settings } from '../inputs/settings.ts';
 import type { BuiltImage, Run } from '../run.ts';
 import { chooseBuilder, runBuild, type Builder, type CacheSettings } from '../image/buildkit.ts';
 import { detectRuntime } from '../image/detect.ts';
@@ -218,28 +219,32 @@ export async function buildStage({
   if (plan.image === undefined) throw new InputError([{ input: 'image', message: 'is required to build' }]);
   const workspace = process.env['GITHUB_WORKSPACE'] || process.cwd();
   const model: ModelImageOptions['model'] =
-    settings.model === undefined
+    settings.build.model === undefined
       ? undefined
-      : settings.model.kind === 'path'
-        ? { kind: 'path', absolutePath: resolve(workspace, settings.model.path), label: settings.model.path }
-        : settings.model;
+      : settings.build.model.kind === 'path'
+        ? {
+            kind: 'path',
+            absolutePath: resolve(workspace, settings.build.model.path),
+            label: settings.build.model.path,
+          }
+        : settings.build.model;
   const serverUrl = process.env['GITHUB_SERVER_URL'] || 'https://github.com';
   const image = await buildModelImage({
     ...(model !== undefined ? { model } : {}),
-    runtime: settings.runtime,
-    ...(settings.dockerfile !== undefined
-      ? { dockerfile: resolve(workspace, settings.dockerfile), dockerfileContext: workspace }
+    runtime: settings.build.runtime,
+    ...(settings.build.dockerfile !== undefined
+      ? { dockerfile: resolve(workspace, settings.build.dockerfile), dockerfileContext: workspace }
       : {}),
-    ...(settings.baseImage !== undefined ? { baseImage: settings.baseImage } : {}),
+    ...(settings.build.baseImage !== undefined ? { baseImage: settings.build.baseImage } : {}),
     repository: plan.image.repository,
     tags: [plan.image.commitTag],
-    builder: settings.builder,
-    ...(settings.buildkitHost !== undefined ? { buildkitHost: settings.buildkitHost } : {}),
+    builder: settings.build.builder,
+    ...(settings.build.buildkitHost !== undefined ? { buildkitHost: settings.build.buildkitHost } : {}),
     cache: cacheSettings(settings, plan.image.cacheReference),
-    platforms: settings.platforms,
-    buildArgs: settings.buildArgs,
-    buildSecrets: settings.buildSecrets,
-    ...(settings.registryAuth !== undefined ? { registryAuth: settings.registryAuth } : {}),
+    platforms: settings.build.platforms,
+    buildArgs: settings.build.buildArgs,
+    buildSecrets: settings.build.buildSecrets,
+    ...(settings.build.registryAuth !== undefined ? { registryAuth: settings.build.registryAuth } : {}),
     ...(settings.run.repository !== '' ? { sourceUrl: `${serverUrl}/${settings.run.repository}` } : {}),
     ...(settings.run.sha !== '' ? { revision: settings.run.sha } : {}),
     ...(process.env['HF_TOKEN'] ? { hfToken: process.env['HF_TOKEN'] } : {}),
@@ -257,10 +262,10 @@ export async function buildStage({
 
 /** The cache settings for input `cache`; `gha` takes the runner's cache service from its environment. */
 export function cacheSettings(
-  settings: Pick<Settings, 'cache' | 'run'>,
+  settings: Pick<Settings, 'build' | 'run'>,
   cacheReference: string | undefined,
 ): CacheSettings {
-  switch (settings.cache) {
+  switch (settings.build.cache) {
     case 'none':
       return { mode: 'none' };
     case 'registry':

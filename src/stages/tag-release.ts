@@ -73,7 +73,7 @@ export async function tagReleaseStage({ plan, settings }: Run): Promise<{ image:
     repository: plan.image.repository,
     commitTag: plan.image.commitTag,
     releaseTags: plan.image.releaseTags,
-    ...(settings.registryAuth !== undefined ? { credentials: settings.registryAuth } : {}),
+    ...(settings.build.registryAuth !== undefined ? { credentials: settings.build.registryAuth } : {}),
   });
   core.info(`Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)`);
   return { image: { reference: release.image, digest: release.digest } };

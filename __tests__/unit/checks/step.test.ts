@@ -9,7 +9,7 @@ import {
   type JudgeInput,
   type StepJudgement,
 } from '../../../src/checks/step.ts';
-import type { Settings } from '../../../src/inputs/inputs.ts';
+import type { Settings } from '../../../src/inputs/settings.ts';
 import {
   lognormalSampler,
   normalQuantile,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseInputs } from '../../../src/inputs/inputs.ts';
+import { parseInputs } from '../../../src/inputs/read.ts';
 import { planRun } from '../../../src/plan.ts';
 import { previewCommentMarker, renderPreviewComment } from '../../../src/github/pr-comment.ts';
 import { judgeStep } from '../../../src/checks/step.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
-import { parseInputs, type InputName } from '../../../src/inputs/inputs.ts';
+import type { InputName } from '../../../src/inputs/input-names.ts';
+import { parseInputs } from '../../../src/inputs/read.ts';
 import { conflictingManagers } from '../../../src/kube/apply.ts';
 import { ANNOTATIONS, LABELS } from '../../../src/kube/labels.ts';
 import { leaseAvailable, sameRunEarlierAttempt } from '../../../src/kube/lease.ts';

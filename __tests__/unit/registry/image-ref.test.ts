@@ -7,7 +7,6 @@ import {
   repositoryOf,
   repositoryOfReference,
 } from '../../../src/registry/image-ref.ts';
-import { isDnsLabel, isQualifiedName, isQuantity, toDnsLabel } from '../../../src/kube/names.ts';
 
 describe('parseImageReference', () => {
   it.each([
@@ -127,27 +126,5 @@ describe('pinnedReference', () => {
       path: 'acme/resnet',
       digest: DIGEST,
     });
-  });
-});
-
-describe('kubernetes names', () => {
-  it('checks RFC 1123 labels and qualified names', () => {
-    expect(isDnsLabel('resnet-50')).toBe(true);
-    expect(isDnsLabel('-resnet')).toBe(false);
-    expect(isDnsLabel('a'.repeat(64))).toBe(false);
-    expect(isQualifiedName('nvidia.com/gpu.product')).toBe(true);
-    expect(isQualifiedName('gpu', true)).toBe(false);
-    expect(isQualifiedName('Bad_Domain/x')).toBe(false);
-  });
-
-  it('turns free text into a label', () => {
-    expect(toDnsLabel('My_Model.v2', 40)).toBe('my-model-v2');
-    expect(toDnsLabel('___', 40)).toBe('');
-    expect(toDnsLabel('x'.repeat(39) + '-y', 40)).toBe('x'.repeat(39));
-  });
-
-  it('checks quantities', () => {
-    expect(['1', '500m', '2Gi', '1.5', '1e3'].every(isQuantity)).toBe(true);
-    expect(['2GB', '-1', 'Gi', ''].some(isQuantity)).toBe(false);
   });
 });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import type { BadInput } from '../../fixtures/inputs.ts';
+import { itNamesTheInput, parse, PULL_REQUEST, PUSH, TAG, VALID } from '../../fixtures/inputs.ts';
+
+describe('rules across sections', () => {
+  it('gives release tags from a semver tag ref', () => {
+    expect(parse({ ...VALID, mode: 'release' }, TAG).releaseVersion).toEqual({
+      major: 1,
+      minor: 2,
+      patch: 3,
+    });
+    expect(
+      parse({ ...VALID, mode: 'release' }, { ...TAG, ref: 'refs/tags/2.0.0-rc.1' }).releaseVersion,
+    ).toEqual({
+      major: 2,
+      minor: 0,
+      patch: 0,
+      prerelease: 'rc.1',
+    });
+  });
+
+  it('accepts modes that need no build without model or image when a name is given', () => {
+    expect(parse({ mode: 'revert', name: 'resnet' }).mode).toBe('revert');
+    expect(parse({ mode: 'cleanup', name: 'resnet' }, PULL_REQUEST).run.pullRequest).toBe(7);
+  });
+
+  it('lets a dry run go without a commit SHA', () => {
+    expect(parse({ ...VALID, 'dry-run': 'true' }, { ...PUSH, sha: '' }).dryRun).toBe(true);
+  });
+});
+
+const BAD_INPUTS_ACROSS_SECTIONS: BadInput[] = [
+  ['canary without model', { image: 'ghcr.io/acme/x' }, 'model', /needs a model/],
+  ['canary without image', { model: 'models/resnet50' }, 'image', /needs the repository/],
+  ['preview outside a pull request', { ...VALID, mode: 'preview' }, 'mode', /pull_request event/],
+  ['cleanup outside a pull request', { mode: 'cleanup', name: 'x' }, 'mode', /pull_request event/],
+  ['release on a branch', { ...VALID, mode: 'release' }, 'mode', /tag such as v1.2.3/],
+  [
+    'release with a non-semver tag',
+    { ...VALID, mode: 'release' },
+    'mode',
+    /tag such as v1.2.3/,
+    { ...PUSH, ref: 'refs/tags/latest' },
+  ],
+  ['canary outside a workflow', VALID, 'mode', /GITHUB_SHA/, { ...PUSH, sha: '' }],
+  [
+    'runtime dockerfile without a probe protocol',
+    { ...VALID, dockerfile: 'serving/Dockerfile' },
+    'probe-protocol',
+    /runtime dockerfile has no known protocol/,
+  ],
+];
+
+describe('rules across sections: bad values', () => {
+  itNamesTheInput(BAD_INPUTS_ACROSS_SECTIONS, ['image', 'mode', 'model', 'probe-protocol']);
+});

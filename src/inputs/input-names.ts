@@ -1,0 +1,78 @@
+/** The inputs action.yml declares, and their defaults. */
+
+/**
+ * Defaults applied when an input is empty. action.yml declares the same values (a unit test keeps
+ * them equal), so running the bundle by hand with only some INPUT_* variables behaves as on a runner.
+ */
+export const INPUT_DEFAULTS = {
+  mode: 'canary',
+  runtime: 'auto',
+  cache: 'registry',
+  platforms: 'linux/amd64',
+  builder: 'auto',
+  namespace: 'default',
+  replicas: '1',
+  gpus: '1',
+  'gpu-resource': 'nvidia.com/gpu',
+  traffic: 'auto',
+  'probe-rate': '20',
+  'probe-duration': '60s',
+  warmup: '10s',
+  'probe-target': 'proxy',
+  'max-error-rate': '1%',
+  'max-regression': '10%',
+  confidence: '0.95',
+  'on-inconclusive': 'revert',
+  'dry-run': 'false',
+} as const satisfies Record<string, string>;
+
+/** Every input the action reads; action.yml declares exactly these (checked by a unit test). */
+export const INPUT_NAMES = [
+  'mode',
+  'model',
+  'runtime',
+  'dockerfile',
+  'image',
+  'registry-username',
+  'registry-password',
+  'base-image',
+  'build-args',
+  'build-secrets',
+  'cache',
+  'platforms',
+  'builder',
+  'buildkit-host',
+  'kubeconfig',
+  'context',
+  'namespace',
+  'name',
+  'replicas',
+  'gpus',
+  'gpu-resource',
+  'node-selector',
+  'tolerations',
+  'shm-size',
+  'resources',
+  'traffic',
+  'canary-weight',
+  'canary-steps',
+  'probe-path',
+  'probe-payload',
+  'probe-protocol',
+  'probe-method',
+  'probe-rate',
+  'probe-duration',
+  'warmup',
+  'probe-target',
+  'probe-url',
+  'max-p95-ms',
+  'max-p99-ms',
+  'max-error-rate',
+  'max-regression',
+  'confidence',
+  'on-inconclusive',
+  'github-token',
+  'dry-run',
+] as const;
+
+export type InputName = (typeof INPUT_NAMES)[number];

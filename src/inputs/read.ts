@@ -1,0 +1,72 @@
+/**
+ * The one place that turns the action's raw inputs into typed, validated settings.
+ *
+ * `parseInputs` is pure: it takes a lookup of raw strings plus what it needs to know about the
+ * run (GitHub context, which repository files exist) and returns `Settings`, or throws one
+ * `InputError` that lists every bad input. `readInputs` is the adapter that feeds it from the
+ * runner's environment. Nothing else in the action reads an input.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import { InputError } from '../errors.ts';
+import { parseBuild } from './build.ts';
+import { parseCluster } from './cluster.ts';
+import { parseGate } from './gate.ts';
+import { InputReader, withoutUndefined, type InputSource } from './input-reader.ts';
+import { parseProbe } from './probe.ts';
+import { checkModeNeeds, checkProbeFitsRuntime, releaseVersionOf } from './rules.ts';
+import { readRunContext } from './run-context.ts';
+import { MASKED_INPUTS, secretValuesOf } from './secrets.ts';
+import { MODES, type Settings } from './settings.ts';
+import { parseTraffic } from './traffic.ts';
+import { parseName, parseWorkload } from './workload.ts';
+
+/** Turns raw inputs into Settings, or throws an InputError naming every bad input. */
+export function parseInputs(source: InputSource): Settings {
+  const read = new InputReader(source);
+  const run = source.run;
+  const mode = read.oneOf('mode', MODES);
+  const dryRun = read.boolean('dry-run');
+  const build = parseBuild(read);
+  const cluster = parseCluster(read);
+  const name = parseName(read, build);
+  const workload = parseWorkload(read);
+  const traffic = parseTraffic(read);
+  const probe = parseProbe(read);
+  checkProbeFitsRuntime(read, build.runtime, probe);
+  const gate = parseGate(read);
+  const githubToken = read.optional('github-token');
+  checkModeNeeds(read, { mode, dryRun, build, run });
+  const releaseVersion = releaseVersionOf(read, mode, run.ref);
+
+  if (read.problems.length > 0) throw new InputError(read.problems);
+
+  return withoutUndefined<Settings>({
+    mode,
+    dryRun,
+    name,
+    build,
+    cluster,
+    workload,
+    traffic,
+    probe,
+    gate,
+    githubToken,
+    releaseVersion,
+    run,
+  });
+}
+
+/** Reads the runner's inputs and run context, masking every secret value first. */
+export function readInputs(): Settings {
+  for (const name of MASKED_INPUTS) {
+    for (const value of secretValuesOf(name, core.getInput(name))) core.setSecret(value);
+  }
+  const workspace = process.env['GITHUB_WORKSPACE'] || process.cwd();
+  return parseInputs({
+    get: (name) => core.getInput(name),
+    pathExists: (relativePath) => existsSync(join(workspace, relativePath)),
+    run: readRunContext(),
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Rules that span sections: what each mode needs of the inputs and the run, and what a runtime
+ * needs of the probe.
+ */
+import type { BuildSettings } from './build.ts';
+import type { InputReader } from './input-reader.ts';
+import type { ProbeSettings } from './probe.ts';
+import type { Mode, ReleaseVersion, Settings } from './settings.ts';
+
+const COMMIT_SHA = /^[0-9a-f]{7,64}$/;
+const RELEASE_TAG = /^refs\/tags\/v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
+
+/** A Dockerfile's server speaks no protocol we can know, so the probe must name one (or a path). */
+export function checkProbeFitsRuntime(
+  read: InputReader,
+  runtime: BuildSettings['runtime'],
+  probe: ProbeSettings,
+): void {
+  if (probe.protocol === undefined && runtime === 'dockerfile' && probe.path === undefined) {
+    read.problem(
+      'probe-protocol',
+      'runtime dockerfile has no known protocol; set probe-protocol (v2, openai or http)',
+    );
+  }
+}
+
+/** What each mode needs: an image and a commit to push, a model to build, a pull request to preview. */
+export function checkModeNeeds(
+  read: InputReader,
+  settings: Pick<Settings, 'mode' | 'dryRun' | 'build' | 'run'>,
+): void {
+  const { mode, dryRun, build, run } = settings;
+  const needsBuild = mode === 'canary' || mode === 'preview';
+  // An input that was given but refused is already reported; these name only the missing ones.
+  if (
+    (needsBuild || mode === 'release') &&
+    build.image === undefined &&
+    read.optional('image') === undefined
+  ) {
+    read.problem('image', `mode ${mode} needs the repository to push to, e.g. ghcr.io/org/resnet`);
+  }
+  if (
+    needsBuild &&
+    build.model === undefined &&
+    build.runtime !== 'dockerfile' &&
+    read.optional('model') === undefined
+  ) {
+    read.problem(
+      'model',
+      `mode ${mode} needs a model path or hf://org/name (or runtime dockerfile with input dockerfile)`,
+    );
+  }
+  if ((needsBuild || mode === 'release') && !dryRun && !COMMIT_SHA.test(run.sha)) {
+    read.problem(
+      'mode',
+      `mode ${mode} tags the image with the commit SHA, but GITHUB_SHA is '${run.sha}'; run it from a GitHub workflow`,
+    );
+  }
+  if ((mode === 'preview' || mode === 'cleanup') && run.pullRequest === undefined) {
+    read.problem(
+      'mode',
+      `mode ${mode} runs on a pull_request event (this run's event is '${run.eventName || 'unknown'}')`,
+    );
+  }
+}
+
+/** In release mode, the semantic version of the tag the run is on; a problem when it is on none. */
+export function releaseVersionOf(read: InputReader, mode: Mode, ref: string): ReleaseVersion | undefined {
+  if (mode !== 'release') return undefined;
+  const tag = RELEASE_TAG.exec(ref);
+  if (!tag) {
+    read.problem(
+      'mode',
+      `mode release runs on a tag such as v1.2.3 (this run's ref is '${ref || 'unknown'}')`,
+    );
+    return undefined;
+  }
+  return {
+    major: Number(tag[1]),
+    minor: Number(tag[2]),
+    patch: Number(tag[3]),
+    ...(tag[4] !== undefined ? { prerelease: tag[4] } : {}),
+  };
+}

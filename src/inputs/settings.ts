@@ -1,0 +1,36 @@
+/** The typed, validated settings of one run, in sections; read.ts builds them from the inputs. */
+import type { BuildSettings } from './build.ts';
+import type { ClusterSettings } from './cluster.ts';
+import type { GateSettings } from './gate.ts';
+import type { ProbeSettings } from './probe.ts';
+import type { RunContext } from './run-context.ts';
+import type { TrafficSettings } from './traffic.ts';
+import type { WorkloadSettings } from './workload.ts';
+
+export const MODES = ['canary', 'preview', 'cleanup', 'promote', 'revert', 'release'] as const;
+
+export type Mode = (typeof MODES)[number];
+
+/** A release tag's semantic version. */
+export interface ReleaseVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  prerelease?: string;
+}
+
+export interface Settings {
+  mode: Mode;
+  dryRun: boolean;
+  name: string;
+  build: BuildSettings;
+  cluster: ClusterSettings;
+  workload: WorkloadSettings;
+  traffic: TrafficSettings;
+  probe: ProbeSettings;
+  gate: GateSettings;
+  githubToken?: string;
+  /** The release tag's semantic version, in release mode. */
+  releaseVersion?: ReleaseVersion;
+  run: RunContext;
+}

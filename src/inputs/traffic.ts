@@ -1,0 +1,43 @@
+/** The traffic section: how canary traffic is split, and the percentages it walks through. */
+import { isInteger, type InputReader } from './input-reader.ts';
+
+export const TRAFFIC_ROUTERS = ['auto', 'replicas', 'gateway-api'] as const;
+
+export type TrafficRouter = (typeof TRAFFIC_ROUTERS)[number];
+
+export const DEFAULT_CANARY_WEIGHT = 10;
+
+export interface TrafficSettings {
+  router: TrafficRouter;
+  /** Canary traffic percentages, walked in order; one element unless canary-steps was given. */
+  steps: number[];
+}
+
+/** Reads traffic and canary-weight or canary-steps. */
+export function parseTraffic(read: InputReader): TrafficSettings {
+  return { router: read.oneOf('traffic', TRAFFIC_ROUTERS), steps: parseCanarySteps(read) };
+}
+
+function parseCanarySteps(read: InputReader): number[] {
+  const stepsText = read.optional('canary-steps');
+  const weightText = read.optional('canary-weight');
+  if (stepsText !== undefined && weightText !== undefined) {
+    read.problem('canary-steps', 'and canary-weight are mutually exclusive; give one of them');
+    return [DEFAULT_CANARY_WEIGHT];
+  }
+  if (stepsText === undefined) {
+    return [weightText === undefined ? DEFAULT_CANARY_WEIGHT : read.integer('canary-weight', 1, 99)];
+  }
+  const steps = stepsText.split(',').map((step) => step.trim().replace(/%$/, ''));
+  const numbers = steps.map((step) => (isInteger(step) ? Number(step) : NaN));
+  const valid =
+    numbers.every((n) => n >= 1 && n <= 99) && numbers.every((n, i) => i === 0 || n > numbers[i - 1]!);
+  if (!valid || numbers.length === 0) {
+    read.problem(
+      'canary-steps',
+      `expected increasing percentages from 1 to 99 separated by commas, e.g. 10,50; got '${stepsText}'`,
+    );
+    return [DEFAULT_CANARY_WEIGHT];
+  }
+  return numbers;
+}
