@@ -13,20 +13,25 @@
  * error rate are checked on the canary alone.
  */
 import type { Settings } from '../inputs/inputs.ts';
+import { binomialCdf, normalCdf, normalQuantile } from '../stats/distributions.ts';
 import {
-  binomialCdf,
-  groupSequentialBoundaries,
-  harrellDavisQuantileOfSorted,
+  latencyPercentilesOfSortedLogs,
+  sortedLogLatencies,
+  type LatencyPercentiles,
+} from '../stats/latency-percentiles.ts';
+import { Memo } from '../stats/memo.ts';
+import {
   harrellDavisWeights,
-  hodgesLehmannOfSorted,
   jackknifeVarianceOfLStatistic,
   lStatisticOfSorted,
-  mannWhitneyOfSorted,
-  normalCdf,
-  normalQuantile,
   quantileConfidenceBoundsOfSorted,
+} from '../stats/quantiles.ts';
+import {
+  hodgesLehmannOfSorted,
+  mannWhitneyOfSorted,
   shiftConfidenceBoundsOfSorted,
-} from '../stats/statistics.ts';
+} from '../stats/rank-tests.ts';
+import { groupSequentialBoundaries } from '../stats/sequential.ts';
 
 /** Fewer successful requests than this per arm and the judge will not call the latencies. */
 export const MIN_SAMPLES_PER_ARM = 100;
@@ -50,8 +55,6 @@ export const TAIL_QUANTILES = [0.8, 0.85, 0.9, 0.95, 0.975, 0.99] as const;
  * signal's job; the tail test looks for the tail growing beyond the body.
  */
 export const TAIL_MEDIAN_WEIGHT = 0.5;
-/** Latencies below this (ms) are clamped before taking logs, so a 0 ms sample is not −∞. */
-const LOG_FLOOR_MS = 1e-3;
 
 /** What one arm saw: latencies of successful requests, and how many requests failed. */
 export interface ArmObservations {
@@ -70,12 +73,17 @@ export interface JudgeInput {
   gate: Settings['gate'];
   /** Which planned look this is (1-based) out of how many; default the only look, 1 of 1. */
   look?: { index: number; of: number };
+  /**
+   * Keeps the costly boundaries and weights for the next call: one per analysis, passed to every
+   * look. Without one each call computes its own.
+   */
+  memo?: Memo;
 }
 
 export type Decision = 'promote' | 'revert' | 'inconclusive' | 'continue';
 
 /** Latency and error figures of one arm over the measured window (warm-up excluded). */
-export interface ArmNumbers {
+export interface ArmNumbers extends LatencyPercentiles {
   /** Successful requests whose latencies the percentiles are taken from. */
   n: number;
   /** Requests sent in the measured window. */
@@ -84,11 +92,6 @@ export interface ArmNumbers {
   errors: number;
   /** errors / requests, 0 to 1. */
   errorRate: number;
-  /** Harrell-Davis quantile estimates, ms. */
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
 }
 
 /** A canary/stable ratio estimate with its one-sided bounds at `confidence` and its test. */
@@ -137,52 +140,35 @@ export function falseRevertBudget(confidence: number): number {
   return (1 - confidence) * FALSE_REVERT_SHARE;
 }
 
-function logLatencies(latenciesMs: ArrayLike<number>): Float64Array {
-  const logs = new Float64Array(latenciesMs.length);
-  for (let i = 0; i < logs.length; i++) logs[i] = Math.log(Math.max(LOG_FLOOR_MS, latenciesMs[i]!));
-  return logs.sort();
-}
-
-function armNumbers(arm: ArmObservations, sortedLogs: Float64Array): ArmNumbers {
-  const at = (p: number) =>
-    sortedLogs.length > 0 ? Math.exp(harrellDavisQuantileOfSorted(sortedLogs, p)) : Number.NaN;
+function armNumbers(arm: ArmObservations, sortedLogs: Float64Array, memo: Memo): ArmNumbers {
   return {
     n: sortedLogs.length,
     requests: arm.requests,
     errors: arm.errors,
     errorRate: arm.requests > 0 ? arm.errors / arm.requests : 0,
-    p50Ms: at(0.5),
-    p90Ms: at(0.9),
-    p95Ms: at(0.95),
-    p99Ms: at(0.99),
+    ...latencyPercentilesOfSortedLogs(sortedLogs, memo),
   };
 }
 
-const tailWeightCache = new Map<number, { mean: Float64Array; contrast: Float64Array }>();
-
 /** Order-statistic weights of one arm's tail mean and of its tail-minus-½-median contrast, for n values. */
-function tailWeights(n: number): { mean: Float64Array; contrast: Float64Array } {
-  let weights = tailWeightCache.get(n);
-  if (weights === undefined) {
+function tailWeights(n: number, memo: Memo): { mean: Float64Array; contrast: Float64Array } {
+  return memo.get(`latency-judge-tail-weights:${n}`, () => {
     const mean = new Float64Array(n);
     for (const p of TAIL_QUANTILES) {
-      const quantileWeights = harrellDavisWeights(n, p);
+      const quantileWeights = harrellDavisWeights(n, p, memo);
       for (let i = 0; i < n; i++) mean[i] = mean[i]! + quantileWeights[i]! / TAIL_QUANTILES.length;
     }
-    const median = harrellDavisWeights(n, 0.5);
+    const median = harrellDavisWeights(n, 0.5, memo);
     const contrast = mean.map((weight, i) => weight - TAIL_MEDIAN_WEIGHT * median[i]!);
-    weights = { mean, contrast };
-    if (tailWeightCache.size > 64) tailWeightCache.clear();
-    tailWeightCache.set(n, weights);
-  }
-  return weights;
+    return { mean, contrast };
+  });
 }
 
 /** One arm's tail: mean log tail quantile and the tail-minus-½-median contrast, with jackknife variances. */
-function tailOfArm(sortedLogs: Float64Array) {
+function tailOfArm(sortedLogs: Float64Array, memo: Memo) {
   const n = sortedLogs.length;
-  const weights = tailWeights(n);
-  const withoutOne = tailWeights(n - 1);
+  const weights = tailWeights(n, memo);
+  const withoutOne = tailWeights(n - 1, memo);
   return {
     mean: lStatisticOfSorted(sortedLogs, weights.mean),
     meanVariance: jackknifeVarianceOfLStatistic(sortedLogs, withoutOne.mean),
@@ -215,13 +201,16 @@ export function judgeLatency(input: JudgeInput): Verdict {
   const look = Math.min(plannedLooks, Math.max(1, Math.floor(input.look?.index ?? plannedLooks)));
   const finalLook = look === plannedLooks;
   const budget = falseRevertBudget(gate.confidence);
-  const canaryLogs = logLatencies(canary.latenciesMs);
-  const stableLogs = stable === undefined ? undefined : logLatencies(stable.latenciesMs);
+  const memo = input.memo ?? new Memo();
+  const canaryLogs = sortedLogLatencies(canary.latenciesMs);
+  const stableLogs = stable === undefined ? undefined : sortedLogLatencies(stable.latenciesMs);
   const numbers: VerdictNumbers = {
     look,
     plannedLooks,
-    canary: armNumbers(canary, canaryLogs),
-    ...(stable !== undefined && stableLogs !== undefined ? { stable: armNumbers(stable, stableLogs) } : {}),
+    canary: armNumbers(canary, canaryLogs, memo),
+    ...(stable !== undefined && stableLogs !== undefined
+      ? { stable: armNumbers(stable, stableLogs, memo) }
+      : {}),
     thresholds: {
       ...(gate.maxP95Ms !== undefined ? { maxP95Ms: gate.maxP95Ms } : {}),
       ...(gate.maxP99Ms !== undefined ? { maxP99Ms: gate.maxP99Ms } : {}),
@@ -310,7 +299,7 @@ export function judgeLatency(input: JudgeInput): Verdict {
   const boundZ = normalQuantile(gate.confidence);
 
   // Shift signal.
-  const shiftBoundary = groupSequentialBoundaries(budget * SHIFT_SIGNAL_SHARE, plannedLooks)[look - 1]!;
+  const shiftBoundary = groupSequentialBoundaries(budget * SHIFT_SIGNAL_SHARE, plannedLooks, memo)[look - 1]!;
   const mannWhitney = mannWhitneyOfSorted(canaryLogs, stableLogs, 'greater');
   const shiftEstimate = hodgesLehmannOfSorted(canaryLogs, stableLogs);
   const shiftBounds = shiftConfidenceBoundsOfSorted(canaryLogs, stableLogs, gate.confidence);
@@ -327,11 +316,11 @@ export function judgeLatency(input: JudgeInput): Verdict {
 
   // Tail signal.
   const tailBoundary = studentized(
-    groupSequentialBoundaries(budget * (1 - SHIFT_SIGNAL_SHARE), plannedLooks)[look - 1]!,
+    groupSequentialBoundaries(budget * (1 - SHIFT_SIGNAL_SHARE), plannedLooks, memo)[look - 1]!,
     fewest * (1 - TAIL_QUANTILES[0]),
   );
-  const canaryTail = tailOfArm(canaryLogs);
-  const stableTail = tailOfArm(stableLogs);
+  const canaryTail = tailOfArm(canaryLogs, memo);
+  const stableTail = tailOfArm(stableLogs, memo);
   const tailEstimate = canaryTail.mean - stableTail.mean;
   const tailContrast = canaryTail.contrast - stableTail.contrast;
   const tailError = Math.sqrt(canaryTail.contrastVariance + stableTail.contrastVariance);
