@@ -20,14 +20,12 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import type { Settings } from '../../src/inputs/settings.ts';
 import { DEFAULT_PLANNED_LOOKS, MIN_SAMPLES_PER_ARM, falseRevertBudget } from '../../src/checks/check.ts';
 import { judgeStep } from '../../src/checks/step.ts';
-import {
-  normalQuantile,
-  normalSampler,
-  quantileOfSorted,
-  shiftConfidenceBoundsOfSorted,
-  hodgesLehmannOfSorted,
-  xoshiro128,
-} from '../../src/stats/statistics.ts';
+import { normalQuantile } from '../../src/stats/distributions.ts';
+import { Memo } from '../../src/stats/memo.ts';
+import { quantileOfSorted } from '../../src/stats/quantiles.ts';
+import { xoshiro128 } from '../../src/stats/random.ts';
+import { hodgesLehmannOfSorted, shiftConfidenceBoundsOfSorted } from '../../src/stats/rank-tests.ts';
+import { normalSampler } from '../../__tests__/support/samplers.ts';
 import type { Metric, Suite, SuiteResults } from '../results.ts';
 
 const MEDIAN_MS = 20;
@@ -72,7 +70,11 @@ interface Cell {
 }
 
 /** Our judge, looking at n/4, n/2, 3n/4 and n samples per arm and stopping at the first decision. */
-function oursReverts(canary: Float64Array, stable: Float64Array): { reverted: boolean; used: number } {
+function oursReverts(
+  canary: Float64Array,
+  stable: Float64Array,
+  memo: Memo,
+): { reverted: boolean; used: number } {
   const n = canary.length;
   for (let look = 1; look <= DEFAULT_PLANNED_LOOKS; look++) {
     const size = Math.ceil((n * look) / DEFAULT_PLANNED_LOOKS);
@@ -81,6 +83,7 @@ function oursReverts(canary: Float64Array, stable: Float64Array): { reverted: bo
       stable: { latenciesMs: stable.subarray(0, size), errors: 0, requests: size },
       gate: GATE,
       look: { index: look, of: DEFAULT_PLANNED_LOOKS },
+      memo,
     });
     if (verdict.decision !== 'continue') return { reverted: verdict.decision === 'revert', used: size };
   }
@@ -106,6 +109,8 @@ function kayentaReverts(sortedCanary: Float64Array, sortedStable: Float64Array):
 function simulateCell(sigma: number, n: number, seed: number): Record<ScenarioKey, Cell> {
   const random = xoshiro128(seed);
   const normal = normalSampler(random);
+  // One cell judges thousands of samples of the same sizes: the boundaries and weights are shared.
+  const memo = new Memo();
   const flaggerThreshold = MEDIAN_MS * Math.exp(sigma * normalQuantile(0.99)) * 1.1;
   const cells = Object.fromEntries(
     SCENARIOS.map(({ key }) => [key, { ours: 0, kayenta: 0, flagger: 0, samplesUsed: 0 }]),
@@ -127,7 +132,7 @@ function simulateCell(sigma: number, n: number, seed: number): Record<ScenarioKe
         canary[i] = MEDIAN_MS * Math.exp(scenario.canary(sigma * canaryZ[i]!, canaryZ[i]!));
       }
       const cell = cells[scenario.key];
-      const ours = oursReverts(canary, stable);
+      const ours = oursReverts(canary, stable, memo);
       cell.ours += ours.reverted ? 1 : 0;
       cell.samplesUsed += ours.used;
       const sortedCanary = Float64Array.from(canary).sort();

@@ -16,14 +16,9 @@ import { once } from 'node:events';
 import { availableParallelism, setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  hrtimeClock,
-  httpSender,
-  measureLoad,
-  percentileOfSorted,
-  type LoadRun,
-} from '../../src/load/generator.ts';
+import { hrtimeClock, httpSender, measureLoad, type LoadRun } from '../../src/load/generator.ts';
 import { KeepAlivePool } from '../../src/load/keep-alive-pool.ts';
+import { quantileOfSorted } from '../../src/stats/quantiles.ts';
 import { median, spread, type Suite } from '../results.ts';
 
 const REPEATS = Number(process.env['LOAD_BENCH_REPEATS'] ?? 3);
@@ -265,13 +260,13 @@ async function accuracy(): Promise<{
       });
       ours.sort((a, b) => a - b);
       theirs.sort((a, b) => a - b);
-      const p50 = percentileOfSorted(ours, 0.5) - percentileOfSorted(theirs, 0.5);
-      const p99 = percentileOfSorted(ours, 0.99) - percentileOfSorted(theirs, 0.99);
+      const p50 = quantileOfSorted(ours, 0.5) - quantileOfSorted(theirs, 0.5);
+      const p99 = quantileOfSorted(ours, 0.99) - quantileOfSorted(theirs, 0.99);
       result.p50.push(Math.abs(p50));
       result.p99.push(Math.abs(p99));
       result.lagP99.push(run.health.schedulingLagP99Ms);
       console.log(
-        `  accuracy #${repeat + 1}: ${ours.length} matched requests; generator p50 ${percentileOfSorted(ours, 0.5).toFixed(3)} p99 ${percentileOfSorted(ours, 0.99).toFixed(3)} ms; server p50 ${percentileOfSorted(theirs, 0.5).toFixed(3)} p99 ${percentileOfSorted(theirs, 0.99).toFixed(3)} ms; error p50 ${p50.toFixed(3)} p99 ${p99.toFixed(3)} ms; scheduling lag p99 ${run.health.schedulingLagP99Ms.toFixed(3)} ms`,
+        `  accuracy #${repeat + 1}: ${ours.length} matched requests; generator p50 ${quantileOfSorted(ours, 0.5).toFixed(3)} p99 ${quantileOfSorted(ours, 0.99).toFixed(3)} ms; server p50 ${quantileOfSorted(theirs, 0.5).toFixed(3)} p99 ${quantileOfSorted(theirs, 0.99).toFixed(3)} ms; error p50 ${p50.toFixed(3)} p99 ${p99.toFixed(3)} ms; scheduling lag p99 ${run.health.schedulingLagP99Ms.toFixed(3)} ms`,
       );
     });
     await withServer('reference-server.py', ['--delay-ms', '5'], async ({ origin }) => {
@@ -308,7 +303,7 @@ async function stall(): Promise<{ ours: number[]; theirs: number[] }> {
         // Every request due during the 1 s stall must be in flight, not dropped at the cap.
         connections: STALL_CONNECTIONS,
       });
-      ours.push(percentileOfSorted(sortedLatencies(run), 0.99));
+      ours.push(quantileOfSorted(sortedLatencies(run), 0.99));
     });
     await withServer('reference-server.py', stallArgs, async ({ origin }) => {
       const peer = await autocannon(FLOATING_CORES, [

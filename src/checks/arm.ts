@@ -2,10 +2,12 @@
  * One arm of a step as the checks see it: its raw observations, its successful latencies sorted on
  * the log scale once per look, and the figures the report shows (Harrell-Davis percentiles).
  */
-import { harrellDavisQuantileOfSorted } from '../stats/statistics.ts';
-
-/** Latencies below this (ms) are clamped before taking logs, so a 0 ms sample is not −∞. */
-const LOG_FLOOR_MS = 1e-3;
+import {
+  latencyPercentilesOfSortedLogs,
+  sortedLogLatencies,
+  type LatencyPercentiles,
+} from '../stats/latency-percentiles.ts';
+import type { Memo } from '../stats/memo.ts';
 
 /** What one arm saw: latencies of successful requests, and how many requests failed. */
 export interface ArmObservations {
@@ -18,7 +20,7 @@ export interface ArmObservations {
 }
 
 /** Latency and error figures of one arm over the measured window (warm-up excluded). */
-export interface ArmNumbers {
+export interface ArmNumbers extends LatencyPercentiles {
   /** Successful requests whose latencies the percentiles are taken from. */
   n: number;
   /** Requests sent in the measured window. */
@@ -27,11 +29,6 @@ export interface ArmNumbers {
   errors: number;
   /** errors / requests, 0 to 1. */
   errorRate: number;
-  /** Harrell-Davis quantile estimates, ms. */
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
 }
 
 /** An arm prepared once per look for every check. */
@@ -43,12 +40,9 @@ export interface ArmSample {
 }
 
 /** Sorts an arm's log latencies and computes its figures. */
-export function armSample(observations: ArmObservations): ArmSample {
+export function armSample(observations: ArmObservations, memo: Memo): ArmSample {
   const { latenciesMs, errors, requests } = observations;
-  const logs = new Float64Array(latenciesMs.length);
-  for (let i = 0; i < logs.length; i++) logs[i] = Math.log(Math.max(LOG_FLOOR_MS, latenciesMs[i]!));
-  logs.sort();
-  const at = (p: number) => (logs.length > 0 ? Math.exp(harrellDavisQuantileOfSorted(logs, p)) : Number.NaN);
+  const logs = sortedLogLatencies(latenciesMs);
   return {
     observations,
     logs,
@@ -57,10 +51,7 @@ export function armSample(observations: ArmObservations): ArmSample {
       requests,
       errors,
       errorRate: requests > 0 ? errors / requests : 0,
-      p50Ms: at(0.5),
-      p90Ms: at(0.9),
-      p95Ms: at(0.95),
-      p99Ms: at(0.99),
+      ...latencyPercentilesOfSortedLogs(logs, memo),
     },
   };
 }

@@ -4,6 +4,7 @@
  * with a reason and its figures out. docs/architecture.md says how to add one.
  */
 import type { Settings } from '../inputs/settings.ts';
+import type { Memo } from '../stats/memo.ts';
 import type { ArmSample } from './arm.ts';
 
 /** What a check concluded at one look; `inconclusive` before the last look means "look again". */
@@ -32,6 +33,8 @@ export interface StepEvidence {
   look: Look;
   /** The false-revert probability the whole step may spend (falseRevertBudget). */
   budget: number;
+  /** Order-statistic weights and boundaries already computed in this analysis, reused across looks. */
+  memo: Memo;
 }
 
 /** The decision of a step's checks at one look; `continue` asks for another look. */

@@ -3,7 +3,7 @@
  * last look it fails only on evidence (a binomial test at the step's budget), so a few early errors
  * do not revert a canary whose rate is fine.
  */
-import { binomialCdf } from '../stats/statistics.ts';
+import { binomialCdf } from '../stats/distributions.ts';
 import { isFinalLook, reasonFormat as f, type CheckResult, type StepEvidence } from './check.ts';
 
 /** An error-rate verdict needs at least this many failed canary requests (1 in 10 is not 10 %). */

@@ -12,17 +12,19 @@
  * exceeds 1 + max-regression (a real but tolerated 3 % slow-down passes). On a first deployment
  * there is nothing to compare: the check only asks for enough samples.
  */
+import { normalCdf, normalQuantile } from '../stats/distributions.ts';
+import type { Memo } from '../stats/memo.ts';
 import {
-  groupSequentialBoundaries,
   harrellDavisWeights,
-  hodgesLehmannOfSorted,
   jackknifeVarianceOfLStatistic,
   lStatisticOfSorted,
+} from '../stats/quantiles.ts';
+import {
+  hodgesLehmannOfSorted,
   mannWhitneyOfSorted,
-  normalCdf,
-  normalQuantile,
   shiftConfidenceBoundsOfSorted,
-} from '../stats/statistics.ts';
+} from '../stats/rank-tests.ts';
+import { groupSequentialBoundaries } from '../stats/sequential.ts';
 import type { ArmSample } from './arm.ts';
 import {
   isFinalLook,
@@ -72,22 +74,24 @@ export interface LatencyFigures {
 export type LatencyResult = CheckResult<'latency', LatencyFigures>;
 
 /** Order-statistic weights of one arm's tail mean and of its tail-minus-½-median contrast, for n values. */
-function tailWeights(n: number): { mean: Float64Array; contrast: Float64Array } {
-  const mean = new Float64Array(n);
-  for (const p of TAIL_QUANTILES) {
-    const quantileWeights = harrellDavisWeights(n, p);
-    for (let i = 0; i < n; i++) mean[i] = mean[i]! + quantileWeights[i]! / TAIL_QUANTILES.length;
-  }
-  const median = harrellDavisWeights(n, 0.5);
-  const contrast = mean.map((weight, i) => weight - TAIL_MEDIAN_WEIGHT * median[i]!);
-  return { mean, contrast };
+function tailWeights(n: number, memo: Memo): { mean: Float64Array; contrast: Float64Array } {
+  return memo.get(`latency-judge-tail-weights:${n}`, () => {
+    const mean = new Float64Array(n);
+    for (const p of TAIL_QUANTILES) {
+      const quantileWeights = harrellDavisWeights(n, p, memo);
+      for (let i = 0; i < n; i++) mean[i] = mean[i]! + quantileWeights[i]! / TAIL_QUANTILES.length;
+    }
+    const median = harrellDavisWeights(n, 0.5, memo);
+    const contrast = mean.map((weight, i) => weight - TAIL_MEDIAN_WEIGHT * median[i]!);
+    return { mean, contrast };
+  });
 }
 
 /** One arm's tail: mean log tail quantile and the tail-minus-½-median contrast, with jackknife variances. */
-function tailOfArm(sortedLogs: Float64Array) {
+function tailOfArm(sortedLogs: Float64Array, memo: Memo) {
   const n = sortedLogs.length;
-  const weights = tailWeights(n);
-  const withoutOne = tailWeights(n - 1);
+  const weights = tailWeights(n, memo);
+  const withoutOne = tailWeights(n - 1, memo);
   return {
     mean: lStatisticOfSorted(sortedLogs, weights.mean),
     meanVariance: jackknifeVarianceOfLStatistic(sortedLogs, withoutOne.mean),
@@ -155,7 +159,7 @@ export function latencyCheck(evidence: StepEvidence): LatencyResult {
 }
 
 function compareArms(
-  { gate, look, budget }: StepEvidence,
+  { gate, look, budget, memo }: StepEvidence,
   canary: ArmSample,
   stable: ArmSample,
   figures: LatencyFigures,
@@ -166,7 +170,9 @@ function compareArms(
   const boundZ = normalQuantile(gate.confidence);
   const fewest = Math.min(canary.logs.length, stable.logs.length);
 
-  const shiftBoundary = groupSequentialBoundaries(budget * SHIFT_SIGNAL_SHARE, look.of)[look.index - 1]!;
+  const shiftBoundary = groupSequentialBoundaries(budget * SHIFT_SIGNAL_SHARE, look.of, memo)[
+    look.index - 1
+  ]!;
   const mannWhitney = mannWhitneyOfSorted(canary.logs, stable.logs, 'greater');
   const shiftEstimate = hodgesLehmannOfSorted(canary.logs, stable.logs);
   const shiftBounds = shiftConfidenceBoundsOfSorted(canary.logs, stable.logs, gate.confidence);
@@ -182,11 +188,11 @@ function compareArms(
   figures.shift = shift;
 
   const tailBoundary = studentized(
-    groupSequentialBoundaries(budget * (1 - SHIFT_SIGNAL_SHARE), look.of)[look.index - 1]!,
+    groupSequentialBoundaries(budget * (1 - SHIFT_SIGNAL_SHARE), look.of, memo)[look.index - 1]!,
     fewest * (1 - TAIL_QUANTILES[0]),
   );
-  const canaryTail = tailOfArm(canary.logs);
-  const stableTail = tailOfArm(stable.logs);
+  const canaryTail = tailOfArm(canary.logs, memo);
+  const stableTail = tailOfArm(stable.logs, memo);
   const tailEstimate = canaryTail.mean - stableTail.mean;
   const tailContrast = canaryTail.contrast - stableTail.contrast;
   const tailError = Math.sqrt(canaryTail.contrastVariance + stableTail.contrastVariance);

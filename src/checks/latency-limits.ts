@@ -3,7 +3,7 @@
  * fails on the estimate at the last look, and before it only when the distribution-free lower
  * bound of the quantile is already above the limit.
  */
-import { quantileConfidenceBoundsOfSorted } from '../stats/statistics.ts';
+import { quantileConfidenceBoundsOfSorted } from '../stats/quantiles.ts';
 import {
   isFinalLook,
   MIN_SAMPLES_PER_ARM,

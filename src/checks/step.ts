@@ -4,6 +4,7 @@
  * result type to StepCheckResult and the function to STEP_CHECKS; decide and the report need no change.
  */
 import type { Settings } from '../inputs/settings.ts';
+import { Memo } from '../stats/memo.ts';
 import { armSample, type ArmNumbers, type ArmObservations } from './arm.ts';
 import {
   combineChecks,
@@ -33,6 +34,8 @@ export interface JudgeInput {
   gate: Settings['gate'];
   /** Which planned look this is (1-based) out of how many; default the only look, 1 of 1. */
   look?: Look;
+  /** Kept across the looks of one analysis (or a simulation's runs); a fresh one otherwise. */
+  memo?: Memo;
 }
 
 /** What the checks of one step concluded at one look, with every figure they used. */
@@ -53,14 +56,16 @@ export interface StepJudgement {
 export function judgeStep(input: JudgeInput): StepJudgement {
   const of = Math.max(1, Math.floor(input.look?.of ?? 1));
   const look = { index: Math.min(of, Math.max(1, Math.floor(input.look?.index ?? of))), of };
-  const canary = armSample(input.canary);
-  const stable = input.stable === undefined ? undefined : armSample(input.stable);
+  const memo = input.memo ?? new Memo();
+  const canary = armSample(input.canary, memo);
+  const stable = input.stable === undefined ? undefined : armSample(input.stable, memo);
   const evidence: StepEvidence = {
     canary,
     ...(stable !== undefined ? { stable } : {}),
     gate: input.gate,
     look,
     budget: falseRevertBudget(input.gate.confidence),
+    memo,
   };
   const checks = STEP_CHECKS.map((check) => check(evidence));
   return {

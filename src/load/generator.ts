@@ -13,6 +13,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { StringDecoder } from 'node:string_decoder';
+import { quantileOfSorted } from '../stats/quantiles.ts';
+import { xoshiro128 } from '../stats/random.ts';
 import { encodeRequest, type RequestToEncode } from './http1.ts';
 import type { ExchangeHandler, KeepAlivePool } from './keep-alive-pool.ts';
 
@@ -71,18 +73,6 @@ export interface LoadOptions {
   shouldStop?: (accounting: LoadAccounting) => boolean;
 }
 
-/** A small deterministic generator (mulberry32): the same seed gives the same Poisson schedule. */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Intended send times, in ns after the start, of requests 0, 1, 2, … (open loop only). */
 export function* arrivalOffsets(
   ratePerSecond: number,
@@ -95,7 +85,8 @@ export function* arrivalOffsets(
     // Multiplying rather than summing keeps float error from drifting the schedule.
     for (let index = 0; ; index++) yield index * meanGapNs;
   }
-  const uniform = seededUniform(seed);
+  // Seeded: the same seed gives the same Poisson schedule.
+  const uniform = xoshiro128(seed);
   let offset = 0;
   for (;;) {
     yield offset;
@@ -301,21 +292,21 @@ export async function runLoad(
  * because the event loop's own timers have millisecond steps.
  */
 const TIMER_THREAD = `
-const { workerData, parentPort } = require('node:worker_threads');
-const generation = new Int32Array(workerData.generation);
-const target = new Float64Array(workerData.target);
-const now = () => Number(process.hrtime.bigint());
-let served = 0;
-for (;;) {
-  Atomics.wait(generation, 0, served);
-  let current = Atomics.load(generation, 0);
-  for (let left = (target[0] - now()) / 1e6; left > 0; left = (target[0] - now()) / 1e6) {
-    Atomics.wait(generation, 0, current, left);
-    current = Atomics.load(generation, 0);
-  }
-  served = current;
-  parentPort.postMessage(current);
-}`;
+  const { workerData, parentPort } = require('node:worker_threads');
+  const generation = new Int32Array(workerData.generation);
+  const target = new Float64Array(workerData.target);
+  const now = () => Number(process.hrtime.bigint());
+  let served = 0;
+  for (;;) {
+    Atomics.wait(generation, 0, served);
+    let current = Atomics.load(generation, 0);
+    for (let left = (target[0] - now()) / 1e6; left > 0; left = (target[0] - now()) / 1e6) {
+      Atomics.wait(generation, 0, current, left);
+      current = Atomics.load(generation, 0);
+    }
+    served = current;
+    parentPort.postMessage(current);
+  }`;
 
 /**
  * The real clock: process.hrtime in ns. A timer thread wakes the event loop `spinMs` before the
@@ -389,15 +380,6 @@ export function hrtimeClock(spinMs = 1): LoadClock & { close(): Promise<void> } 
   };
 }
 
-/** Percentile of an ascending list by linear interpolation between order statistics (R type 7). */
-export function percentileOfSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const position = (sorted.length - 1) * q;
-  const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
-}
-
 /** How the generator itself fared; `bottleneck` is true when its lateness, not the server, may show. */
 export interface GeneratorHealth {
   schedulingLagP50Ms: number;
@@ -419,9 +401,9 @@ export function generatorHealth(
   limitMs = GENERATOR_LAG_LIMIT_MS,
 ): GeneratorHealth {
   const lag = [...schedulingLagMs].sort((a, b) => a - b);
-  const lagP99 = lag.length === 0 ? 0 : percentileOfSorted(lag, 0.99);
+  const lagP99 = lag.length === 0 ? 0 : quantileOfSorted(lag, 0.99);
   const health: GeneratorHealth = {
-    schedulingLagP50Ms: lag.length === 0 ? 0 : percentileOfSorted(lag, 0.5),
+    schedulingLagP50Ms: lag.length === 0 ? 0 : quantileOfSorted(lag, 0.5),
     schedulingLagP99Ms: lagP99,
     schedulingLagMaxMs: lag.length === 0 ? 0 : lag[lag.length - 1]!,
     eventLoopDelayP99Ms: eventLoop.p99Ms,

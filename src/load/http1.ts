@@ -22,7 +22,12 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** CR, LF and NUL would end the header early and let a value inject headers of its own. */
 const UNSAFE_IN_VALUE = /[\r\n\0]/;
 /** The generator frames requests itself; a caller's copy of these would contradict it. */
-const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+const FRAMING_HEADERS: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+]);
 
 export interface RequestToEncode {
   method: string;

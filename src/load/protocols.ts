@@ -8,6 +8,21 @@ import type { FirstTokenScanner, ProbeRequest } from './generator.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' } as const;
 
+/**
+ * The request body: the user's probe-payload when given, else one built from what the server
+ * said (`known`); `missing` is the error when there is neither.
+ */
+function payloadOr<T>(
+  payload: string | undefined,
+  known: T | undefined,
+  build: (known: T) => string,
+  missing: string,
+): string {
+  if (payload !== undefined) return payload;
+  if (known === undefined) throw new Error(missing);
+  return build(known);
+}
+
 // --- v2: Open Inference Protocol --------------------------------------------------------------
 
 /** One tensor of `GET /v2/models/{name}` (the model metadata response). */
@@ -123,11 +138,12 @@ export function v2InferRequest(
   payload: string | undefined,
   metadata: ModelMetadata | undefined,
 ): ProbeRequest {
-  let body = payload;
-  if (body === undefined) {
-    if (metadata === undefined) throw new Error('a v2 probe needs a probe-payload or the model metadata');
-    body = JSON.stringify(v2RequestFromMetadata(metadata));
-  }
+  const body = payloadOr(
+    payload,
+    metadata,
+    (known) => JSON.stringify(v2RequestFromMetadata(known)),
+    'a v2 probe needs a probe-payload or the model metadata',
+  );
   return { method: 'POST', path: `${v2ModelPath(model, version)}/infer`, headers: { ...JSON_HEADERS }, body };
 }
 
@@ -204,11 +220,12 @@ export function openAiChatRequest(
   payload: string | undefined,
   model: string | undefined,
 ): ProbeRequest {
-  let body = payload;
-  if (body === undefined) {
-    if (model === undefined) throw new Error('an openai probe needs a probe-payload or a model id');
-    body = openAiChatBody(model);
-  }
+  const body = payloadOr(
+    payload,
+    model,
+    openAiChatBody,
+    'an openai probe needs a probe-payload or a model id',
+  );
   const streaming = isStreamingBody(body);
   return {
     method: 'POST',

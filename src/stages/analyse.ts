@@ -21,7 +21,6 @@ import {
   hrtimeClock,
   httpSender,
   measureLoad,
-  percentileOfSorted,
   type ArmCounts,
   type ArmEndpoint,
   type GeneratorHealth,
@@ -40,6 +39,8 @@ import {
   type ArmName,
   type ArmTarget,
 } from '../load/targets.ts';
+import { latencyPercentiles, type LatencyPercentiles } from '../stats/latency-percentiles.ts';
+import { Memo } from '../stats/memo.ts';
 
 /** Arms in schedule order: request 0 goes to stable, 1 to canary, 2 to stable, … */
 export const ARMS: readonly ArmName[] = ['stable', 'canary'];
@@ -48,19 +49,17 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 /** Readiness and metadata requests before the measurement. */
 const PREPARE_TIMEOUT_MS = 10_000;
 
-/** What one arm saw in the measurement window, for the report. */
-export interface ArmSummary {
+/**
+ * What one arm saw in the measurement window, for the report; the percentiles are of its 2xx
+ * latencies (from the intended send time), by the checks' estimator.
+ */
+export interface ArmSummary extends LatencyPercentiles {
   target: string;
   attempted: number;
   ok: number;
   errors: ArmCounts['errors'];
   statuses: ArmCounts['statuses'];
   errorRate: number;
-  /** Percentiles of the 2xx latencies (ms, from intended send time; R type 7). */
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
 }
 
 /** What the load generator saw in one step's measurement. */
@@ -99,9 +98,8 @@ export function lookSchedule(plannedPerArm: number, looks: number): number[] {
   return Array.from({ length: looks }, (_, k) => Math.max(1, Math.round((total * (k + 1)) / looks)));
 }
 
-function summarise(accounting: LoadAccounting, arm: number, target: string): ArmSummary {
+function summarise(accounting: LoadAccounting, arm: number, target: string, memo: Memo): ArmSummary {
   const counts = accounting.measured[arm]!;
-  const sorted = [...accounting.samples[arm]!.latenciesMs].sort((a, b) => a - b);
   const errors = Object.values(counts.errors).reduce((sum, count) => sum + count, 0);
   return {
     target,
@@ -110,10 +108,7 @@ function summarise(accounting: LoadAccounting, arm: number, target: string): Arm
     errors: { ...counts.errors },
     statuses: { ...counts.statuses },
     errorRate: counts.attempted > 0 ? errors / counts.attempted : 0,
-    p50Ms: percentileOfSorted(sorted, 0.5),
-    p90Ms: percentileOfSorted(sorted, 0.9),
-    p95Ms: percentileOfSorted(sorted, 0.95),
-    p99Ms: percentileOfSorted(sorted, 0.99),
+    ...latencyPercentiles(accounting.samples[arm]!.latenciesMs, memo),
   };
 }
 
@@ -211,12 +206,14 @@ export async function analyse(
     const looks = lookSchedule(plannedPerArm, DEFAULT_PLANNED_LOOKS);
     let looksTaken = 0;
     let verdict: StepJudgement | undefined;
+    const memo = new Memo();
     const judgeNow = (accounting: LoadAccounting, index: number): StepJudgement =>
       judgeStep({
         canary: observations(accounting, arms.indexOf('canary')),
         ...(arms.length === 2 ? { stable: observations(accounting, arms.indexOf('stable')) } : {}),
         gate: settings.gate,
         look: { index, of: looks.length },
+        memo,
       });
     const loadOptions: LoadOptions = {
       arms: arms.length,
@@ -265,7 +262,7 @@ export async function analyse(
     if (run.health.bottleneck) log(`warning: ${run.health.reason}`);
     const summaries: Partial<Record<ArmName, ArmSummary>> = {};
     arms.forEach(
-      (arm, index) => (summaries[arm] = summarise(run.accounting, index, describeArm(targets[index]!))),
+      (arm, index) => (summaries[arm] = summarise(run.accounting, index, describeArm(targets[index]!), memo)),
     );
     return {
       judgement: verdict,

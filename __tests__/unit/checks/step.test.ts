@@ -10,12 +10,11 @@ import {
   type StepJudgement,
 } from '../../../src/checks/step.ts';
 import type { Settings } from '../../../src/inputs/settings.ts';
-import {
-  lognormalSampler,
-  normalQuantile,
-  normalSampler,
-  xoshiro128,
-} from '../../../src/stats/statistics.ts';
+import { normalQuantile } from '../../../src/stats/distributions.ts';
+import { latencyPercentiles } from '../../../src/stats/latency-percentiles.ts';
+import { Memo } from '../../../src/stats/memo.ts';
+import { xoshiro128 } from '../../../src/stats/random.ts';
+import { lognormalSampler, normalSampler } from '../../support/samplers.ts';
 
 const DEFAULT_GATE: Settings['gate'] = {
   maxErrorRate: 0.01,
@@ -42,12 +41,15 @@ function arm(latenciesMs: number[], errors = 0): ArmObservations {
   return { latenciesMs, errors, requests: latenciesMs.length + errors };
 }
 
+/** Shared by the tests, as an analysis shares one across looks: thousands of judgements of few sizes. */
+const memo = new Memo();
+
 function judge(
   canary: ArmObservations,
   stable: ArmObservations | undefined,
   overrides: Partial<JudgeInput> = {},
 ) {
-  return judgeStep({ canary, ...(stable ? { stable } : {}), gate: DEFAULT_GATE, ...overrides });
+  return judgeStep({ canary, ...(stable ? { stable } : {}), gate: DEFAULT_GATE, memo, ...overrides });
 }
 
 /** The latency comparison's figures; every judgement with a stable arm has them. */
@@ -241,6 +243,24 @@ describe('judgeStep: the verdict carries its numbers', () => {
   it('is deterministic: the same samples give the same verdict', () => {
     const input = () => judge(arm(latencies(36, 300)), arm(latencies(37, 300)));
     expect(input()).toEqual(input());
+  });
+
+  it('gives the same verdicts with a memo kept across looks as without one', () => {
+    const canary = arm(latencies(42, 400).map((v) => v * 1.1));
+    const stable = arm(latencies(43, 400));
+    for (let index = 1; index <= 4; index++) {
+      const look = { index, of: 4 };
+      const withoutMemo = judgeStep({ canary, stable, gate: DEFAULT_GATE, look });
+      expect(judge(canary, stable, { look })).toEqual(withoutMemo);
+    }
+  });
+
+  it('reports the per-arm percentiles every summary uses', () => {
+    const canaryLatencies = latencies(44, 300);
+    const stableLatencies = latencies(45, 300);
+    const { arms } = judge(arm(canaryLatencies), arm(stableLatencies));
+    expect(arms.canary).toMatchObject(latencyPercentiles(canaryLatencies));
+    expect(arms.stable).toMatchObject(latencyPercentiles(stableLatencies));
   });
 
   it('accepts 0 ms latencies (clamped before logs)', () => {

@@ -7,7 +7,6 @@ import {
   generatorHealth,
   hrtimeClock,
   httpSender,
-  percentileOfSorted,
   runLoad,
   type LoadClock,
   type LoadOptions,
@@ -16,6 +15,7 @@ import {
   type SendRequest,
 } from '../../../src/load/generator.ts';
 import { openAiFirstTokenScanner } from '../../../src/load/protocols.ts';
+import { quantileOfSorted } from '../../../src/stats/quantiles.ts';
 
 const MS = 1e6;
 
@@ -154,8 +154,8 @@ describe('runLoad on a fake clock', () => {
     expect(latencies[latencies.length - 1]).toBe(1000);
     expect(latencies.filter((latency) => latency > 1).length).toBe(100);
     // A closed-loop tool would have sent one request during the stall; here 100 of 300 were due.
-    expect(percentileOfSorted(latencies, 0.99)).toBeGreaterThan(970);
-    expect(percentileOfSorted(latencies, 0.5)).toBe(1);
+    expect(quantileOfSorted(latencies, 0.99)).toBeGreaterThan(970);
+    expect(quantileOfSorted(latencies, 0.5)).toBe(1);
   });
 
   it('discards warm-up requests and stops at the end of warm-up + duration', async () => {
@@ -286,14 +286,6 @@ describe('generatorHealth', () => {
     expect(late.reason).toMatch(/sent its requests late/);
     const blocked = generatorHealth(punctual, { p99Ms: 40, maxMs: 80 });
     expect(blocked.reason).toMatch(/event loop was blocked/);
-  });
-});
-
-describe('percentileOfSorted', () => {
-  it('interpolates between order statistics like R quantile type 7', () => {
-    expect(percentileOfSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
-    expect(percentileOfSorted([10, 20, 30, 40, 50], 0.99)).toBeCloseTo(49.6, 10);
-    expect(percentileOfSorted([7], 0.95)).toBe(7);
   });
 });
 
