@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { RegistrySession } from '../../src/registry/client.ts';
 import { tarEntryNames } from '../../__tests__/support/tar-entries.ts';
-import { buildModelImage, type ModelImageOptions } from '../../src/stages/build.ts';
+import { buildModelImage, type ModelImageOptions } from '../../src/image/model-image.ts';
 import { median, spread, type Suite } from '../results.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');

@@ -82,6 +82,13 @@ function cacheExportAndImport(cache: CacheSettings): { from?: string; to?: strin
   }
 }
 
+/** `--secret` flags, the same for both tools: each secret's value travels in an environment variable, never on the command line. */
+function secretFlags(request: BuildRequest): string[] {
+  return Object.keys(request.secrets)
+    .sort()
+    .flatMap((id, index) => ['--secret', `id=${id},env=${secretVariable(index)}`]);
+}
+
 /** `docker buildx build` arguments for a request (pure). */
 export function buildxArguments(request: BuildRequest, metadataFile: string): string[] {
   const args = ['buildx', 'build', '--progress=plain', '--file', request.dockerfile];
@@ -90,9 +97,7 @@ export function buildxArguments(request: BuildRequest, metadataFile: string): st
   for (const tag of request.tags) args.push('--tag', tag);
   for (const [key, value] of sorted(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
   for (const [key, value] of sorted(request.labels)) args.push('--label', `${key}=${value}`);
-  Object.keys(request.secrets)
-    .sort()
-    .forEach((id, index) => args.push('--secret', `id=${id},env=${secretVariable(index)}`));
+  args.push(...secretFlags(request));
   const cache = cacheExportAndImport(request.cache);
   if (cache.from !== undefined) args.push('--cache-from', cache.from);
   if (cache.to !== undefined) args.push('--cache-to', cache.to);
@@ -118,9 +123,7 @@ export function buildctlArguments(request: BuildRequest, metadataFile: string): 
   args.push('--opt', `platform=${request.platforms.join(',')}`);
   for (const [key, value] of sorted(request.buildArgs)) args.push('--opt', `build-arg:${key}=${value}`);
   for (const [key, value] of sorted(request.labels)) args.push('--opt', `label:${key}=${value}`);
-  Object.keys(request.secrets)
-    .sort()
-    .forEach((id, index) => args.push('--secret', `id=${id},env=${secretVariable(index)}`));
+  args.push(...secretFlags(request));
   const cache = cacheExportAndImport(request.cache);
   if (cache.from !== undefined) args.push('--import-cache', cache.from);
   if (cache.to !== undefined) args.push('--export-cache', cache.to);

@@ -20,6 +20,7 @@ import {
   canaryReplicasFor,
   renderDeployment,
   renderService,
+  type ArmSpec,
   type ServingSpec,
 } from './manifests.ts';
 import {
@@ -272,16 +273,7 @@ async function deployFirstVersion(
   for (const role of ['user', 'stable'] as const) {
     await applyObject(cluster, renderService(plan, serving, role, router.kind));
   }
-  note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment}`, pending, restore);
-  await applyObject(
-    cluster,
-    renderDeployment(plan, settings, serving, {
-      track: 'stable',
-      image,
-      replicas: settings.workload.replicas,
-    }),
-  );
-  const available = await waitForTrack(ctx, 'stable', image);
+  const available = await applyStable(ctx, image, { pending, ...restore });
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
   ctx.log(`${plan.preview !== undefined ? 'preview' : 'first version'} available, running ${pinnedImage}`);
   return {
@@ -390,7 +382,7 @@ export function canaryStep(ctx: RolloutContext, state: CanaryState, index: numbe
  * so the undo returns stable to its previous image.
  */
 export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): Promise<string> {
-  const { cluster, plan, settings, serving } = ctx;
+  const { cluster, plan } = ctx;
   if (state?.firstDeploy === true) {
     ctx.log(`first version ${state.pinnedImage} is now stable`);
     return state.pinnedImage;
@@ -406,23 +398,15 @@ export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): P
   const pinned = state?.pinnedImage ?? (await pinnedImageOfPods(ctx, canaryImage));
   const previousImage = imageOf(stable);
   const digest = digestOf(pinned);
-  note(
+  await applyStable(
     ctx,
-    `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${pinned}`,
-    'promotion',
-    previousImage !== undefined ? { restore: previousImage } : {},
-  );
-  await applyObject(
-    cluster,
-    renderDeployment(plan, settings, serving, {
-      track: 'stable',
-      image: pinned,
-      replicas: settings.workload.replicas,
+    pinned,
+    { pending: 'promotion', ...(previousImage !== undefined ? { restore: previousImage } : {}) },
+    {
       ...(previousImage !== undefined ? { previousImage } : {}),
       ...(digest !== undefined ? { imageDigest: digest } : {}),
-    }),
+    },
   );
-  await waitForTrack(ctx, 'stable', pinned);
   const router = state?.router ?? (await resolveRouter(ctx));
   await removeCanary(ctx, router);
   ctx.log(`promoted: stable ${plan.objects.stableDeployment} runs ${pinned}`);
@@ -438,22 +422,50 @@ async function pinnedImageOfPods(ctx: RolloutContext, image: string): Promise<st
   return pinnedFromImageId(image, ids);
 }
 
-/** Puts stable back on `image` and waits until it serves it. */
-async function restoreStable(ctx: RolloutContext, image: string): Promise<void> {
-  const { plan, settings, serving, cluster } = ctx;
+/** Puts stable back on `image` and waits until it serves it (an undo's step unless `change` says otherwise). */
+async function restoreStable(
+  ctx: RolloutContext,
+  image: string,
+  change: Pick<RolloutChange, 'pending' | 'restore'> = { pending: 'none' },
+): Promise<void> {
+  const { plan, cluster } = ctx;
   const current = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
   const previous = current?.metadata?.annotations?.[ANNOTATIONS.previousImage];
-  note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${image}`, 'none');
+  await applyStable(
+    ctx,
+    image,
+    change,
+    previous !== undefined && previous !== image ? { previousImage: imageOf(current)! } : {},
+  );
+}
+
+/**
+ * Applies stable's Deployment on `image` (announced first as `change`) and waits until it serves it.
+ * Every change of stable's image — first version, preview, promotion, restore — goes through here.
+ */
+async function applyStable(
+  ctx: RolloutContext,
+  image: string,
+  change: Pick<RolloutChange, 'pending' | 'restore'>,
+  arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'> = {},
+): Promise<RolloutResult> {
+  const { cluster, plan, settings, serving } = ctx;
+  note(
+    ctx,
+    `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${image}`,
+    change.pending,
+    change.restore !== undefined ? { restore: change.restore } : {},
+  );
   await applyObject(
     cluster,
     renderDeployment(plan, settings, serving, {
       track: 'stable',
       image,
       replicas: settings.workload.replicas,
-      ...(previous !== undefined && previous !== image ? { previousImage: imageOf(current)! } : {}),
+      ...arm,
     }),
   );
-  await waitForTrack(ctx, 'stable', image);
+  return waitForTrack(ctx, 'stable', image);
 }
 
 /** Restores traffic to stable and deletes every canary object of the target (found by label). */
@@ -532,13 +544,8 @@ export async function revertPromotion(ctx: RolloutContext): Promise<string> {
         : `has no ${ANNOTATIONS.previousImage} annotation: no earlier version to return to`,
     );
   }
-  note(
-    ctx,
-    `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${previous}`,
-    'promotion',
-    { restore: imageOf(stable)! },
-  );
-  await restoreStable(ctx, previous);
+  // Recorded as a promotion of its own: cut short, the undo returns stable to the image it had.
+  await restoreStable(ctx, previous, { pending: 'promotion', restore: imageOf(stable)! });
   ctx.log(`reverted the last promotion: stable runs ${previous} again`);
   return previous;
 }

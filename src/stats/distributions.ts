@@ -7,6 +7,21 @@
 // The normal distribution
 // ---------------------------------------------------------------------------------------------
 
+/** Coefficients of the rational approximation of the normal tail below z = 5√2, highest power first. */
+const CDF_NUMERATOR = [
+  3.52624965998911e-2, 0.700383064443688, 6.37396220353165, 33.912866078383, 112.079291497871,
+  221.213596169931, 220.206867912376,
+];
+const CDF_DENOMINATOR = [
+  8.83883476483184e-2, 1.75566716318264, 16.064177579207, 86.7807322029461, 296.564248779674,
+  637.333633378831, 793.826512519948, 440.413735824752,
+];
+
+/** The polynomial with these coefficients (highest power first) at z, by Horner's rule. */
+function horner(coefficients: readonly number[], z: number): number {
+  return coefficients.reduce((sum, coefficient) => sum * z + coefficient, 0);
+}
+
 /**
  * Standard normal CDF Φ(x), accurate to about 1e-15 everywhere (Hart's 1968 rational
  * approximation in the form given by G. West, "Better approximations to cumulative normal
@@ -21,20 +36,7 @@ export function normalCdf(x: number): number {
   } else {
     const exponential = Math.exp(-(z * z) / 2);
     if (z < 7.07106781186547) {
-      let numerator = 3.52624965998911e-2 * z + 0.700383064443688;
-      numerator = numerator * z + 6.37396220353165;
-      numerator = numerator * z + 33.912866078383;
-      numerator = numerator * z + 112.079291497871;
-      numerator = numerator * z + 221.213596169931;
-      numerator = numerator * z + 220.206867912376;
-      let denominator = 8.83883476483184e-2 * z + 1.75566716318264;
-      denominator = denominator * z + 16.064177579207;
-      denominator = denominator * z + 86.7807322029461;
-      denominator = denominator * z + 296.564248779674;
-      denominator = denominator * z + 637.333633378831;
-      denominator = denominator * z + 793.826512519948;
-      denominator = denominator * z + 440.413735824752;
-      tail = (exponential * numerator) / denominator;
+      tail = (exponential * horner(CDF_NUMERATOR, z)) / horner(CDF_DENOMINATOR, z);
     } else {
       let fraction = z + 0.65;
       fraction = z + 4 / fraction;
