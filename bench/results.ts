@@ -1,5 +1,5 @@
 /**
- * The result-file format every benchmark suite writes (architecture.md): bench/results/<suite>.json
+ * The result-file format every benchmark suite writes (docs/architecture.md, "Benchmarks"): bench/results/<suite>.json
  * maps metric name → { value, unit, peer?, peer_value? }, plus "commit" and "date".
  */
 import { execFileSync } from 'node:child_process';

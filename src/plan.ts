@@ -6,7 +6,7 @@
 import type { Mode, Settings } from './inputs/settings.ts';
 import { ownerLabels } from './kube/labels.ts';
 
-/** The stages of product.md's mode table, in the order a mode runs them. */
+/** The stages the modes run (docs/architecture.md lists them per mode). */
 export type StageName =
   | 'build'
   | 'deploy-canary'

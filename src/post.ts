@@ -42,11 +42,16 @@ export async function run(): Promise<void> {
         journal: savePending,
         pending,
         waitSeconds: POST_LEASE_WAIT_SECONDS,
-        log: (line) => core.info(line),
+        log: (line) => core.info(`post: ${line}`),
         warn: (line) => core.warning(line),
       });
       await session.undo('the main step did not finish');
       await session.close();
+      core.info(
+        pending.changes.includes('first')
+          ? 'post: removed the unfinished first version'
+          : 'post: canary removed, traffic back on stable',
+      );
     }
     // A cancelled job must not leave its GitHub Deployment "in progress" for ever.
     await closeAbandonedDeployment(settingsOf);

@@ -1,5 +1,5 @@
 /**
- * build — the example model's image, cold and warm (benchmarks.md):
+ * build — the example model's image, cold and warm (how every suite measures: docs/architecture.md, "Benchmarks"):
  *
  * - cold: a repository name no run used before (nothing in the registry for it) and `--no-cache`
  *   (BuildKit runs every step again instead of answering from its local cache). The pip download

@@ -1,5 +1,5 @@
 /**
- * judge: the latency gate's error rates by seeded simulation (benchmarks.md "judge").
+ * judge: the latency gate's error rates by seeded simulation (docs/judge.md).
  *
  * Lognormal latencies, median 20 ms, σ ∈ {0.25, 0.5, 1}; n per arm ∈ {200, 400, 800, 1600} is the
  * most our judge may use (4 planned looks at n/4, n/2, 3n/4, n). Scenarios on the log scale, with

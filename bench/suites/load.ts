@@ -1,5 +1,5 @@
 /**
- * The load generator against autocannon (benchmarks.md "load"), in one run, on loopback, against
+ * The load generator against autocannon (docs/load.md), in one run, on loopback, against
  * the same servers, alternating A B A B, medians of repeated runs with the spread printed.
  *
  * - Max rate on one core: this process (our generator) and autocannon each pinned to core 0, the

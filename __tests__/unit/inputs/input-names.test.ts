@@ -22,7 +22,7 @@ describe('action.yml', () => {
     }
   });
 
-  it('declares the outputs of product.md', () => {
+  it('declares every output the report writes', () => {
     expect(Object.keys(action.outputs).sort()).toEqual(
       [
         'image',
