@@ -24,6 +24,7 @@ import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
 import { outcomeOfRun } from './report.ts';
 import { finishRunReport, startRunReport, type RunReporting } from './github/run-reporting.ts';
 import { runRecord } from './run-state.ts';
+import { flagNextStartAsPost } from './post-flag.ts';
 
 /** One stage of a mode; it reads the plan and settings and carries out its part. */
 export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
@@ -44,6 +45,7 @@ const stageRunners: Record<StageName, StageRunner> = {
 
 /** Runs the action's main step. */
 export async function run(): Promise<void> {
+  flagNextStartAsPost(core.saveState);
   let reported: { plan: Plan; settings: Settings; reporting: RunReporting } | undefined;
   try {
     const settings = readInputs();
