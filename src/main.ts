@@ -3,44 +3,35 @@
  * report. Each mode's stages (plan.ts) run in order, looked up by name.
  */
 import * as core from '@actions/core';
-import { analyseStage } from './stages/analyse.ts';
-import { buildStage } from './stages/build.ts';
 import { CanaryFailed, InputError } from './errors.ts';
 import { readInputs, type Settings } from './inputs/inputs.ts';
-import {
-  cleanupPreviewStage,
-  decideStage,
-  deployCanaryStage,
-  deployPreviewStage,
-  promoteStage,
-  revertStage,
-  revertUnfinishedRollout,
-} from './stages/rollout-stages.ts';
 import { planRun, type Plan, type StageName } from './plan.ts';
 import { reportFailure } from './github/annotations.ts';
-import { reportPreviewStage } from './stages/report-preview.ts';
-import { tagReleaseStage } from './stages/tag-release.ts';
 import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
 import { outcomeOfRun } from './report.ts';
-import { finishRunReport, startRunReport, type RunReporting } from './github/run-reporting.ts';
+import type { RunReporting } from './github/run-reporting.ts';
 import { runRecord } from './run-state.ts';
 import { flagNextStartAsPost } from './post-flag.ts';
 
 /** One stage of a mode; it reads the plan and settings and carries out its part. */
 export type StageRunner = (plan: Plan, settings: Settings) => Promise<void>;
 
-/** Every stage of every mode; the Record type makes a mode's missing stage a compile error. */
-const stageRunners: Record<StageName, StageRunner> = {
-  build: buildStage,
-  'deploy-canary': deployCanaryStage,
-  'deploy-preview': deployPreviewStage,
-  analyse: analyseStage,
-  decide: decideStage,
-  'report-preview': reportPreviewStage,
-  'cleanup-preview': cleanupPreviewStage,
-  promote: promoteStage,
-  revert: revertStage,
-  'tag-release': tagReleaseStage,
+/**
+ * Every stage of every mode, each loading its module on first use: a dry run, or a mode without
+ * a cluster stage, never loads the Kubernetes client (docs/bundle.md). The Record type makes a
+ * mode's missing stage a compile error.
+ */
+const stageRunners: Record<StageName, () => Promise<StageRunner>> = {
+  build: async () => (await import('./stages/build.ts')).buildStage,
+  'deploy-canary': async () => (await import('./stages/rollout-stages.ts')).deployCanaryStage,
+  'deploy-preview': async () => (await import('./stages/rollout-stages.ts')).deployPreviewStage,
+  analyse: async () => (await import('./stages/analyse.ts')).analyseStage,
+  decide: async () => (await import('./stages/rollout-stages.ts')).decideStage,
+  'report-preview': async () => (await import('./stages/report-preview.ts')).reportPreviewStage,
+  'cleanup-preview': async () => (await import('./stages/rollout-stages.ts')).cleanupPreviewStage,
+  promote: async () => (await import('./stages/rollout-stages.ts')).promoteStage,
+  revert: async () => (await import('./stages/rollout-stages.ts')).revertStage,
+  'tag-release': async () => (await import('./stages/tag-release.ts')).tagReleaseStage,
 };
 
 /** Runs the action's main step. */
@@ -54,14 +45,18 @@ export async function run(): Promise<void> {
       await reportDryRun(plan);
       return;
     }
+    const { startRunReport, finishRunReport } = await import('./github/run-reporting.ts');
     reported = { plan, settings, reporting: await startRunReport(plan, settings) };
     for (const stage of plan.stages) {
-      await core.group(`model-canary: ${stage}`, () => stageRunners[stage](plan, settings));
+      await core.group(`model-canary: ${stage}`, async () => (await stageRunners[stage]())(plan, settings));
     }
     await finishRunReport(reported.reporting, plan, settings, outcomeOfRun(plan.mode, runRecord));
   } catch (error) {
-    // A stage after deploy failed: the canary goes now, not only in the post step.
-    await revertUnfinishedRollout(error);
+    // A stage after deploy failed: the canary goes now, not only in the post step. Before the
+    // first stage nothing was deployed, and the rollout module need not load.
+    if (reported !== undefined) {
+      await (await import('./stages/rollout-stages.ts')).revertUnfinishedRollout(error);
+    }
     reportFailure(error);
     const failure = { reverted: error instanceof CanaryFailed, reason: oneLineReason(error) };
     if (reported === undefined) {
@@ -70,6 +65,7 @@ export async function run(): Promise<void> {
       core.setOutput('reason', failure.reason);
     } else {
       const { plan, settings, reporting } = reported;
+      const { finishRunReport } = await import('./github/run-reporting.ts');
       await finishRunReport(reporting, plan, settings, outcomeOfRun(plan.mode, runRecord, failure));
     }
   }

@@ -5,10 +5,8 @@
  */
 import * as core from '@actions/core';
 import { readInputs, type Settings } from './inputs/inputs.ts';
-import { cleanUpPending } from './stages/rollout-stages.ts';
 import { planRun } from './plan.ts';
 import { reportFailure } from './github/annotations.ts';
-import { closeAbandonedDeployment } from './github/run-reporting.ts';
 import { loadPending } from './run-state.ts';
 
 /** Runs the action's post step. */
@@ -24,10 +22,11 @@ export async function run(): Promise<void> {
         `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
       );
       const plan = planRun(settingsOf());
+      const { cleanUpPending } = await import('./stages/rollout-stages.ts');
       await cleanUpPending(pending, { ...plan, namespace: pending.namespace }, settingsOf());
     }
     // A cancelled job must not leave its GitHub Deployment "in progress" for ever.
-    await closeAbandonedDeployment(settingsOf);
+    await (await import('./github/run-reporting.ts')).closeAbandonedDeployment(settingsOf);
   } catch (error) {
     reportFailure(error);
   }

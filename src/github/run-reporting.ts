@@ -4,20 +4,14 @@
  * finished or failed (JSON report, outputs, job summary, Deployment status, preview comment,
  * inactive Deployments on cleanup). Neither throws: a report that cannot be written is a warning,
  * never a different outcome for the cluster.
+ *
+ * The GitHub client (github-report.ts) and the preview stage load on first use: the post step,
+ * which imports this module on every job, needs neither when no Deployment is open (docs/bundle.md).
  */
 import * as core from '@actions/core';
 import type { Settings } from '../inputs/inputs.ts';
 import type { Plan } from '../plan.ts';
-import {
-  closeGitHubDeployment,
-  gitHubRun,
-  abandonGitHubDeployment,
-  openGitHubDeployment,
-  postPreviewComment,
-  retirePreviewDeployments,
-  type GitHubRun,
-} from './github-report.ts';
-import { previewRecord } from '../stages/report-preview.ts';
+import type { GitHubRun } from './github-report.ts';
 import { publishRunReport } from './publish.ts';
 import { buildRunReport, type RunOutcome } from '../report.ts';
 
@@ -42,6 +36,7 @@ function warnUnreported(what: string, error: unknown): void {
 /** Before the stages: the GitHub side of the run, and its Deployment in_progress where the mode has one. */
 export async function startRunReport(plan: Plan, settings: Settings): Promise<RunReporting> {
   try {
+    const { gitHubRun, openGitHubDeployment } = await import('./github-report.ts');
     const github = gitHubRun(settings);
     if (github === undefined || plan.mode === 'cleanup') return github === undefined ? {} : { github };
     const deploymentId = await openGitHubDeployment(github, plan);
@@ -60,7 +55,9 @@ export async function finishRunReport(
   settings: Settings,
   outcome: RunOutcome,
 ): Promise<string | undefined> {
-  const previewUrl = outcome.previewUrl ?? (plan.mode === 'preview' ? previewRecord.url : undefined);
+  const previewUrl =
+    outcome.previewUrl ??
+    (plan.mode === 'preview' ? (await import('../stages/report-preview.ts')).previewRecord.url : undefined);
   const report = buildRunReport(
     plan,
     { ...outcome, ...(previewUrl !== undefined ? { previewUrl } : {}) },
@@ -75,6 +72,8 @@ export async function finishRunReport(
   const { github, deploymentId } = reporting;
   if (github === undefined) return path;
   try {
+    const { closeGitHubDeployment, postPreviewComment, retirePreviewDeployments } =
+      await import('./github-report.ts');
     if (deploymentId !== undefined) {
       await closeGitHubDeployment(github, deploymentId, report);
       core.saveState(OPEN_DEPLOYMENT_KEY, '');
@@ -96,6 +95,7 @@ export async function closeAbandonedDeployment(settingsOf: () => Settings): Prom
   if (saved === '') return;
   try {
     // Inputs are read only when a Deployment is open, so a post step with nothing to do needs none.
+    const { abandonGitHubDeployment, gitHubRun } = await import('./github-report.ts');
     const github = gitHubRun(settingsOf());
     if (github !== undefined) await abandonGitHubDeployment(github, Number(saved));
   } catch (error) {

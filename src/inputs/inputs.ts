@@ -6,10 +6,9 @@
  * `InputError` that lists every bad input. `readInputs` (bottom) is the adapter that feeds it from
  * the runner's environment. Nothing else in the action reads an input.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { context } from '@actions/github';
 import { parse as parseYaml } from 'yaml';
 import { InputError, type InputProblem } from '../errors.ts';
 import { isDnsLabel, isLabelValue, isQualifiedName, isQuantity, toDnsLabel } from '../kube/names.ts';
@@ -910,22 +909,37 @@ function kubeconfigCredentials(raw: string): string[] {
   }
 }
 
-/** Reads the runner's inputs and GitHub context (adapter over @actions/core and @actions/github). */
+/**
+ * The pull request of the event that started the run, from the payload the runner wrote to
+ * GITHUB_EVENT_PATH (read directly: @actions/github's context would load Octokit, docs/bundle.md).
+ */
+function pullRequestOfEvent(): number | undefined {
+  const path = process.env['GITHUB_EVENT_PATH'];
+  if (!path || !existsSync(path)) return undefined;
+  const payload = JSON.parse(readFileSync(path, 'utf8')) as {
+    pull_request?: { number?: unknown };
+    number?: unknown;
+  };
+  const number = payload.pull_request?.number ?? payload.number;
+  return typeof number === 'number' ? number : undefined;
+}
+
+/** Reads the runner's inputs and the run's GitHub context from the runner's environment. */
 export function readInputs(): Settings {
   for (const name of [...SECRET_INPUTS, 'build-secrets', 'kubeconfig'] as InputName[]) {
     for (const value of secretValuesOf(name, core.getInput(name))) core.setSecret(value);
   }
   const workspace = process.env['GITHUB_WORKSPACE'] || process.cwd();
-  const pullRequest = context.payload.pull_request?.number ?? context.payload.number;
+  const pullRequest = pullRequestOfEvent();
   return parseInputs({
     get: (name) => core.getInput(name),
     pathExists: (relativePath) => existsSync(join(workspace, relativePath)),
     run: {
-      eventName: context.eventName ?? '',
-      sha: context.sha ?? '',
-      ref: context.ref ?? '',
+      eventName: process.env['GITHUB_EVENT_NAME'] ?? '',
+      sha: process.env['GITHUB_SHA'] ?? '',
+      ref: process.env['GITHUB_REF'] ?? '',
       repository: process.env['GITHUB_REPOSITORY'] ?? '',
-      runId: context.runId || 0,
+      runId: Number.parseInt(process.env['GITHUB_RUN_ID'] ?? '', 10) || 0,
       runAttempt: Number(process.env['GITHUB_RUN_ATTEMPT'] ?? '1') || 1,
       ...(typeof pullRequest === 'number' ? { pullRequest } : {}),
     },
