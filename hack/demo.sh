@@ -41,13 +41,14 @@ run_push() {
   decision="$(sed -n '/^decision<</{n;p}' "$workdir/output" | tail -1)"
   reason="$(sed -n '/^reason<</{n;p}' "$workdir/output" | tail -1)"
   log "$model @ ${sha:0:7}: exit $status, decision '${decision:-none}': $reason"
-  # As the runner does after every job: the post step, given the saved state as STATE_* variables.
+  # As the runner does after every job: the post step, the same bundle given the saved state (isPost
+  # among it) as STATE_* variables.
   node -e '
     const fs = require("node:fs");
     const env = { ...process.env };
     for (const [, name, , value] of fs.readFileSync(process.argv[1], "utf8").matchAll(/^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm))
       env[`STATE_${name}`] = value;
-    const post = require("node:child_process").spawnSync(process.execPath, ["dist/post/index.js"], { env, stdio: "inherit" });
+    const post = require("node:child_process").spawnSync(process.execPath, ["dist/index.js"], { env, stdio: "inherit" });
     process.exit(post.status ?? 1);
   ' "$workdir/state" | grep -v '^::debug' || true
 }

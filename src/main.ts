@@ -8,12 +8,12 @@
 import * as core from '@actions/core';
 import { reportFailure } from './github/annotations.ts';
 import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
-import { finishRunReport, startRunReport } from './github/run-reporting.ts';
 import { CanaryFailed, InputError } from './errors.ts';
 import { readInputs } from './inputs/read.ts';
 import type { Settings } from './inputs/settings.ts';
+import { flagNextStartAsPost } from './post-flag.ts';
 import { planRun, STAGES_CHANGING_THE_CLUSTER, type Plan, type StageName } from './plan.ts';
-import { reportOfRun, type RunFailure } from './report.ts';
+import type { RunFailure } from './report.ts';
 import type { RolloutSession } from './kube/session.ts';
 import type { Run, Stage } from './run.ts';
 
@@ -33,10 +33,15 @@ const STAGES: Record<StageName, () => Promise<Stage>> = {
 
 /** Runs the action's main step. */
 export async function run(): Promise<void> {
+  flagNextStartAsPost(core.saveState);
   try {
     const settings = readInputs();
     const plan = planRun(settings);
     if (plan.dryRun) return await reportDryRun(plan, settings);
+    const [{ finishRunReport, startRunReport }, { reportOfRun }] = await Promise.all([
+      import('./github/run-reporting.ts'),
+      import('./report.ts'),
+    ]);
     const reporting = await startRunReport(plan, settings);
     const { run: finished, failure } = await runStages({ settings, plan, analyses: [] });
     const cause = failure?.error ?? finished.outcome?.cause;

@@ -6,7 +6,6 @@
  */
 import * as core from '@actions/core';
 import { reportFailure } from './github/annotations.ts';
-import { closeAbandonedDeployment } from './github/run-reporting.ts';
 import { loadPending, savePending } from './github/step-state.ts';
 import { readInputs } from './inputs/read.ts';
 import type { Settings } from './inputs/settings.ts';
@@ -54,6 +53,7 @@ export async function run(): Promise<void> {
       );
     }
     // A cancelled job must not leave its GitHub Deployment "in progress" for ever.
+    const { closeAbandonedDeployment } = await import('./github/run-reporting.ts');
     await closeAbandonedDeployment(settingsOf);
   } catch (error) {
     reportFailure(error);

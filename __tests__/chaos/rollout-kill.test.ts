@@ -1,8 +1,8 @@
 /**
  * Killing the main step mid-canary. SIGTERM (the runner's cancellation), then the post step run
- * as the runner runs it (`node dist/post/index.js`, STATE_* from the saved state file): stable
- * keeps serving and no canary remains. SIGKILL (no chance to clean up), then a re-run of the job
- * (next attempt): it converges to the new version promoted, with nothing left over.
+ * as the runner runs it (`node dist/index.js`, STATE_* from the saved state file, isPost among
+ * them): stable keeps serving and no canary remains. SIGKILL (no chance to clean up), then a re-run
+ * of the job (next attempt): it converges to the new version promoted, with nothing left over.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -176,11 +176,12 @@ describe('the main step killed mid-canary', () => {
     await exited(main.child);
 
     const state = stateVariables(stateFile);
+    expect(state['STATE_isPost']).toBe('true');
     expect(JSON.parse(state['STATE_model-canary-pending']!)).toMatchObject({
       target: 'term',
       changes: ['canary'],
     });
-    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/post/index.js')], { ...env, ...state });
+    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/index.js')], { ...env, ...state });
     expect(post.output).toMatch(/post: canary removed, traffic back on stable/);
     expect(post.output).not.toMatch(/::error/);
     expect(post.code).toBe(0);
@@ -213,7 +214,7 @@ describe('the main step killed mid-canary', () => {
       lease: false,
     });
     // The re-run finished cleanly, so its post step has nothing to undo.
-    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/post/index.js')], {
+    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/index.js')], {
       ...again.env,
       ...stateVariables(again.stateFile),
     });

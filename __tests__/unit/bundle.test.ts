@@ -1,6 +1,7 @@
 /**
  * Runs the committed bundle the way the runner does: `node dist/index.js` with INPUT_* variables
- * and the GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, then the post step.
+ * and the GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, then the post step: the same
+ * file again, given the state the main step saved as STATE_* variables.
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,8 @@ interface StepResult {
   status: number | null;
   stdout: string;
   outputs: Record<string, string>;
+  /** What the step saved for the post step (core.saveState). */
+  state: Record<string, string>;
   summary: string;
 }
 
@@ -42,6 +45,7 @@ function runStep(
     status: child.status,
     stdout: child.stdout + child.stderr,
     outputs: readFileCommands(env['GITHUB_OUTPUT']!),
+    state: readFileCommands(env['GITHUB_STATE']!),
     summary: readFileSync(env['GITHUB_STEP_SUMMARY']!, 'utf8'),
   };
 }
@@ -108,12 +112,19 @@ describe('dist/index.js as the runner runs it', () => {
   });
 });
 
-describe('dist/post/index.js as the runner runs it', () => {
+describe('dist/index.js as the runner runs it for the post step', () => {
   it('reports that nothing is pending after a main step that changed nothing', () => {
     const main = runStep('dist/index.js', { model: 'hack', image: 'localhost:5000/demo', 'dry-run': 'true' });
     expect(main.status).toBe(0);
-    const post = runStep('dist/post/index.js', {});
+    expect(main.state['isPost']).toBe('true');
+    const savedState = Object.fromEntries(
+      Object.entries(main.state).map(([name, value]) => [`STATE_${name}`, value]),
+    );
+    const post = runStep('dist/index.js', {}, savedState);
     expect(post.status).toBe(0);
     expect(post.stdout).toContain('nothing pending');
+    // The post step, not the main step again: no plan, no outputs.
+    expect(post.stdout).not.toContain('model-canary: plan');
+    expect(post.outputs).toEqual({});
   });
 });

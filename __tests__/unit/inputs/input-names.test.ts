@@ -40,11 +40,11 @@ describe('action.yml', () => {
     );
   });
 
-  it('runs on node24 with a post step that always runs', () => {
+  it('runs on node24 with a post step that always runs, from the same bundle', () => {
     expect(action.runs).toEqual({
       using: 'node24',
       main: 'dist/index.js',
-      post: 'dist/post/index.js',
+      post: 'dist/index.js',
       'post-if': 'always()',
     });
   });

@@ -1,3 +1,0 @@
-import { run } from './post.ts';
-
-await run();
