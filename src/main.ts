@@ -5,13 +5,13 @@
  * (kube/rollout.ts undoChanges), before it is reported. Stage modules, the Kubernetes client and the
  * GitHub client load only when a stage needs them, so a refused input or a dry run starts fast.
  */
-import * as core from '@actions/core';
+import * as runner from './github/runner.ts';
 import { reportFailure } from './github/annotations.ts';
 import { planFacts, renderPlanMarkdown } from './github/plan-summary.ts';
 import { CanaryFailed, InputError } from './errors.ts';
 import { readInputs } from './inputs/read.ts';
 import type { Settings } from './inputs/settings.ts';
-import { flagNextStartAsPost } from './post-flag.ts';
+import { flagNextStartAsPost } from './github/step-state.ts';
 import { planRun, STAGES_CHANGING_THE_CLUSTER, type Plan, type StageName } from './plan.ts';
 import type { RunFailure } from './report.ts';
 import type { RolloutSession } from './kube/session.ts';
@@ -33,7 +33,7 @@ const STAGES: Record<StageName, () => Promise<Stage>> = {
 
 /** Runs the action's main step. */
 export async function run(): Promise<void> {
-  flagNextStartAsPost(core.saveState);
+  flagNextStartAsPost();
   try {
     const settings = readInputs();
     const plan = planRun(settings);
@@ -50,8 +50,8 @@ export async function run(): Promise<void> {
   } catch (error) {
     // Refused before any stage ran (bad input): nothing changed.
     reportFailure(error);
-    core.setOutput('decision', 'skipped');
-    core.setOutput('reason', oneLineReason(error));
+    runner.setOutput('decision', 'skipped');
+    runner.setOutput('reason', oneLineReason(error));
   }
 }
 
@@ -76,7 +76,7 @@ export async function runStages(
         current = { ...current, rollout: await openSession(current) };
       }
       const stage = await STAGES[name]();
-      const produced = await core.group(`model-canary: ${name}`, () => stage(current));
+      const produced = await runner.group(`model-canary: ${name}`, () => stage(current));
       current = { ...current, ...produced };
     }
     await current.rollout?.close();
@@ -106,8 +106,8 @@ export async function openSession({ settings, plan, image }: Run): Promise<Rollo
     serving: servingFor(image?.runtime ?? settings.build.runtime, image?.modelName ?? settings.name),
     holder: runIdentity(settings.run),
     journal: savePending,
-    log: (line) => core.info(line),
-    warn: (line) => core.warning(line),
+    log: (line) => runner.info(line),
+    warn: (line) => runner.warning(line),
   });
 }
 
@@ -119,7 +119,7 @@ async function undoAfterFailure(session: RolloutSession, error: unknown): Promis
     await session.close();
     return undone;
   } catch (undoError) {
-    core.error(
+    runner.error(
       `revert after failure did not finish (the post step retries): ${undoError instanceof Error ? undoError.message : String(undoError)}`,
     );
     return false;
@@ -132,11 +132,11 @@ function oneLineReason(error: unknown): string {
 }
 
 async function reportDryRun(plan: Plan, settings: Settings): Promise<void> {
-  core.startGroup('model-canary: plan (dry run)');
-  for (const [label, value] of planFacts(plan, settings)) core.info(`${label}: ${value}`);
-  core.endGroup();
-  core.setOutput('decision', 'skipped');
-  core.setOutput('reason', 'dry-run: the plan was rendered and nothing was changed');
-  if (plan.image) core.setOutput('image', plan.image.reference);
-  await core.summary.addRaw(renderPlanMarkdown(plan, settings)).write();
+  runner.startGroup('model-canary: plan (dry run)');
+  for (const [label, value] of planFacts(plan, settings)) runner.info(`${label}: ${value}`);
+  runner.endGroup();
+  runner.setOutput('decision', 'skipped');
+  runner.setOutput('reason', 'dry-run: the plan was rendered and nothing was changed');
+  if (plan.image) runner.setOutput('image', plan.image.reference);
+  await runner.appendSummary(renderPlanMarkdown(plan, settings));
 }

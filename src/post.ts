@@ -4,7 +4,7 @@
  * undoChanges). Must not be able to make things worse: it only reads that record and removes what
  * it says we created (found again by our labels).
  */
-import * as core from '@actions/core';
+import * as runner from './github/runner.ts';
 import { reportFailure } from './github/annotations.ts';
 import { loadPending, savePending } from './github/step-state.ts';
 import { readInputs } from './inputs/read.ts';
@@ -21,9 +21,9 @@ export async function run(): Promise<void> {
   try {
     const pending = loadPending();
     if (pending === undefined) {
-      core.info('model-canary post: nothing pending, no canary was left unfinished.');
+      runner.info('model-canary post: nothing pending, no canary was left unfinished.');
     } else {
-      core.warning(
+      runner.warning(
         `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
       );
       const [{ openRolloutSession }, { clusterOf }, { runIdentity, servingFor }] = await Promise.all([
@@ -41,12 +41,12 @@ export async function run(): Promise<void> {
         journal: savePending,
         pending,
         waitSeconds: POST_LEASE_WAIT_SECONDS,
-        log: (line) => core.info(`post: ${line}`),
-        warn: (line) => core.warning(line),
+        log: (line) => runner.info(`post: ${line}`),
+        warn: (line) => runner.warning(line),
       });
       await session.undo('the main step did not finish');
       await session.close();
-      core.info(
+      runner.info(
         pending.changes.includes('first')
           ? 'post: removed the unfinished first version'
           : 'post: canary removed, traffic back on stable',

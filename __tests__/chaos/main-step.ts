@@ -4,7 +4,6 @@
  * to kill us, then decide. The image comes from MODEL_CANARY_TEST_IMAGE, standing in for the build
  * stage. With MODEL_CANARY_TEST_VERDICT=promote the analysis passes at once and decide promotes.
  */
-import * as core from '@actions/core';
 import { judgeStep } from '../../src/checks/step.ts';
 import { readInputs } from '../../src/inputs/read.ts';
 import { canaryStep } from '../../src/kube/rollout.ts';
@@ -12,10 +11,10 @@ import { openSession, runStages } from '../../src/main.ts';
 import { planRun } from '../../src/plan.ts';
 import type { Run, StepAnalysis } from '../../src/run.ts';
 import { deployCanaryStage } from '../../src/stages/deploy-canary.ts';
-import { flagNextStartAsPost } from '../../src/post-flag.ts';
+import { flagNextStartAsPost } from '../../src/github/step-state.ts';
 
 // First thing, as src/main.ts does: the runner's next start of dist/index.js is the post step.
-flagNextStartAsPost(core.saveState);
+flagNextStartAsPost();
 
 const settings = readInputs();
 const plan = planRun(settings);

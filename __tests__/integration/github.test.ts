@@ -77,7 +77,7 @@ async function previewRun(api: FakeGitHub, sha: string, p95Ms: number): Promise<
   await closeGitHubDeployment(github, deployment!, report);
 }
 
-/** What @actions/core wrote to stdout (annotations, logs) while `action` ran. */
+/** What the runner adapter (src/github/runner.ts) wrote to stdout (annotations, logs) while `action` ran. */
 async function captureStdout(action: () => Promise<void>): Promise<string> {
   const written: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {

@@ -2,7 +2,7 @@
  * Renders any error once, at the top, as GitHub annotations: one per bad input, one per other
  * failure. Stack traces go to the debug log only (shown when the user enables step debugging).
  */
-import * as core from '@actions/core';
+import * as runner from './runner.ts';
 import { BuildFailed, CanaryFailed, ClusterError, InputError } from '../errors.ts';
 import { RegistryError } from '../registry/client.ts';
 
@@ -20,7 +20,7 @@ export function reportFailure(error: unknown): void {
   if (error instanceof InputError) {
     const file = workflowFile();
     for (const problem of error.problems) {
-      core.error(`${problem.input}: ${problem.message}`, {
+      runner.error(`${problem.input}: ${problem.message}`, {
         title: `model-canary: input ${problem.input}`,
         ...(file !== undefined ? { file } : {}),
       });
@@ -28,23 +28,23 @@ export function reportFailure(error: unknown): void {
     return;
   }
   if (error instanceof ClusterError) {
-    core.error(error.message, { title: `model-canary: ${error.object}` });
+    runner.error(error.message, { title: `model-canary: ${error.object}` });
   } else if (error instanceof RegistryError) {
     const input = error.input !== undefined ? ` (input ${error.input})` : '';
-    core.error(error.message, { title: `model-canary: registry ${error.reference}${input}` });
+    runner.error(error.message, { title: `model-canary: registry ${error.reference}${input}` });
   } else if (error instanceof BuildFailed) {
     const input = error.input !== undefined ? ` (input ${error.input})` : '';
-    core.error(error.message, { title: `model-canary: image build${input}` });
+    runner.error(error.message, { title: `model-canary: image build${input}` });
   } else if (error instanceof CanaryFailed) {
-    core.error(error.message, { title: `model-canary: canary failed (${error.kind})` });
+    runner.error(error.message, { title: `model-canary: canary failed (${error.kind})` });
   } else {
     const message = error instanceof Error ? error.message : String(error);
-    core.error(
+    runner.error(
       `Unexpected error: ${message}. Re-run with step debug logging for details, and report it if it persists.`,
       {
         title: 'model-canary: unexpected error',
       },
     );
   }
-  if (error instanceof Error && error.stack) core.debug(error.stack);
+  if (error instanceof Error && error.stack) runner.debug(error.stack);
 }

@@ -4,7 +4,7 @@
  * inactive statuses when a preview is cleaned up. GitHub being unreachable or the token lacking a
  * permission never changes what happened in the cluster: it becomes a warning naming the permission.
  */
-import * as core from '@actions/core';
+import * as runner from './runner.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import {
@@ -33,7 +33,7 @@ export interface GitHubRun {
 /** The GitHub side of a run, or undefined (with a notice) when there is no token to use. */
 export function gitHubRun(settings: Settings, env: NodeJS.ProcessEnv = process.env): GitHubRun | undefined {
   if (settings.githubToken === undefined) {
-    core.notice('No github-token: the run is not reported to GitHub (no deployment, no PR comment).');
+    runner.notice('No github-token: the run is not reported to GitHub (no deployment, no PR comment).');
     return undefined;
   }
   const repository = parseRepository(settings.run.repository);
@@ -64,7 +64,7 @@ async function tolerate<T>(what: string, permission: string, call: () => Promise
       status === 403 || status === 404
         ? ` Give the workflow \`permissions: ${permission}\` (fork pull requests get a read-only token).`
         : '';
-    core.warning(`Could not ${what}: ${(error as Error).message}.${hint}`, {
+    runner.warning(`Could not ${what}: ${(error as Error).message}.${hint}`, {
       title: `model-canary: GitHub ${what}`,
     });
     return undefined;
@@ -88,7 +88,7 @@ export async function openGitHubDeployment(github: GitHubRun, plan: Plan): Promi
       description: `${plan.mode}: ${plan.stages.join(' → ')}`,
       logUrl: github.runUrl,
     });
-    core.info(`GitHub deployment ${id} to ${environment}: in_progress`);
+    runner.info(`GitHub deployment ${id} to ${environment}: in_progress`);
     return id;
   });
 }
@@ -107,7 +107,7 @@ export async function closeGitHubDeployment(
       logUrl: github.runUrl,
       ...(report.previewUrl !== undefined ? { environmentUrl: report.previewUrl } : {}),
     });
-    core.info(`GitHub deployment ${deploymentId}: ${state}`);
+    runner.info(`GitHub deployment ${deploymentId}: ${state}`);
   });
 }
 
@@ -123,7 +123,7 @@ export async function postPreviewComment(github: GitHubRun, name: string, report
       previewCommentMarker(name),
       renderPreviewComment(report, name, github.runUrl),
     );
-    core.info(
+    runner.info(
       `${comment.created ? 'Commented' : 'Updated the comment'} on pull request #${pullRequest}: ${comment.url}`,
     );
   });
@@ -138,7 +138,7 @@ export async function retirePreviewDeployments(github: GitHubRun, plan: Plan): P
       description: `preview ${plan.namespace}/${plan.target} deleted`,
       logUrl: github.runUrl,
     });
-    core.info(`GitHub: ${count} deployment(s) of ${environment} marked inactive`);
+    runner.info(`GitHub: ${count} deployment(s) of ${environment} marked inactive`);
   });
 }
 
@@ -150,6 +150,6 @@ export async function abandonGitHubDeployment(github: GitHubRun, deploymentId: n
       description: 'the run ended before it reported (cancelled, or the main step was killed)',
       logUrl: github.runUrl,
     });
-    core.info(`GitHub deployment ${deploymentId}: error (the main step did not finish)`);
+    runner.info(`GitHub deployment ${deploymentId}: error (the main step did not finish)`);
   });
 }

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as core from '@actions/core';
+import * as runner from './runner.ts';
 import { renderJobSummary } from './job-summary.ts';
 import { reportDocument, reportOutputs, type RunReport } from '../report.ts';
 
@@ -23,8 +23,8 @@ export async function publishRunReport(report: RunReport, directory = reportDire
   mkdirSync(directory, { recursive: true });
   const path = join(directory, `model-canary-report-${report.target}.json`);
   writeFileSync(path, `${JSON.stringify(reportDocument(report), null, 2)}\n`);
-  for (const [name, value] of Object.entries(reportOutputs(report, path))) core.setOutput(name, value);
-  core.info(`model-canary: ${report.decision}: ${report.reason}`);
-  await core.summary.addRaw(renderJobSummary(report)).write();
+  for (const [name, value] of Object.entries(reportOutputs(report, path))) runner.setOutput(name, value);
+  runner.info(`model-canary: ${report.decision}: ${report.reason}`);
+  await runner.appendSummary(renderJobSummary(report));
   return path;
 }

@@ -5,7 +5,7 @@
  * inactive Deployments on cleanup). Neither throws: a report that cannot be written is a warning,
  * never a different outcome for the cluster.
  */
-import * as core from '@actions/core';
+import * as runner from './runner.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import type { RunReport } from '../report.ts';
@@ -23,7 +23,7 @@ export interface RunReporting {
 type GitHubSide = NonNullable<Awaited<ReturnType<typeof gitHubSide>>>;
 
 function warnUnreported(what: string, error: unknown): void {
-  core.warning(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}`, {
+  runner.warning(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}`, {
     title: `model-canary: report`,
   });
 }

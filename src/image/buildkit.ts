@@ -8,7 +8,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import * as core from '@actions/core';
+import * as runner from '../github/runner.ts';
 import * as exec from '@actions/exec';
 import { BuildFailed } from '../errors.ts';
 import type { CacheMode } from '../inputs/build.ts';
@@ -165,11 +165,11 @@ export async function runBuild(request: BuildRequest): Promise<BuildOutcome> {
     Object.keys(request.secrets)
       .sort()
       .forEach((id, index) => {
-        core.setSecret(request.secrets[id]!);
+        runner.setSecret(request.secrets[id]!);
         env[secretVariable(index)] = request.secrets[id]!;
       });
     if (request.cache.mode === 'gha' && request.cache.token !== undefined)
-      core.setSecret(request.cache.token);
+      runner.setSecret(request.cache.token);
     const output = request.log !== undefined ? { outStream: request.log, errStream: request.log } : {};
 
     let command: string;
@@ -230,7 +230,7 @@ async function dockerLogin(
   auth: NonNullable<BuildRequest['registryAuth']>,
   output: { outStream?: Writable; errStream?: Writable },
 ): Promise<void> {
-  core.setSecret(auth.password);
+  runner.setSecret(auth.password);
   const args = ['login', '--username', auth.username, '--password-stdin'];
   if (auth.registry !== 'docker.io') args.push(auth.registry);
   const exitCode = await exec.exec('docker', args, {
@@ -251,12 +251,12 @@ async function writeDockerConfig(
   scratch: string,
   auth: NonNullable<BuildRequest['registryAuth']>,
 ): Promise<string> {
-  core.setSecret(auth.password);
+  runner.setSecret(auth.password);
   const dir = join(scratch, 'docker-config');
   await mkdir(dir, { mode: 0o700 });
   const server = auth.registry === 'docker.io' ? 'https://index.docker.io/v1/' : auth.registry;
   const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
-  core.setSecret(encoded);
+  runner.setSecret(encoded);
   const file = join(dir, 'config.json');
   await writeFile(file, JSON.stringify({ auths: { [server]: { auth: encoded } } }), { mode: 0o600 });
   await chmod(file, 0o600);

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import * as core from '@actions/core';
+import * as runner from '../github/runner.ts';
 import { InputError } from '../errors.ts';
 import type { BuilderChoice, ModelSource, Runtime } from '../inputs/build.ts';
 import { chooseBuilder, runBuild, type Builder, type CacheSettings } from './buildkit.ts';
@@ -80,13 +80,13 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
     options.model?.kind === 'path' ? await readModelFolder(options.model.absolutePath) : undefined;
   const paths = folder?.files.map((f) => f.path) ?? [];
   const { runtime, reason } = chooseRuntime(options, paths);
-  core.info(`runtime: ${runtime} (${reason})`);
+  runner.info(`runtime: ${runtime} (${reason})`);
 
   const modelSha256 = folder !== undefined ? modelDigest(folder.files) : undefined;
   if (folder !== undefined) {
     const { weights, others } = splitWeights(folder.files);
     const megabytes = (bytes: number) => (bytes / 1_048_576).toFixed(2);
-    core.info(
+    runner.info(
       `model: ${folder.files.length} files, sha256 ${modelSha256}; weights ${weights.length} files (${megabytes(weights.reduce((s, f) => s + f.size, 0))} MiB) in their own layer, code and config ${others.length} files`,
     );
   }
@@ -115,7 +115,7 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
       // The user's Dockerfile may COPY --from=model; labels come from the builder's options.
       if (folder !== undefined) namedContexts[MODEL_CONTEXT] = folder.root;
       Object.assign(builderLabels, labels);
-      core.info(`Dockerfile: ${options.dockerfile} (built as it is), context ${contextDir}`);
+      runner.info(`Dockerfile: ${options.dockerfile} (built as it is), context ${contextDir}`);
     } else {
       modelName = await servedModelName(options, folder, runtime);
       let hubCommit: string | undefined;
@@ -125,7 +125,7 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
           ...(options.hfEndpoint !== undefined ? { endpoint: options.hfEndpoint } : {}),
           ...(options.hfToken ? { token: options.hfToken } : {}),
         });
-        core.info(`model: hf://${options.model.repository}@${revision} is commit ${hubCommit}`);
+        runner.info(`model: hf://${options.model.repository}@${revision} is commit ${hubCommit}`);
       }
       const baseImage = options.baseImage ?? RUNTIME_PRESETS[runtime].baseImage;
       const spec: ImageSpec = {
@@ -150,10 +150,10 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
       for (const [name, text] of Object.entries(rendered.contextFiles))
         await writeFile(join(scratch, name), text);
       if (rendered.usesModelContext && folder !== undefined) namedContexts[MODEL_CONTEXT] = folder.root;
-      core.info(
+      runner.info(
         `base image: ${baseImage}${options.baseImage !== undefined ? ' (input base-image)' : ' (preset)'}`,
       );
-      core.info(`Dockerfile (rendered):\n${rendered.dockerfile}`);
+      runner.info(`Dockerfile (rendered):\n${rendered.dockerfile}`);
     }
 
     const secrets: Record<string, string> = { ...options.buildSecrets };
@@ -167,7 +167,7 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
       if (options.hfEndpoint !== undefined) buildArgs[HF_ENDPOINT_ARG] ??= options.hfEndpoint;
     }
     const { builder, reason: builderReason } = await chooseBuilder(options.builder, options.buildkitHost);
-    core.info(
+    runner.info(
       `builder: ${builder} (${builderReason}); cache: ${describeCache(options.cache)}; tags: ${options.tags.join(', ')}`,
     );
     const registry = parseImageReference(options.repository)?.registry ?? 'docker.io';
@@ -189,7 +189,7 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
       ...(options.log !== undefined ? { log: options.log } : {}),
     });
     const reference = `${options.repository}:${options.tags[0]}@${outcome.digest}`;
-    core.info(`pushed ${reference} in ${(outcome.durationMs / 1000).toFixed(1)} s`);
+    runner.info(`pushed ${reference} in ${(outcome.durationMs / 1000).toFixed(1)} s`);
     return {
       reference,
       digest: outcome.digest,

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as core from '@actions/core';
+import * as runner from '../github/runner.ts';
 import { InputError } from '../errors.ts';
 import { parseBuild } from './build.ts';
 import { parseCluster } from './cluster.ts';
@@ -61,11 +61,11 @@ export function parseInputs(source: InputSource): Settings {
 /** Reads the runner's inputs and run context, masking every secret value first. */
 export function readInputs(): Settings {
   for (const name of MASKED_INPUTS) {
-    for (const value of secretValuesOf(name, core.getInput(name))) core.setSecret(value);
+    for (const value of secretValuesOf(name, runner.getInput(name))) runner.setSecret(value);
   }
   const workspace = process.env['GITHUB_WORKSPACE'] || process.cwd();
   return parseInputs({
-    get: (name) => core.getInput(name),
+    get: (name) => runner.getInput(name),
     pathExists: (relativePath) => existsSync(join(workspace, relativePath)),
     run: readRunContext(),
   });

@@ -4,7 +4,7 @@
  * read here rather than through @actions/github, whose import the bundle does not pay at startup.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import * as core from '@actions/core';
+import * as runner from '../github/runner.ts';
 
 /** What the action knows about the workflow run, from the runner's GitHub context. */
 export interface RunContext {
@@ -44,7 +44,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   if (path) {
     // The same handling as @actions/github's context: a missing file is said, not fatal.
     if (existsSync(path)) payload = (JSON.parse(readFileSync(path, 'utf8')) as EventPayload | null) ?? {};
-    else core.info(`GITHUB_EVENT_PATH ${path} does not exist`);
+    else runner.info(`GITHUB_EVENT_PATH ${path} does not exist`);
   }
   return runContextOf(env, payload);
 }

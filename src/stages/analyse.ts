@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as core from '@actions/core';
+import * as runner from '../github/runner.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_PLANNED_LOOKS } from '../checks/check.ts';
 import { judgeStep, type StepJudgement } from '../checks/step.ts';
@@ -301,7 +301,7 @@ export async function analyseStep(run: Run, step: CanaryStep): Promise<StepAnaly
     services: { canary: step.canaryService, stable: step.stableService },
     compareWithStable: !step.firstDeploy,
     ...(run.image?.modelName !== undefined ? { modelName: run.image.modelName } : {}),
-    log: (line) => core.info(line),
+    log: (line) => runner.info(line),
   });
   return { step, judgement, verdict: stepVerdictOf(judgement, settings.gate.onInconclusive), load };
 }

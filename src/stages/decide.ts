@@ -3,7 +3,7 @@
  * steps pass, it moves the canary to the next weight and measures again (analyseStep), then
  * promotes, or undoes the canary when a step says revert.
  */
-import * as core from '@actions/core';
+import * as runner from '../github/runner.ts';
 import { CanaryFailed, ClusterError } from '../errors.ts';
 import { canaryStep, promoteCanary, setCanaryWeight } from '../kube/rollout.ts';
 import { rolloutOf, type Run, type StageResult } from '../run.ts';
@@ -25,7 +25,7 @@ export async function decideStage(
     canary = await setCanaryWeight(session.ctx, canary, steps[index]!);
     last = await analyseStep(run, canaryStep(session.ctx, canary, index));
     analyses.push(last);
-    core.info(
+    runner.info(
       `step ${index + 1}/${steps.length} at ${canary.weightPercent}%: ${last.verdict.decision} (${last.verdict.reason})`,
     );
   }

@@ -3,7 +3,7 @@
  * release tags (v1.2.3, v1.2, v1) by copying its manifest under each tag through the registry API.
  * Nothing is built: the manifest's bytes are put back unchanged, so every tag has the same digest.
  */
-import * as core from '@actions/core';
+import * as runner from '../github/runner.ts';
 import type { BuiltImage, Run } from '../run.ts';
 import { RegistryError, RegistrySession, type RegistryCredentials } from '../registry/client.ts';
 
@@ -75,6 +75,8 @@ export async function tagReleaseStage({ plan, settings }: Run): Promise<{ image:
     releaseTags: plan.image.releaseTags,
     ...(settings.build.registryAuth !== undefined ? { credentials: settings.build.registryAuth } : {}),
   });
-  core.info(`Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)`);
+  runner.info(
+    `Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)`,
+  );
   return { image: { reference: release.image, digest: release.digest } };
 }

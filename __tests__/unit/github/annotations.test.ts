@@ -3,7 +3,7 @@ import { CanaryFailed, ClusterError, InputError } from '../../../src/errors.ts';
 import { reportFailure, workflowFile } from '../../../src/github/annotations.ts';
 import { RegistryError } from '../../../src/registry/client.ts';
 
-/** The workflow commands @actions/core wrote while `action` ran. */
+/** The workflow commands src/github/runner.ts wrote while `action` ran. */
 function annotationsOf(action: () => void): string[] {
   const written: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
