@@ -20,7 +20,7 @@ export type StageName =
   | 'tag-release';
 
 /** The mode table of the README: which stages each mode runs, in order. */
-export const STAGES_BY_MODE: Record<Mode, readonly StageName[]> = {
+export const STAGES_BY_MODE: Readonly<Record<Mode, readonly StageName[]>> = {
   canary: ['build', 'deploy-canary', 'analyse', 'decide'],
   preview: ['build', 'deploy-preview', 'analyse', 'report-preview'],
   cleanup: ['cleanup-preview'],

@@ -205,6 +205,8 @@ export function summaryShape(markdown: string): string {
       .replace(/e2e-[a-z0-9]+(-[a-z0-9]+)?/g, '<namespace>')
       .replace(/https:\/\/[^/\s]+\/api\//g, '<api-server>/api/')
       .replace(/\| (within|unsure|\*\*exceeded\*\*) \|/g, '| <status> |')
+      // A check's reason is measured prose ("within" or "slower but within"); its name and outcome stay.
+      .replace(/^(\| [\w-]+ \| (?:✅ pass|❌ fail|❔ inconclusive) \| ).*( \|)$/gm, '$1<reason>$2')
       // Measured numbers only: digits inside names (p95, sha256, localhost:5000, pr-7, /4) stay.
       .replace(/(?<![\w.:/-])\d+(\.\d+)?/g, 'N')
   );

@@ -34,7 +34,7 @@ export const IMAGE_LABELS = {
 } as const;
 
 /** GPU visibility for the NVIDIA container runtime; a CPU node ignores them. */
-export const GPU_ENVIRONMENT: Record<string, string> = {
+export const GPU_ENVIRONMENT: Readonly<Record<string, string>> = {
   NVIDIA_VISIBLE_DEVICES: 'all',
   NVIDIA_DRIVER_CAPABILITIES: 'compute,utility',
 };

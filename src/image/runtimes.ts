@@ -25,7 +25,7 @@ export interface RuntimePreset {
   user?: string;
 }
 
-export const RUNTIME_PRESETS: Record<ServingRuntime, RuntimePreset> = {
+export const RUNTIME_PRESETS: Readonly<Record<ServingRuntime, Readonly<RuntimePreset>>> = {
   triton: {
     runtime: 'triton',
     baseImage: 'nvcr.io/nvidia/tritonserver:25.01-py3',

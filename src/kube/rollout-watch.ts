@@ -49,7 +49,12 @@ export const FAILURE_KINDS = [
   'Timeout',
 ] as const;
 
-const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+const PULL_FAILURES: ReadonlySet<string> = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+]);
 
 /** Pure: the certain failure a pod shows, if any (pods of an older revision are ignored by the caller). */
 export function podFailure(pod: V1Pod): CanaryFailed | undefined {
