@@ -280,6 +280,8 @@ function settingsFor(inputs: Record<string, string>, ref = 'refs/heads/main') {
       )[name] ?? '',
     run: { eventName: 'push', sha: SHA, ref, repository: 'acme/models', runId: 1, runAttempt: 1 },
     pathExists: () => true,
+    readText: () => undefined,
+    listFolder: () => undefined,
   });
 }
 
