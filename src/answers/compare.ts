@@ -167,8 +167,7 @@ export function openAiText(body: string): string {
     const trimmed = line.trim();
     if (!trimmed.startsWith('data:')) continue;
     const event = parsed(trimmed.slice(5).trim())?.value as
-      | { choices?: { delta?: { content?: unknown }; text?: unknown }[] }
-      | undefined;
+      { choices?: { delta?: { content?: unknown }; text?: unknown }[] } | undefined;
     const piece = event?.choices?.[0]?.delta?.content ?? event?.choices?.[0]?.text;
     if (typeof piece === 'string') text += piece;
   }
@@ -190,7 +189,11 @@ export function tokenSimilarity(a: string, b: string): number {
   for (let i = 1; i <= x.length; i++) {
     const current = [i];
     for (let j = 1; j <= y.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }
@@ -212,7 +215,12 @@ function escapePointer(key: string): string {
 }
 
 /** The first JSON Pointer at which two values differ, ignoring `ignored`; undefined when equal. */
-export function firstDifference(a: unknown, b: unknown, ignored: ReadonlySet<string>, at = ''): string | undefined {
+export function firstDifference(
+  a: unknown,
+  b: unknown,
+  ignored: ReadonlySet<string>,
+  at = '',
+): string | undefined {
   if (ignored.has(at)) return undefined;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b)) return at || '/';
@@ -230,7 +238,12 @@ export function firstDifference(a: unknown, b: unknown, ignored: ReadonlySet<str
       const path = `${at}/${escapePointer(key)}`;
       if (ignored.has(path)) continue;
       if (!(key in a) || !(key in b)) return path;
-      const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], ignored, path);
+      const found = firstDifference(
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
+        ignored,
+        path,
+      );
       if (found !== undefined) return found;
     }
     return undefined;
@@ -246,5 +259,7 @@ function compareJson(reference: string, candidate: string, ignorePaths: readonly
     return { agree, difference: agree ? 'same bytes' : 'not JSON, and the bytes differ' };
   }
   const at = firstDifference(a.value, b.value, new Set(ignorePaths));
-  return at === undefined ? { agree: true, difference: 'equal' } : { agree: false, difference: `differs at ${at}` };
+  return at === undefined
+    ? { agree: true, difference: 'equal' }
+    : { agree: false, difference: `differs at ${at}` };
 }

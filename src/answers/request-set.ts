@@ -131,7 +131,8 @@ function checkSet(path: string, set: RequestSet): RequestSet | SetProblem[] {
   const problems: SetProblem[] = [];
   for (const entry of set.entries) {
     const first = seen.get(entry.id);
-    if (first !== undefined) problems.push({ message: `id '${entry.id}' of ${entry.where} is also ${first}'s` });
+    if (first !== undefined)
+      problems.push({ message: `id '${entry.id}' of ${entry.where} is also ${first}'s` });
     else seen.set(entry.id, entry.where);
   }
   return problems.length > 0 ? problems : set;

@@ -123,8 +123,12 @@ export function answersCheck({ answers, gate, budget, look }: StepEvidence): Ans
   }
   const { minAgreement } = answers;
   const comparisons = [
-    ...(answers.expected !== undefined ? [judgeTally('expected', answers.expected, minAgreement, gate.confidence, budget)] : []),
-    ...(answers.paired !== undefined ? [judgeTally('stable', answers.paired, minAgreement, gate.confidence, budget)] : []),
+    ...(answers.expected !== undefined
+      ? [judgeTally('expected', answers.expected, minAgreement, gate.confidence, budget)]
+      : []),
+    ...(answers.paired !== undefined
+      ? [judgeTally('stable', answers.paired, minAgreement, gate.confidence, budget)]
+      : []),
   ];
   const figures: AnswersFigures = { minAgreement, comparisons };
   const deciding =

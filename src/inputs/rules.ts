@@ -31,10 +31,16 @@ export function checkProbeFitsRuntime(
  */
 export function checkAnswersFitProbe(read: InputReader, probe: ProbeSettings, answers: AnswerSettings): void {
   if (answers.compare === 'tensor' && probe.protocol === 'openai') {
-    read.problem('compare', 'tensor compares V2 outputs; probe-protocol openai answers text (use compare text)');
+    read.problem(
+      'compare',
+      'tensor compares V2 outputs; probe-protocol openai answers text (use compare text)',
+    );
   }
   if (answers.compare === 'text' && probe.protocol === 'v2') {
-    read.problem('compare', 'text compares OpenAI answers; probe-protocol v2 answers tensors (use compare tensor)');
+    read.problem(
+      'compare',
+      'text compares OpenAI answers; probe-protocol v2 answers tensors (use compare tensor)',
+    );
   }
   if (answers.expectedFile === undefined) return;
   if (probe.payloadFile === undefined && read.optional('probe-payload') === undefined) {
