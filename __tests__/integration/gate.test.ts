@@ -185,7 +185,6 @@ describe('the latency gate against two deployments through the API server proxy'
     const settings = gateSettings(namespace, workspace);
     const lines: string[] = [];
     const result = await analyse(planRun(settings), settings, kube, {
-      workspace,
       log: (line) => lines.push(line),
     });
 
@@ -244,7 +243,7 @@ describe('the latency gate against two deployments through the API server proxy'
     }
 
     const settings = gateSettings(namespace, workspace);
-    const result = await analyse(planRun(settings), settings, kube, { workspace });
+    const result = await analyse(planRun(settings), settings, kube);
     console.log(`equal canary: ${result.judgement.reason}\n${JSON.stringify(result.generator)}`);
     expect(result.judgement.decision).toBe('promote');
     expect(result.arms.canary!.errorRate).toBe(0);

@@ -73,12 +73,3 @@ export function tallyAnswer(
     });
   }
 }
-
-/** Two tallies of the same reference added (a step's extension window after its first). */
-export function addTallies(a: AnswerTally, b: AnswerTally): AnswerTally {
-  return {
-    compared: a.compared + b.compared,
-    agreed: a.agreed + b.agreed,
-    disagreements: [...a.disagreements, ...b.disagreements].slice(0, KEPT_DISAGREEMENTS),
-  };
-}

@@ -28,6 +28,16 @@ export interface AnswerSettings {
 const MAX_MIN_AGREEMENT = 0.999;
 const MIN_MIN_AGREEMENT = 0.5;
 
+/** The mode `compare` resolves to for a probe protocol; undefined for `none`. */
+export function compareModeFor(
+  choice: CompareChoice,
+  protocol: 'v2' | 'openai' | 'http',
+): CompareMode | undefined {
+  if (choice === 'none') return undefined;
+  if (choice !== 'auto') return choice;
+  return protocol === 'v2' ? 'tensor' : protocol === 'openai' ? 'text' : 'json';
+}
+
 /** Reads compare, compare-share, tolerance, min-similarity, compare-ignore, expected-outputs and min-agreement. */
 export function parseAnswers(read: InputReader): AnswerSettings {
   const compare = read.oneOf('compare', COMPARE_CHOICES);
