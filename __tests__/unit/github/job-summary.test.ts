@@ -481,7 +481,7 @@ describe('renderAnswersSection', () => {
     expect(section).toContain('<code>{"label": "a\\|b"}</code>');
     expect(section).toContain('<code>&lt;script>x&lt;/script></code>');
     expect(section).not.toContain('<script>');
-    expect(section).toMatch(/<code>\{"inputs": \[(1, ){38}1…<\/code>/);
+    expect(section).toMatch(/<code>\{"inputs": \[(1, ){36}…<\/code>/);
     expect(renderJobSummary(WRONG)).toContain('### Answers');
     expect(renderPreviewComment({ ...WRONG, mode: 'preview', decision: 'preview' }, 'resnet')).toContain(
       '**Answers:**',
