@@ -4,6 +4,7 @@
  */
 import type { ArmNumbers } from './checks/arm.ts';
 import type { CheckOutcome, StepDecision } from './checks/check.ts';
+import type { AnswersFigures, AnswersResult } from './checks/answers.ts';
 import type { SignalNumbers } from './checks/latency-judge.ts';
 import { latencyFiguresOf } from './checks/step.ts';
 import type { Mode } from './inputs/settings.ts';
@@ -71,6 +72,8 @@ export interface RunReport {
   /** The checks of the step that decided, in the order they were read. */
   checks?: CheckLine[];
   judge?: JudgeFigures;
+  /** The answers check's agreement figures and first disagreements, when answers were compared. */
+  answers?: AnswersFigures;
   limits: GateLimits;
 }
 
@@ -154,9 +157,10 @@ export function reportOfRun(run: Run, failure?: RunFailure): RunReport {
 export function analysisFigures(
   analysis: Pick<StepAnalysis, 'judgement' | 'verdict'>,
   onInconclusive: string,
-): Pick<RunReport, 'canary' | 'stable' | 'checks' | 'judge'> {
+): Pick<RunReport, 'canary' | 'stable' | 'checks' | 'judge' | 'answers'> {
   const { judgement, verdict } = analysis;
   const latency = latencyFiguresOf(judgement);
+  const answers = judgement.checks.find((check): check is AnswersResult => check.name === 'answers');
   const bounds = ({ ratio, lowerBound, upperBound, significant }: RatioBounds): RatioBounds => ({
     ratio,
     lowerBound,
@@ -167,6 +171,7 @@ export function analysisFigures(
     canary: judgement.arms.canary,
     ...(judgement.arms.stable !== undefined ? { stable: judgement.arms.stable } : {}),
     checks: judgement.checks.map(({ name, outcome, reason }) => ({ name, outcome, reason })),
+    ...(answers !== undefined ? { answers: answers.figures } : {}),
     ...(judgement.arms.stable !== undefined && latency !== undefined
       ? {
           judge: {

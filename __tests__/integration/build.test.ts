@@ -186,6 +186,8 @@ describe('build stage (real BuildKit and registry)', () => {
     const settings = parseInputs({
       get: (name) => inputs[name] ?? '',
       pathExists: () => true,
+      readText: () => undefined,
+      listFolder: () => undefined,
       run: {
         eventName: 'push',
         sha: SHA,

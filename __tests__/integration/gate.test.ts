@@ -4,7 +4,7 @@
  * service proxy with the admin kubeconfig's credentials, judged by the real judge.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -13,7 +13,7 @@ import { apiServerConnection, openArms, serviceProxyPath } from '../../src/load/
 import { encodeRequest } from '../../src/load/http1.ts';
 import { requestWhole } from '../../src/load/keep-alive-pool.ts';
 import type { InputName } from '../../src/inputs/input-names.ts';
-import { parseInputs } from '../../src/inputs/read.ts';
+import { parseInputs, repositoryFiles } from '../../src/inputs/read.ts';
 import type { Settings } from '../../src/inputs/settings.ts';
 import { GPU_TAINT_KEY } from '../../src/kube/labels.ts';
 import { planRun } from '../../src/plan.ts';
@@ -141,7 +141,7 @@ function gateSettings(namespace: string, workspace: string): Settings {
   };
   return parseInputs({
     get: (name) => inputs[name] ?? '',
-    pathExists: (path) => existsSync(join(workspace, path)),
+    ...repositoryFiles(workspace),
     run: {
       eventName: 'push',
       sha: 'f'.repeat(40),
@@ -185,7 +185,6 @@ describe('the latency gate against two deployments through the API server proxy'
     const settings = gateSettings(namespace, workspace);
     const lines: string[] = [];
     const result = await analyse(planRun(settings), settings, kube, {
-      workspace,
       log: (line) => lines.push(line),
     });
 
@@ -244,7 +243,7 @@ describe('the latency gate against two deployments through the API server proxy'
     }
 
     const settings = gateSettings(namespace, workspace);
-    const result = await analyse(planRun(settings), settings, kube, { workspace });
+    const result = await analyse(planRun(settings), settings, kube);
     console.log(`equal canary: ${result.judgement.reason}\n${JSON.stringify(result.generator)}`);
     expect(result.judgement.decision).toBe('promote');
     expect(result.arms.canary!.errorRate).toBe(0);

@@ -46,7 +46,13 @@ function settingsFor(mode: string, sha: string, token = TOKEN) {
     namespace: 'ml',
     'github-token': token,
   };
-  return parseInputs({ get: (name) => inputs[name] ?? '', run, pathExists: () => true });
+  return parseInputs({
+    get: (name) => inputs[name] ?? '',
+    run,
+    pathExists: () => true,
+    readText: () => undefined,
+    listFolder: () => undefined,
+  });
 }
 
 function previewReport(plan: Plan, sha: string, p95Ms: number): RunReport {

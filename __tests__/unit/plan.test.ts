@@ -20,6 +20,8 @@ function settingsOf(inputs: Partial<Record<InputName, string>>, run: RunContext 
     get: (name) => inputs[name] ?? '',
     run,
     pathExists: (path) => path === 'models/resnet',
+    readText: () => undefined,
+    listFolder: () => undefined,
   });
 }
 

@@ -153,7 +153,7 @@ async function generate(
   try {
     const send = httpSender(
       [{ pool, pathPrefix: '', headers: {} }],
-      { method: 'GET', path: '/', headers: {} },
+      [{ method: 'GET', path: '/', headers: {} }],
       { timeoutMs: 30_000, clock, ...(options.sequence ? { sequenceHeader: SEQUENCE_HEADER } : {}) },
     );
     return await measureLoad(

@@ -4,6 +4,8 @@ with the onnx package's helper API (no download), in three variants that share t
   tiny-mlp/        serves normally (MLServer custom runtime around onnxruntime)
   tiny-mlp-slow/   the same model with a fixed extra delay per request (for latency-gate tests)
   tiny-mlp-crash/  exits while loading, so its container crash-loops (for rollout-failure tests)
+  tiny-mlp-wrong/  the output layer's columns shuffled: as fast as tiny-mlp, answers wrong (answers check)
+  tiny-mlp-fp16/   every weight rounded to fp16 (stored as float32): answers within the default tolerance
 
 plus a V2 inference request and the outputs onnxruntime computes for it. Every file is a pure
 function of this script and the pinned package versions, so regenerating gives identical bytes.
@@ -30,7 +32,19 @@ HERE = Path(__file__).resolve().parent
 SHARED_SOURCES = ["runtime.py", "requirements.txt"]
 
 
-def build_model() -> onnx.ModelProto:
+def shuffle_outputs(weight: np.ndarray, bias: np.ndarray, last: bool) -> tuple[np.ndarray, np.ndarray]:
+    # A fixed derangement of the output classes: the scores are right, their labels are not.
+    if not last:
+        return weight, bias
+    order = np.roll(np.arange(weight.shape[1]), 1)
+    return weight[:, order], bias[order]
+
+
+def round_to_fp16(weight: np.ndarray, bias: np.ndarray, last: bool) -> tuple[np.ndarray, np.ndarray]:
+    return weight.astype(np.float16).astype(np.float32), bias.astype(np.float16).astype(np.float32)
+
+
+def build_model(transform=None) -> onnx.ModelProto:
     # RandomState's stream is frozen across numpy versions (default_rng's is not promised to be).
     rng = np.random.RandomState(SEED)
     nodes, initializers = [], []
@@ -39,6 +53,8 @@ def build_model() -> onnx.ModelProto:
     for index, (fan_in, fan_out) in enumerate(layers):
         weight = (rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)).astype(np.float32)
         bias = (rng.standard_normal(fan_out) * 0.1).astype(np.float32)
+        if transform is not None:
+            weight, bias = transform(weight, bias, index == len(layers) - 1)
         initializers += [numpy_helper.from_array(weight, f"w{index}"), numpy_helper.from_array(bias, f"b{index}")]
         gemm_out = f"dense{index}"
         nodes.append(helper.make_node("Gemm", [previous, f"w{index}", f"b{index}"], [gemm_out], name=f"dense{index}"))
@@ -97,8 +113,13 @@ def main() -> None:
         f"{MODEL_NAME}-slow": {"delay_ms": SLOW_DELAY_MS},
         f"{MODEL_NAME}-crash": {"crash_on_load": True},
     }
+    variant_models = {
+        f"{MODEL_NAME}-wrong": build_model(shuffle_outputs).SerializeToString(),
+        f"{MODEL_NAME}-fp16": build_model(round_to_fp16).SerializeToString(),
+    }
+    variants.update({folder: {} for folder in variant_models})
     for folder, extra in variants.items():
-        write(out / folder / "model.onnx", model_bytes)
+        write(out / folder / "model.onnx", variant_models.get(folder, model_bytes))
         write(out / folder / "model-settings.json", model_settings(extra).encode())
         for name in SHARED_SOURCES:
             source = HERE / MODEL_NAME / name

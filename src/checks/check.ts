@@ -5,6 +5,7 @@
  */
 import type { Settings } from '../inputs/settings.ts';
 import type { Memo } from '../stats/memo.ts';
+import type { AnswerEvidence } from './answers.ts';
 import type { ArmSample } from './arm.ts';
 
 /** What a check concluded at one look; `inconclusive` before the last look means "look again". */
@@ -35,6 +36,8 @@ export interface StepEvidence {
   budget: number;
   /** Order-statistic weights and boundaries already computed in this analysis, reused across looks. */
   memo: Memo;
+  /** The compared answers (check `answers`); absent when no answers were compared. */
+  answers?: AnswerEvidence;
 }
 
 /** The decision of a step's checks at one look; `continue` asks for another look. */

@@ -5,6 +5,7 @@
  */
 import type { Settings } from '../inputs/settings.ts';
 import { Memo } from '../stats/memo.ts';
+import { answersCheck, type AnswerEvidence, type AnswersResult } from './answers.ts';
 import { armSample, type ArmNumbers, type ArmObservations } from './arm.ts';
 import {
   combineChecks,
@@ -18,12 +19,16 @@ import { latencyCheck, type LatencyResult } from './latency-judge.ts';
 import { latencyLimitsCheck, type LatencyLimitsResult } from './latency-limits.ts';
 
 /** The result of any check a step runs. */
-export type StepCheckResult = ErrorRateResult | LatencyLimitsResult | LatencyResult;
+export type StepCheckResult = ErrorRateResult | LatencyLimitsResult | AnswersResult | LatencyResult;
 
-/** Errors first (a canary that fails requests is reverted whatever its latency), the comparison last. */
-const STEP_CHECKS: readonly ((evidence: StepEvidence) => StepCheckResult)[] = [
+/**
+ * Errors first (a canary that fails requests is reverted whatever its latency), the latency
+ * comparison last; a check that does not apply to a step returns undefined.
+ */
+const STEP_CHECKS: readonly ((evidence: StepEvidence) => StepCheckResult | undefined)[] = [
   errorRateCheck,
   latencyLimitsCheck,
+  answersCheck,
   latencyCheck,
 ];
 
@@ -36,6 +41,8 @@ export interface JudgeInput {
   look?: Look;
   /** Kept across the looks of one analysis (or a simulation's runs); a fresh one otherwise. */
   memo?: Memo;
+  /** The answers compared so far in this step (check `answers`). */
+  answers?: AnswerEvidence;
 }
 
 /** What the checks of one step concluded at one look, with every figure they used. */
@@ -66,8 +73,9 @@ export function judgeStep(input: JudgeInput): StepJudgement {
     look,
     budget: falseRevertBudget(input.gate.confidence),
     memo,
+    ...(input.answers !== undefined ? { answers: input.answers } : {}),
   };
-  const checks = STEP_CHECKS.map((check) => check(evidence));
+  const checks = STEP_CHECKS.flatMap((check) => check(evidence) ?? []);
   return {
     ...combineChecks(checks, look),
     look,

@@ -138,6 +138,59 @@ export function renderChecksTable(report: RunReport): string | undefined {
   ].join('\n');
 }
 
+/** How many characters of a request or answer a summary cell shows. */
+const ANSWER_CELL_CHARACTERS = 120;
+
+function answerCell(text: string): string {
+  const cut = text.length <= ANSWER_CELL_CHARACTERS ? text : `${text.slice(0, ANSWER_CELL_CHARACTERS)}…`;
+  return `<code>${cell(cut).replace(/`/g, "'")}</code>`;
+}
+
+/**
+ * The answers check: agreement with its bounds per comparison, then the first disagreeing
+ * requests side by side (request, reference answer, canary answer, difference), cut and escaped.
+ */
+export function renderAnswersSection(report: RunReport): string | undefined {
+  const answers = report.answers;
+  if (answers === undefined || answers.comparisons.length === 0) return undefined;
+  const lines = [
+    `Held to min-agreement ${formatPercent(answers.minAgreement)}.`,
+    '',
+    '| against | agreement | at least | at most | compared | outcome |',
+    '|---|--:|--:|--:|--:|---|',
+    ...answers.comparisons.map((c) =>
+      tableRow([
+        c.against,
+        formatPercent(c.agreement),
+        formatPercent(c.lowerBound),
+        formatPercent(c.upperBound),
+        `${c.agreed}/${c.compared}`,
+        CHECK_MARK[c.outcome],
+      ]),
+    ),
+  ];
+  for (const c of answers.comparisons) {
+    if (c.disagreements.length === 0) continue;
+    lines.push(
+      '',
+      `First disagreements with ${c.against}:`,
+      '',
+      `| request | input | ${c.against}'s answer | canary's answer | difference |`,
+      '|---|---|---|---|---|',
+      ...c.disagreements.map((d) =>
+        tableRow([
+          cell(d.id),
+          answerCell(d.request),
+          answerCell(d.reference),
+          answerCell(d.candidate),
+          cell(d.difference),
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
 /** A round upper end for the chart's axis, so bars do not touch the top. */
 function axisMax(values: readonly number[]): number {
   const top = Math.max(...values, 1) * 1.15;
@@ -191,6 +244,7 @@ export function renderJobSummary(report: RunReport): string {
   if (report.commit !== '') facts.push(['commit', `\`${report.commit}\``]);
   const chart = renderPercentileChart(report);
   const checks = renderChecksTable(report);
+  const answers = renderAnswersSection(report);
   return [
     `## model-canary: ${DECISION_HEADLINE[report.decision]}`,
     '',
@@ -205,6 +259,7 @@ export function renderJobSummary(report: RunReport): string {
     renderLatencyTable(report),
     ...(chart !== undefined ? ['', chart] : []),
     ...(checks !== undefined ? ['', '### Checks', '', checks] : []),
+    ...(answers !== undefined ? ['', '### Answers', '', answers] : []),
     '',
   ].join('\n');
 }

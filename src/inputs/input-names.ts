@@ -23,6 +23,11 @@ export const INPUT_DEFAULTS = {
   'max-regression': '10%',
   confidence: '0.95',
   'on-inconclusive': 'revert',
+  compare: 'auto',
+  'compare-share': '10%',
+  tolerance: '0.001',
+  'min-similarity': '0.9',
+  'min-agreement': '99%',
   'dry-run': 'false',
 } as const satisfies Record<string, string>;
 
@@ -71,6 +76,13 @@ export const INPUT_NAMES = [
   'max-regression',
   'confidence',
   'on-inconclusive',
+  'compare',
+  'compare-share',
+  'tolerance',
+  'min-similarity',
+  'compare-ignore',
+  'expected-outputs',
+  'min-agreement',
   'github-token',
   'dry-run',
 ] as const;

@@ -3,12 +3,18 @@
  * path…), shared by the section parsers. A bad value is recorded as a problem, never thrown, so
  * one run reports every bad input together.
  */
+import {
+  isSetProblems,
+  readKeyedSet,
+  type RepositoryFiles,
+  type RequestSet,
+} from '../answers/request-set.ts';
 import type { InputProblem } from '../errors.ts';
 import { INPUT_DEFAULTS, type InputName } from './input-names.ts';
 import type { RunContext } from './run-context.ts';
 
 /** What parseInputs may ask of the outside world: raw values and repository files. */
-export interface InputSource {
+export interface InputSource extends RepositoryFiles {
   get(name: InputName): string;
   run: RunContext;
   /** True when a path relative to the repository root exists. */
@@ -181,6 +187,21 @@ export class InputReader {
       return undefined;
     }
     return normalized;
+  }
+
+  /**
+   * The request set (or expected answers) at a repository path, read and checked now so a bad
+   * one fails before anything is built; each problem names the file and line.
+   */
+  keyedSet(
+    name: InputName,
+    path: string,
+    options: Parameters<typeof readKeyedSet>[2],
+  ): RequestSet | undefined {
+    const read = readKeyedSet(this.source, path, options);
+    if (!isSetProblems(read)) return read;
+    for (const { message } of read) this.problem(name, message);
+    return undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 /** The probe section: what requests the load generator sends, how fast, for how long, and where to. */
+import type { RequestSet } from '../answers/request-set.ts';
 import { withoutUndefined, type InputReader } from './input-reader.ts';
 
 export const PROTOCOLS = ['v2', 'openai', 'http'] as const;
@@ -11,6 +12,8 @@ export interface ProbeSettings {
   protocol?: Protocol;
   path?: string;
   payloadFile?: string;
+  /** The requests probe-payload holds (a file, a JSON Lines file or a folder), read at input time. */
+  requests?: RequestSet;
   method?: 'GET' | 'POST';
   ratePerSecond: number;
   durationMs: number;
@@ -33,7 +36,7 @@ export function parseProbe(read: InputReader): ProbeSettings {
 /** What each probe request is: protocol, path, payload and, for plain HTTP, method. */
 function parseRequest(
   read: InputReader,
-): Pick<ProbeSettings, 'protocol' | 'path' | 'payloadFile' | 'method'> {
+): Pick<ProbeSettings, 'protocol' | 'path' | 'payloadFile' | 'requests' | 'method'> {
   const protocolText = read.optional('probe-protocol');
   let protocol: Protocol | undefined;
   if (protocolText !== undefined) protocol = read.oneOf('probe-protocol', PROTOCOLS);
@@ -47,6 +50,14 @@ function parseRequest(
   const payloadText = read.optional('probe-payload');
   const payloadFile =
     payloadText === undefined ? undefined : read.repositoryPath('probe-payload', payloadText);
+  // Plain HTTP may send any bytes (as before request sets); the model protocols send JSON.
+  const requests =
+    payloadFile === undefined
+      ? undefined
+      : read.keyedSet('probe-payload', payloadFile, {
+          expectedAnswers: false,
+          rawSingleFile: protocol === 'http',
+        });
   const methodText = read.optional('probe-method');
   let method: 'GET' | 'POST' | undefined;
   if (methodText !== undefined) {
@@ -56,7 +67,7 @@ function parseRequest(
       read.problem('probe-method', 'GET cannot send probe-payload; use POST or drop the payload');
     }
   }
-  return { protocol, path, payloadFile, method };
+  return { protocol, path, payloadFile, requests, method };
 }
 
 function parseTarget(read: InputReader): Pick<ProbeSettings, 'target' | 'url'> {

@@ -6,16 +6,17 @@
  * `InputError` that lists every bad input. `readInputs` is the adapter that feeds it from the
  * runner's environment. Nothing else in the action reads an input.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as runner from '../github/runner.ts';
 import { InputError } from '../errors.ts';
+import { parseAnswers } from './answers.ts';
 import { parseBuild } from './build.ts';
 import { parseCluster } from './cluster.ts';
 import { parseGate } from './gate.ts';
 import { InputReader, withoutUndefined, type InputSource } from './input-reader.ts';
 import { parseProbe } from './probe.ts';
-import { checkModeNeeds, checkProbeFitsRuntime, releaseVersionOf } from './rules.ts';
+import { checkAnswersFitProbe, checkModeNeeds, checkProbeFitsRuntime, releaseVersionOf } from './rules.ts';
 import { readRunContext } from './run-context.ts';
 import { MASKED_INPUTS, secretValuesOf } from './secrets.ts';
 import { MODES, type Settings } from './settings.ts';
@@ -36,6 +37,8 @@ export function parseInputs(source: InputSource): Settings {
   const probe = parseProbe(read);
   checkProbeFitsRuntime(read, build.runtime, probe);
   const gate = parseGate(read);
+  const answers = parseAnswers(read);
+  checkAnswersFitProbe(read, probe, answers);
   const githubToken = read.optional('github-token');
   checkModeNeeds(read, { mode, dryRun, build, run });
   const releaseVersion = releaseVersionOf(read, mode, run.ref);
@@ -52,6 +55,7 @@ export function parseInputs(source: InputSource): Settings {
     traffic,
     probe,
     gate,
+    answers,
     githubToken,
     releaseVersion,
     run,
@@ -66,7 +70,23 @@ export function readInputs(): Settings {
   const workspace = process.env['GITHUB_WORKSPACE'] || process.cwd();
   return parseInputs({
     get: (name) => runner.getInput(name),
-    pathExists: (relativePath) => existsSync(join(workspace, relativePath)),
+    ...repositoryFiles(workspace),
     run: readRunContext(),
   });
+}
+
+/** The repository's files under `workspace`, as parseInputs asks for them. */
+export function repositoryFiles(workspace: string): Omit<InputSource, 'get' | 'run'> {
+  const statOf = (relativePath: string) => statSync(join(workspace, relativePath), { throwIfNoEntry: false });
+  return {
+    pathExists: (relativePath) => existsSync(join(workspace, relativePath)),
+    readText: (relativePath) =>
+      statOf(relativePath)?.isFile() ? readFileSync(join(workspace, relativePath), 'utf8') : undefined,
+    listFolder: (relativePath) =>
+      statOf(relativePath)?.isDirectory()
+        ? readdirSync(join(workspace, relativePath), { withFileTypes: true })
+            .filter((entry) => entry.isFile())
+            .map((entry) => entry.name)
+        : undefined,
+  };
 }

@@ -2,6 +2,7 @@
  * Rules that span sections: what each mode needs of the inputs and the run, and what a runtime
  * needs of the probe.
  */
+import type { AnswerSettings } from './answers.ts';
 import type { BuildSettings } from './build.ts';
 import type { InputReader } from './input-reader.ts';
 import type { ProbeSettings } from './probe.ts';
@@ -21,6 +22,41 @@ export function checkProbeFitsRuntime(
       'probe-protocol',
       'runtime dockerfile has no known protocol; set probe-protocol (v2, openai or http)',
     );
+  }
+}
+
+/**
+ * What the answers' comparison needs of the probe: a mode that fits its protocol, and expected
+ * outputs keyed by requests probe-payload holds.
+ */
+export function checkAnswersFitProbe(read: InputReader, probe: ProbeSettings, answers: AnswerSettings): void {
+  if (answers.compare === 'tensor' && probe.protocol === 'openai') {
+    read.problem(
+      'compare',
+      'tensor compares V2 outputs; probe-protocol openai answers text (use compare text)',
+    );
+  }
+  if (answers.compare === 'text' && probe.protocol === 'v2') {
+    read.problem(
+      'compare',
+      'text compares OpenAI answers; probe-protocol v2 answers tensors (use compare tensor)',
+    );
+  }
+  if (answers.expectedFile === undefined) return;
+  if (probe.payloadFile === undefined && read.optional('probe-payload') === undefined) {
+    read.problem('expected-outputs', 'is keyed by the requests of probe-payload; set probe-payload too');
+    return;
+  }
+  if (answers.expected === undefined || probe.requests === undefined) return;
+  const ids = new Set(probe.requests.entries.map((entry) => entry.id));
+  for (const entry of answers.expected.entries) {
+    if (!ids.has(entry.id)) {
+      const known = [...ids].slice(0, 5).join(', ');
+      read.problem(
+        'expected-outputs',
+        `${entry.where}: key '${entry.id}' is not a request of probe-payload (its ids: ${known}${ids.size > 5 ? ', …' : ''})`,
+      );
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 /** The typed, validated settings of one run, in sections; read.ts builds them from the inputs. */
+import type { AnswerSettings } from './answers.ts';
 import type { BuildSettings } from './build.ts';
 import type { ClusterSettings } from './cluster.ts';
 import type { GateSettings } from './gate.ts';
@@ -29,6 +30,7 @@ export interface Settings {
   traffic: TrafficSettings;
   probe: ProbeSettings;
   gate: GateSettings;
+  answers: AnswerSettings;
   githubToken?: string;
   /** The release tag's semantic version, in release mode. */
   releaseVersion?: ReleaseVersion;

@@ -478,7 +478,7 @@ export interface FirstTokenScanner {
   push(chunk: string): boolean;
 }
 
-/** What to send on every request: built once by a protocol, the same for both arms. */
+/** What to send for one request of the set: built once by a protocol, the same for every arm. */
 export interface ProbeRequest {
   method: 'GET' | 'POST';
   path: string;
@@ -488,53 +488,88 @@ export interface ProbeRequest {
   firstToken?: () => FirstTokenScanner;
 }
 
+/** Which answers the sender reads whole, and where it hands them (the compared requests only). */
+export interface AnswerCapture {
+  /** True when pair `pair`'s answers are read (pair j is request j·arms … j·arms + arms − 1). */
+  wanted(pair: number): boolean;
+  /** A wanted request's 2xx answer, cut at `maxBytes`. */
+  take(arm: number, pair: number, body: string): void;
+  maxBytes: number;
+}
+
 export interface HttpSenderOptions {
   timeoutMs: number;
   clock: LoadClock;
   /** When set, each request carries its index in this header (lets a server match its own timings). */
   sequenceHeader?: string;
+  /** When set, the answers of the pairs it wants are read and handed to it. */
+  answers?: AnswerCapture;
 }
 
 /**
- * Sends the probe as bytes encoded once per arm (only the sequence header, when asked for, makes
- * each request differ). The latency ends when the body has been read, or at the first token.
+ * Sends the probes as bytes encoded once per arm and request (only the sequence header, when asked
+ * for, makes each send differ). Every arm gets the same requests in the same order: request i goes
+ * to arm i mod arms and is `requests[⌊i / arms⌋ mod requests.length]`, so each pair of sends is the
+ * same request to every arm. The latency ends when the body has been read, or at the first token.
+ * Bodies are kept only for the pairs `answers` wants, so the fast path reads framing alone.
  */
 export function httpSender(
   endpoints: readonly ArmEndpoint[],
-  probe: ProbeRequest,
+  requests: readonly ProbeRequest[],
   options: HttpSenderOptions,
 ): SendRequest {
-  const { clock, sequenceHeader, timeoutMs } = options;
-  const arms = endpoints.map((endpoint) => {
-    const request: RequestToEncode = {
-      method: probe.method,
-      path: endpoint.pathPrefix + probe.path,
-      host: endpoint.pool.host,
-      headers: { ...probe.headers, ...endpoint.headers },
-      ...(probe.body !== undefined ? { body: probe.body } : {}),
-    };
-    return { pool: endpoint.pool, request, bytes: encodeRequest(request) };
-  });
-  const requestBytes = (arm: number, index: number): Buffer => {
-    const { request, bytes } = arms[arm]!;
+  if (requests.length === 0) throw new RangeError('httpSender needs at least one request');
+  const { clock, sequenceHeader, timeoutMs, answers } = options;
+  const arms = endpoints.map((endpoint) => ({
+    pool: endpoint.pool,
+    encoded: requests.map((probe) => {
+      const request: RequestToEncode = {
+        method: probe.method,
+        path: endpoint.pathPrefix + probe.path,
+        host: endpoint.pool.host,
+        headers: { ...probe.headers, ...endpoint.headers },
+        ...(probe.body !== undefined ? { body: probe.body } : {}),
+      };
+      return { request, bytes: encodeRequest(request) };
+    }),
+  }));
+  const requestBytes = (arm: number, which: number, index: number): Buffer => {
+    const { request, bytes } = arms[arm]!.encoded[which]!;
     return sequenceHeader === undefined
       ? bytes
       : encodeRequest({ ...request, headers: { ...request.headers, [sequenceHeader]: String(index) } });
   };
   return (arm, index, done) => {
+    const pair = Math.floor(index / arms.length);
+    const which = pair % requests.length;
+    const probe = requests[which]!;
     let firstTokenNs: number | undefined;
+    const kept: Buffer[] | undefined = answers?.wanted(pair) === true ? [] : undefined;
+    let keptBytes = 0;
     const handler: ExchangeHandler = {
-      end: (status) => done({ kind: 'response', status, doneNs: firstTokenNs ?? clock.now() }),
+      end: (status) => {
+        if (kept !== undefined && status >= 200 && status <= 299) {
+          answers!.take(arm, pair, Buffer.concat(kept).toString('utf8'));
+        }
+        done({ kind: 'response', status, doneNs: firstTokenNs ?? clock.now() });
+      },
       fail: (kind, message) => done(kind === 'timeout' ? { kind } : { kind, message }),
+    };
+    const keep = (chunk: Buffer): void => {
+      if (kept === undefined || keptBytes >= answers!.maxBytes) return;
+      const part = chunk.subarray(0, answers!.maxBytes - keptBytes);
+      kept.push(Buffer.from(part));
+      keptBytes += part.length;
     };
     if (probe.firstToken !== undefined) {
       const scanner = probe.firstToken();
       // A token's UTF-8 bytes may be split between chunks; the decoder holds the partial character.
       const decoder = new StringDecoder('utf8');
       handler.body = (chunk) => {
+        keep(chunk);
         if (firstTokenNs === undefined && scanner.push(decoder.write(chunk))) firstTokenNs = clock.now();
       };
-    }
-    arms[arm]!.pool.send(requestBytes(arm, index), handler, timeoutMs);
+    } else if (kept !== undefined) handler.body = keep;
+    arms[arm]!.pool.send(requestBytes(arm, which, index), handler, timeoutMs);
   };
 }

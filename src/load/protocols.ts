@@ -333,6 +333,28 @@ export async function prepareProbe(spec: ProbeSpec, arms: readonly ArmGet[]): Pr
 }
 
 /**
+ * The request for each payload of a request set, built as prepareProbe built `first` (the
+ * request for the set's first payload, after readiness and metadata).
+ */
+export function requestsOfSet(
+  protocol: ProbeSpec['protocol'],
+  first: ProbeRequest,
+  payloads: readonly string[],
+): ProbeRequest[] {
+  return payloads.map((payload, index) => {
+    if (index === 0) return first;
+    switch (protocol) {
+      case 'v2':
+        return { ...first, body: payload };
+      case 'openai':
+        return openAiChatRequest(first.path, payload, undefined);
+      case 'http':
+        return plainHttpRequest(first.path, first.method, payload);
+    }
+  });
+}
+
+/**
  * The protocol to probe with: the input when given, else the runtime's (Triton and MLServer speak
  * v2, vLLM speaks OpenAI); a custom path with nothing else known is plain HTTP.
  */

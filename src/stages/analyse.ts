@@ -5,13 +5,15 @@
  * schedule) → checks (the decision). Returns the judgement with every number the report shows;
  * decide measures the later canary steps with the same analyseStep.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as runner from '../github/runner.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { AnswerCollector } from '../answers/collector.ts';
+import { MAX_ANSWER_BYTES } from '../answers/pairing.ts';
+import { answersNeeded } from '../checks/answers.ts';
 import { DEFAULT_PLANNED_LOOKS } from '../checks/check.ts';
 import { judgeStep, type StepJudgement } from '../checks/step.ts';
 import { ClusterError } from '../errors.ts';
+import { compareModeFor } from '../inputs/answers.ts';
 import type { Settings } from '../inputs/settings.ts';
 import { clusterOf } from '../kube/cluster.ts';
 import { canaryStep, type CanaryStep } from '../kube/rollout.ts';
@@ -29,7 +31,7 @@ import {
   type LoadRun,
   type ProbeRequest,
 } from '../load/generator.ts';
-import { prepareProbe, probeProtocolFor, type ProbeSpec } from '../load/protocols.ts';
+import { prepareProbe, probeProtocolFor, requestsOfSet, type ProbeSpec } from '../load/protocols.ts';
 import {
   armGet,
   describeArm,
@@ -81,8 +83,6 @@ export interface AnalysisResult extends MeasuredLoad {
 }
 
 export interface AnalyseOptions {
-  /** Repository root that probe-payload is relative to; default GITHUB_WORKSPACE or the cwd. */
-  workspace?: string;
   /** Arm Services when not the plan's (e.g. a preview measured against production's stable). */
   services?: Partial<Record<ArmName, string>>;
   /** False for the first deployment: only the canary is measured, against absolute limits. */
@@ -132,14 +132,59 @@ function minFinished(accounting: LoadAccounting): number {
 function measureWith(
   options: LoadOptions,
   endpoints: ArmEndpoint[],
-  request: ProbeRequest,
+  requests: readonly ProbeRequest[],
+  answers: AnswerCollector | undefined,
 ): Promise<LoadRun> {
   const clock = hrtimeClock();
+  answers?.startWindow();
+  const capture =
+    answers === undefined
+      ? {}
+      : {
+          answers: {
+            wanted: (pair: number) => answers.wanted(pair),
+            take: (arm: number, pair: number, body: string) => answers.take(arm, pair, body),
+            maxBytes: MAX_ANSWER_BYTES,
+          },
+        };
   return measureLoad(
     options,
-    httpSender(endpoints, request, { timeoutMs: REQUEST_TIMEOUT_MS, clock }),
+    httpSender(endpoints, requests, { timeoutMs: REQUEST_TIMEOUT_MS, clock, ...capture }),
     clock,
   );
+}
+
+/**
+ * The collector of a step's compared answers, or undefined when nothing is compared (no
+ * comparison mode, or neither stable nor expected answers to compare with).
+ */
+function answerCollector(
+  settings: Settings,
+  protocol: ProbeSpec['protocol'],
+  arms: readonly ArmName[],
+  requests: readonly { id: string; body: string; where: string }[],
+): AnswerCollector | undefined {
+  const { answers, gate } = settings;
+  const mode = compareModeFor(answers.compare, protocol);
+  const expected = new Map((answers.expected?.entries ?? []).map((entry) => [entry.id, entry.body]));
+  const paired = arms.includes('stable');
+  if (mode === undefined || (!paired && expected.size === 0)) return undefined;
+  const stable = arms.indexOf('stable');
+  return new AnswerCollector({
+    requests,
+    rules: {
+      mode,
+      tolerance: answers.tolerance,
+      minSimilarity: answers.minSimilarity,
+      ignorePaths: answers.ignorePaths,
+    },
+    arms: { canary: arms.indexOf('canary'), ...(stable >= 0 ? { stable } : {}) },
+    paired,
+    expected,
+    firstPairs: Math.max(requests.length, answersNeeded(answers.minAgreement, gate.confidence)),
+    share: answers.compareShare,
+    minAgreement: answers.minAgreement,
+  });
 }
 
 async function armTargets(
@@ -174,11 +219,10 @@ export async function analyse(
 ): Promise<AnalysisResult> {
   const log = options.log ?? (() => undefined);
   const arms = options.compareWithStable === false ? (['canary'] as const) : ARMS;
-  const workspace = options.workspace ?? process.env['GITHUB_WORKSPACE'] ?? process.cwd();
   const probe = settings.probe;
   const protocol = probeProtocolFor(probe.protocol, settings.build.runtime, probe.path);
-  const payload =
-    probe.payloadFile === undefined ? undefined : await readFile(join(workspace, probe.payloadFile), 'utf8');
+  const entries = probe.requests?.entries ?? [];
+  const payload = entries[0]?.body;
 
   const targets: ArmTarget[] = await armTargets(plan, settings, kube, arms, options);
   for (const target of targets) log(`probe target ${describeArm(target)}`);
@@ -198,8 +242,20 @@ export async function analyse(
       spec,
       open.endpoints.map((endpoint) => armGet(endpoint, PREPARE_TIMEOUT_MS)),
     );
+    const requests = requestsOfSet(
+      protocol,
+      request,
+      entries.map((entry) => entry.body),
+    );
+    // A generated request (no probe-payload) is a set of one, named for what made it.
+    const answers = answerCollector(
+      settings,
+      protocol,
+      arms,
+      entries.length > 0 ? entries : [{ id: 'generated', body: request.body ?? '', where: 'generated' }],
+    );
     log(
-      `probe: ${protocol} ${request.method} ${request.path}, ${probe.ratePerSecond} req/s per arm, warm-up ${probe.warmupMs} ms, ${probe.durationMs} ms`,
+      `probe: ${protocol} ${request.method} ${request.path}, ${requests.length} request(s), ${probe.ratePerSecond} req/s per arm, warm-up ${probe.warmupMs} ms, ${probe.durationMs} ms`,
     );
 
     const plannedPerArm = (probe.ratePerSecond * probe.durationMs) / 1000;
@@ -214,6 +270,7 @@ export async function analyse(
         gate: settings.gate,
         look: { index, of: looks.length },
         memo,
+        ...(answers !== undefined ? { answers: answers.evidence() } : {}),
       });
     const loadOptions: LoadOptions = {
       arms: arms.length,
@@ -237,7 +294,7 @@ export async function analyse(
         return verdict.decision !== 'continue';
       },
     };
-    const first = await measureWith(loadOptions, open.endpoints, request);
+    const first = await measureWith(loadOptions, open.endpoints, requests, answers);
     let run = first;
     if (verdict === undefined || verdict.decision === 'continue') {
       looksTaken = looks.length;
@@ -251,7 +308,8 @@ export async function analyse(
       const second = await measureWith(
         { ...loadOptions, warmupMs: 0, shouldStop: undefined },
         open.endpoints,
-        request,
+        requests,
+        answers,
       );
       second.accounting.include(first.accounting);
       run = second;

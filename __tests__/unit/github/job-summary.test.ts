@@ -6,6 +6,7 @@ import { judgeStep } from '../../../src/checks/step.ts';
 import type { CanaryStep } from '../../../src/kube/rollout.ts';
 import type { Run, StepAnalysis } from '../../../src/run.ts';
 import {
+  renderAnswersSection,
   renderChecksTable,
   renderJobSummary,
   renderLatencyTable,
@@ -280,6 +281,8 @@ function settingsFor(inputs: Record<string, string>, ref = 'refs/heads/main') {
       )[name] ?? '',
     run: { eventName: 'push', sha: SHA, ref, repository: 'acme/models', runId: 1, runAttempt: 1 },
     pathExists: () => true,
+    readText: () => undefined,
+    listFolder: () => undefined,
   });
 }
 
@@ -437,5 +440,52 @@ describe('renderChecksTable', () => {
     expect(table[2]).toBe('| error-rate | ✅ pass | canary error rate 0% (0/1200) is within 1% |');
     expect(table[3]).toBe('| latency | ❌ fail | tail \\| 1.5× stable |');
     expect(renderJobSummary({ ...PROMOTED, checks: [] })).not.toContain('### Checks');
+  });
+});
+
+describe('renderAnswersSection', () => {
+  const WRONG: RunReport = {
+    ...PROMOTED,
+    decision: 'reverted',
+    answers: {
+      minAgreement: 0.99,
+      comparisons: [
+        {
+          against: 'stable',
+          compared: 400,
+          agreed: 380,
+          agreement: 0.95,
+          lowerBound: 0.93,
+          upperBound: 0.97,
+          needed: 299,
+          outcome: 'fail',
+          disagreements: [
+            {
+              id: 'r20',
+              request: `{"inputs": [${'1, '.repeat(100)}1]}`,
+              reference: '{"label": "a|b"}',
+              candidate: '<script>x</script>',
+              difference: 'differs at /label',
+            },
+          ],
+        },
+      ],
+    },
+  };
+
+  it('shows agreement with its bounds and the first disagreements side by side, cut and escaped', () => {
+    const section = renderAnswersSection(WRONG)!;
+    expect(section).toContain('Held to min-agreement 99.00%.');
+    expect(section).toContain('| stable | 95.00% | 93.00% | 97.00% | 380/400 | ❌ fail |');
+    expect(section).toContain("| request | input | stable's answer | canary's answer | difference |");
+    expect(section).toContain('<code>{"label": "a\\|b"}</code>');
+    expect(section).toContain('<code>&lt;script>x&lt;/script></code>');
+    expect(section).not.toContain('<script>');
+    expect(section).toMatch(/<code>\{"inputs": \[(1, ){36}…<\/code>/);
+    expect(renderJobSummary(WRONG)).toContain('### Answers');
+    expect(renderPreviewComment({ ...WRONG, mode: 'preview', decision: 'preview' }, 'resnet')).toContain(
+      '**Answers:**',
+    );
+    expect(renderAnswersSection(PROMOTED)).toBeUndefined();
   });
 });

@@ -24,6 +24,16 @@ describe('rules across sections', () => {
     expect(parse({ mode: 'cleanup', name: 'resnet' }, PULL_REQUEST).run.pullRequest).toBe(7);
   });
 
+  it('pairs expected outputs with the requests of the same key', () => {
+    const settings = parse({
+      ...VALID,
+      'probe-payload': 'probe/request.json',
+      'expected-outputs': 'probe/request.expected.json',
+    });
+    expect(settings.answers.expected?.entries.map((entry) => entry.id)).toEqual(['request']);
+    expect(settings.probe.requests?.entries.map((entry) => entry.id)).toEqual(['request']);
+  });
+
   it('lets a dry run go without a commit SHA', () => {
     expect(parse({ ...VALID, 'dry-run': 'true' }, { ...PUSH, sha: '' }).dryRun).toBe(true);
   });
@@ -49,8 +59,39 @@ const BAD_INPUTS_ACROSS_SECTIONS: BadInput[] = [
     'probe-protocol',
     /runtime dockerfile has no known protocol/,
   ],
+  [
+    'tensor comparison of OpenAI answers',
+    { ...VALID, compare: 'tensor', 'probe-protocol': 'openai' },
+    'compare',
+    /probe-protocol openai answers text/,
+  ],
+  [
+    'text comparison of V2 answers',
+    { ...VALID, compare: 'text', 'probe-protocol': 'v2' },
+    'compare',
+    /probe-protocol v2 answers tensors/,
+  ],
+  [
+    'expected outputs without a request set',
+    { ...VALID, 'expected-outputs': 'probe/request.expected.json' },
+    'expected-outputs',
+    /set probe-payload too/,
+  ],
+  [
+    'expected outputs with a key the request set lacks',
+    { ...VALID, 'probe-payload': 'probe/set.jsonl', 'expected-outputs': 'probe/expected.jsonl' },
+    'expected-outputs',
+    /probe\/expected.jsonl line 2: key 'dog' is not a request of probe-payload \(its ids: cat, 3\)/,
+  ],
 ];
 
 describe('rules across sections: bad values', () => {
-  itNamesTheInput(BAD_INPUTS_ACROSS_SECTIONS, ['image', 'mode', 'model', 'probe-protocol']);
+  itNamesTheInput(BAD_INPUTS_ACROSS_SECTIONS, [
+    'compare',
+    'expected-outputs',
+    'image',
+    'mode',
+    'model',
+    'probe-protocol',
+  ]);
 });

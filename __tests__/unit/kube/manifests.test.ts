@@ -31,6 +31,8 @@ function settingsWith(inputs: Partial<Record<InputName, string>>) {
   return parseInputs({
     get: (name) => all[name] ?? '',
     pathExists: () => true,
+    readText: () => undefined,
+    listFolder: () => undefined,
     run: {
       eventName: 'push',
       sha: SHA,

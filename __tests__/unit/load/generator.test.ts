@@ -344,11 +344,11 @@ describe('httpSender against a loopback server', () => {
 
   const sender = (path: string, extra: Partial<ProbeRequest> = {}, timeoutMs = 250) =>
     promised(
-      httpSender(
-        [{ pool, pathPrefix: '', headers: {} }],
-        { method: 'GET', path, headers: {}, ...extra },
-        { timeoutMs, clock: hrtimeClock(), sequenceHeader: 'x-load-sequence' },
-      ),
+      httpSender([{ pool, pathPrefix: '', headers: {} }], [{ method: 'GET', path, headers: {}, ...extra }], {
+        timeoutMs,
+        clock: hrtimeClock(),
+        sequenceHeader: 'x-load-sequence',
+      }),
     );
 
   it('reports status codes, sends the sequence number, and classifies a hung request as a timeout', async () => {
@@ -374,7 +374,7 @@ describe('httpSender against a loopback server', () => {
     const send = promised(
       httpSender(
         [{ pool: closed, pathPrefix: '', headers: {} }],
-        { method: 'GET', path: '/', headers: {} },
+        [{ method: 'GET', path: '/', headers: {} }],
         { timeoutMs: 1000, clock: hrtimeClock() },
       ),
     );
