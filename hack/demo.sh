@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # npm run demo: the main job end to end on the local cluster, run as the runner runs the action
-# (node dist/index.js with INPUT_* variables and the GITHUB_* files), three pushes in a row:
-#   1. the tiny ONNX model into an empty namespace: it becomes stable after its checks;
+# (node dist/index.js with INPUT_* variables and the GITHUB_* files), four pushes in a row:
+#   1. the tiny ONNX model into an empty namespace: it becomes stable after its checks (its answers
+#      held to the example's expected outputs);
 #   2. a version 40 ms slower (examples/models/tiny-mlp-slow): canaried, measured, reverted;
-#   3. the first version again under a new commit: canaried beside stable and promoted.
+#   3. a version as fast but wrong (examples/models/tiny-mlp-wrong, shuffled output weights):
+#      its answers disagree with stable's, reverted;
+#   4. the first version again under a new commit: canaried beside stable and promoted.
 # Each run prints its decision and reason; the last job summary is printed at the end.
 set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +36,7 @@ run_push() {
     INPUT_BASE-IMAGE=localhost:5000/model-canary/mlserver:1.7.1 \
     INPUT_GPUS=1 INPUT_CANARY-WEIGHT=10 \
     INPUT_PROBE-PAYLOAD=examples/models/payloads/tiny-mlp-v2.json INPUT_PROBE-RATE=20 \
+    INPUT_EXPECTED-OUTPUTS=examples/models/payloads/tiny-mlp-v2.expected.json \
     INPUT_PROBE-DURATION=30s INPUT_WARMUP=5s INPUT_MAX-P95-MS=500 \
     "INPUT_KUBECONFIG=$(cat "$KUBECONFIG")" \
     node dist/index.js >"$workdir/log" 2>&1 || status=$?
@@ -59,8 +63,10 @@ log "push 1: first version into an empty namespace"
 run_push examples/models/tiny-mlp "$(demo_sha 1)"
 log "push 2: a 40 ms slower version"
 run_push examples/models/tiny-mlp-slow "$(demo_sha 2)"
-log "push 3: the first version again, new commit"
-run_push examples/models/tiny-mlp "$(demo_sha 3)"
-printf '\n----- job summary of push 3 -----\n'
+log "push 3: a version as fast but wrong"
+run_push examples/models/tiny-mlp-wrong "$(demo_sha 3)"
+log "push 4: the first version again, new commit"
+run_push examples/models/tiny-mlp "$(demo_sha 4)"
+printf '\n----- job summary of push 4 -----\n'
 cat "$workdir/summary"
 "$BIN_DIR/kubectl" -n "$NAMESPACE" get deployments,services -o wide
