@@ -341,6 +341,8 @@ export function requestsOfSet(
   first: ProbeRequest,
   payloads: readonly string[],
 ): ProbeRequest[] {
+  // Without a probe-payload the set is the one request prepareProbe generated.
+  if (payloads.length === 0) return [first];
   return payloads.map((payload, index) => {
     if (index === 0) return first;
     switch (protocol) {

@@ -10,6 +10,7 @@ import {
   prepareProbe,
   probeProtocolFor,
   readinessChecks,
+  requestsOfSet,
   v2InferRequest,
   v2RequestFromMetadata,
   type ArmGet,
@@ -150,6 +151,26 @@ describe('prepareProbe', () => {
     expect(probe.path).toBe('/v1/chat/completions');
     expect(JSON.parse(probe.body!)).toMatchObject({ model: 'llama-3-8b', stream: true, temperature: 0 });
     expect(probe.firstToken).toBeDefined();
+  });
+});
+
+describe('requestsOfSet', () => {
+  const first = plainHttpRequest('/predict', 'POST', '{"x":1}');
+
+  it('is the generated request alone when there is no probe-payload', () => {
+    expect(requestsOfSet('v2', first, [])).toEqual([first]);
+    expect(requestsOfSet('http', first, [])).toEqual([first]);
+  });
+
+  it('keeps the prepared first request and builds one per further payload, in order', () => {
+    const set = requestsOfSet('http', first, ['{"x":1}', '{"x":2}', '{"x":3}']);
+    expect(set).toHaveLength(3);
+    expect(set[0]).toBe(first);
+    expect(set.map((request) => request.body)).toEqual(['{"x":1}', '{"x":2}', '{"x":3}']);
+    expect(requestsOfSet('v2', { ...first, path: '/v2/models/m/infer' }, ['a', 'b'])[1]).toMatchObject({
+      path: '/v2/models/m/infer',
+      body: 'b',
+    });
   });
 });
 
