@@ -207,6 +207,8 @@ export function summaryShape(markdown: string): string {
       .replace(/\| (within|unsure|\*\*exceeded\*\*) \|/g, '| <status> |')
       // A check's reason is measured prose ("within" or "slower but within"); its name and outcome stay.
       .replace(/^(\| [\w-]+ \| (?:✅ pass|❌ fail|❔ inconclusive) \| ).*( \|)$/gm, '$1<reason>$2')
+      // Counts of compared answers ("agreed/compared") are measured too.
+      .replace(/\| \d+\/\d+ \|/g, '| N/N |')
       // Measured numbers only: digits inside names (p95, sha256, localhost:5000, pr-7, /4) stay.
       .replace(/(?<![\w.:/-])\d+(\.\d+)?/g, 'N')
   );
