@@ -44,6 +44,7 @@ const TAIL_SLOPE = Math.log(1.2) / normalQuantile(0.95);
 const GATE: Settings['gate'] = {
   maxErrorRate: 0.01,
   maxRegression: 0.1,
+  regressionQuantile: 0.95,
   confidence: 0.95,
   onInconclusive: 'revert',
 };

@@ -57,8 +57,8 @@ export function judgeStep(input: JudgeInput): StepJudgement {
   const of = Math.max(1, Math.floor(input.look?.of ?? 1));
   const look = { index: Math.min(of, Math.max(1, Math.floor(input.look?.index ?? of))), of };
   const memo = input.memo ?? new Memo();
-  const canary = armSample(input.canary, memo);
-  const stable = input.stable === undefined ? undefined : armSample(input.stable, memo);
+  const canary = armSample('canary', input.canary, memo);
+  const stable = input.stable === undefined ? undefined : armSample('stable', input.stable, memo);
   const evidence: StepEvidence = {
     canary,
     ...(stable !== undefined ? { stable } : {}),

@@ -4,7 +4,7 @@
  * distribution-free confidence bounds from order statistics. Pure: a `memo`, where a function
  * takes one, only saves recomputing weights.
  */
-import { binomialCdf, regularizedIncompleteBeta } from './distributions.ts';
+import { binomialCdf, normalQuantile, regularizedIncompleteBeta } from './distributions.ts';
 import type { Memo } from './memo.ts';
 
 /**
@@ -141,32 +141,41 @@ export interface QuantileBounds {
 }
 
 /**
- * Distribution-free one-sided confidence bounds for the p-quantile (order statistics and the
- * binomial distribution; e.g. Conover, "Practical Nonparametric Statistics", §3.2): for continuous
- * data P(X_(r) ≤ Q(p)) = P(Binomial(n, p) ≥ r). Ranks are 1-based.
+ * The ranks (1-based) of the order statistics that bound the p-quantile of n values from below and
+ * above at `confidence`, distribution-free (order statistics and the binomial distribution; e.g.
+ * Conover, "Practical Nonparametric Statistics", §3.2): for continuous data
+ * P(X_(r) ≤ Q(p)) = P(Binomial(n, p) ≥ r). The search starts at the normal approximation, so it
+ * takes a few binomial CDFs at any n.
  */
+export function quantileConfidenceRanks(
+  n: number,
+  p: number,
+  confidence: number,
+): Pick<QuantileBounds, 'lowerRank' | 'upperRank'> {
+  const ranks: Pick<QuantileBounds, 'lowerRank' | 'upperRank'> = {};
+  const spread = normalQuantile(confidence) * Math.sqrt(n * p * (1 - p));
+  // Lower: the largest r with P(B ≥ r) = 1 − P(B ≤ r − 1) ≥ confidence.
+  let r = Math.min(n, Math.max(1, Math.floor(n * p - spread)));
+  while (r > 1 && 1 - binomialCdf(r - 1, n, p) < confidence) r--;
+  while (r < n && 1 - binomialCdf(r, n, p) >= confidence) r++;
+  if (r >= 1 && r <= n && 1 - binomialCdf(r - 1, n, p) >= confidence) ranks.lowerRank = r;
+  // Upper: the smallest s with P(B ≤ s − 1) ≥ confidence.
+  let s = Math.min(n, Math.max(1, Math.ceil(n * p + spread)));
+  while (s < n && binomialCdf(s - 1, n, p) < confidence) s++;
+  while (s > 1 && binomialCdf(s - 2, n, p) >= confidence) s--;
+  if (s >= 1 && s <= n && binomialCdf(s - 1, n, p) >= confidence) ranks.upperRank = s;
+  return ranks;
+}
+
+/** Distribution-free one-sided confidence bounds for the p-quantile of sorted values (`quantileConfidenceRanks`). */
 export function quantileConfidenceBoundsOfSorted(
   sorted: ArrayLike<number>,
   p: number,
   confidence: number,
 ): QuantileBounds {
-  const n = sorted.length;
-  const bounds: QuantileBounds = {};
-  // Lower: the largest r with P(B ≥ r) = 1 − P(B ≤ r − 1) ≥ confidence.
-  let r = Math.max(1, Math.floor(n * p));
-  while (r > 1 && 1 - binomialCdf(r - 1, n, p) < confidence) r--;
-  while (r < n && 1 - binomialCdf(r, n, p) >= confidence) r++;
-  if (r >= 1 && r <= n && 1 - binomialCdf(r - 1, n, p) >= confidence) {
-    bounds.lowerRank = r;
-    bounds.lower = sorted[r - 1]!;
-  }
-  // Upper: the smallest s with P(B ≤ s − 1) ≥ confidence.
-  let s = Math.min(n, Math.max(1, Math.ceil(n * p)));
-  while (s < n && binomialCdf(s - 1, n, p) < confidence) s++;
-  while (s > 1 && binomialCdf(s - 2, n, p) >= confidence) s--;
-  if (s >= 1 && s <= n && binomialCdf(s - 1, n, p) >= confidence) {
-    bounds.upperRank = s;
-    bounds.upper = sorted[s - 1]!;
-  }
-  return bounds;
+  const { lowerRank, upperRank } = quantileConfidenceRanks(sorted.length, p, confidence);
+  return {
+    ...(lowerRank !== undefined ? { lowerRank, lower: sorted[lowerRank - 1]! } : {}),
+    ...(upperRank !== undefined ? { upperRank, upper: sorted[upperRank - 1]! } : {}),
+  };
 }

@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import type { ArmObservations } from '../../../src/checks/arm.ts';
 import { MIN_SAMPLES_PER_ARM, falseRevertBudget } from '../../../src/checks/check.ts';
 import { MIN_ERRORS_FOR_RATE } from '../../../src/checks/error-rate.ts';
-import { SHIFT_SIGNAL_SHARE } from '../../../src/checks/latency-judge.ts';
+import {
+  EXCEEDANCE_SIGNAL_SHARE,
+  SHIFT_SIGNAL_SHARE,
+  TAIL_SIGNAL_SHARE,
+} from '../../../src/checks/latency-judge.ts';
 import {
   judgeStep,
   latencyFiguresOf,
@@ -19,6 +23,7 @@ import { lognormalSampler, normalSampler } from '../../support/samplers.ts';
 const DEFAULT_GATE: Settings['gate'] = {
   maxErrorRate: 0.01,
   maxRegression: 0.1,
+  regressionQuantile: 0.95,
   confidence: 0.95,
   onInconclusive: 'revert',
 };
@@ -75,7 +80,7 @@ describe('judgeStep: relative regression', () => {
     const canary = latencies(3, 1600, 0.5, (y, z) => y + slope * Math.max(0, z));
     const verdict = judge(arm(canary), arm(latencies(4, 1600)));
     expect(verdict.decision).toBe('revert');
-    expect(verdict.reason).toMatch(/^canary tail \(p80–p99\) is 1\.\d\d× stable's/);
+    expect(verdict.reason).toMatch(/^canary tail \(p95\) is 1\.\d\d× stable's/);
     expect(latency(verdict).tail!.significant).toBe(true);
     expect(latency(verdict).shift!.ratio).toBeLessThan(1.1);
   });
@@ -188,7 +193,9 @@ describe('judgeStep: absolute limits and errors', () => {
   it(`reverts on the error rate with at least ${MIN_ERRORS_FOR_RATE} errors`, () => {
     const verdict = judge(arm(latencies(29, 980), 20), arm(latencies(30, 1000)));
     expect(verdict.decision).toBe('revert');
-    expect(verdict.reason).toBe('canary error rate 2% (20/1000) is above max-error-rate 1% (look 1/1)');
+    expect(verdict.reason).toBe(
+      'canary error rate 2% (20/1000) is above max-error-rate 1% (look 1/1), stable 0% (0/1000; z 4.49, boundary 2.88)',
+    );
   });
 
   it('before the last look, reverts on errors only with evidence', () => {
@@ -286,8 +293,8 @@ describe('judgeStep: error rates on repeated A/A (seeded)', () => {
 });
 
 describe('judgeStep: each signal spends its own share of the budget (seeded A/A)', () => {
-  it('the tail and shift tests are significant at about their shares, not more', () => {
-    // confidence 0.5 makes the budget 10 % (tail 9 %, shift 1 %), large enough for 2,000 runs to
+  it('the tail, exceedance and shift tests are significant at about their shares, not more', () => {
+    // confidence 0.5 makes the budget 10 % (tail 6 %, exceedance 3 %, shift 1 %), large enough for 2,000 runs to
     // measure each share to a fifth of itself; the bench checks the 1 % default with 10,000 runs per cell.
     const gate = { ...DEFAULT_GATE, confidence: 0.5 };
     const budget = falseRevertBudget(gate.confidence);
@@ -295,19 +302,28 @@ describe('judgeStep: each signal spends its own share of the budget (seeded A/A)
     const runs = 2000;
     let tailSignificant = 0;
     let shiftSignificant = 0;
+    let exceedanceSignificant = 0;
     for (let run = 0; run < runs; run++) {
       const canary = arm(Array.from({ length: 200 }, draw));
       const stable = arm(Array.from({ length: 200 }, draw));
       const signals = latency(judge(canary, stable, { gate }));
       if (signals.tail!.significant) tailSignificant++;
       if (signals.shift!.significant) shiftSignificant++;
+      if (signals.exceedance!.significant) exceedanceSignificant++;
     }
     const within3StandardErrors = (count: number, rate: number) => {
       const standardError = Math.sqrt((rate * (1 - rate)) / runs);
       expect(count / runs).toBeGreaterThan(rate - 3 * standardError);
       expect(count / runs).toBeLessThan(rate + 3 * standardError);
     };
-    within3StandardErrors(tailSignificant, budget * (1 - SHIFT_SIGNAL_SHARE));
+    within3StandardErrors(tailSignificant, budget * TAIL_SIGNAL_SHARE);
+    // The exceedance count is discrete (about 20 pooled samples above p95 here): it may spend less
+    // than its share, never more.
+    const exceedanceShare = budget * EXCEEDANCE_SIGNAL_SHARE;
+    expect(exceedanceSignificant / runs).toBeLessThan(
+      exceedanceShare + 3 * Math.sqrt((exceedanceShare * (1 - exceedanceShare)) / runs),
+    );
+    expect(exceedanceSignificant).toBeGreaterThan(0);
     within3StandardErrors(shiftSignificant, budget * SHIFT_SIGNAL_SHARE);
   });
 });

@@ -58,6 +58,7 @@ const PROMOTED: RunReport = {
     verdict: 'promote',
     confidence: 0.95,
     maxRegression: 0.1,
+    regressionQuantile: 0.95,
     look: 2,
     plannedLooks: 4,
     shift: { ratio: 1.012, lowerBound: 0.991, upperBound: 1.031, significant: false },
@@ -84,6 +85,7 @@ const REVERTED: RunReport = {
     verdict: 'revert',
     confidence: 0.95,
     maxRegression: 0.1,
+    regressionQuantile: 0.95,
     look: 1,
     plannedLooks: 4,
     shift: { ratio: 1.48, lowerBound: 1.395, upperBound: 1.571, significant: true },
@@ -154,13 +156,13 @@ describe('renderLatencyTable', () => {
     expect(rows[8]).toBe(
       '| shift: whole distribution | 1.480× | 1.395× – 1.571× | ≤ 1.100× | **exceeded** |',
     );
-    expect(rows[9]).toBe('| tail: p80–p99 | 1.500× | 1.410× – 1.600× | ≤ 1.100× | **exceeded** |');
+    expect(rows[9]).toBe('| tail: p95 | 1.500× | 1.410× – 1.600× | ≤ 1.100× | **exceeded** |');
     expect(rows.at(-1)).toBe('Judge: **revert** at look 1 of 4.');
   });
 
   it('calls a bound within the limit within', () => {
     expect(renderLatencyTable(PROMOTED)).toContain(
-      '| tail: p80–p99 | 1.021× | 0.988× – 1.042× | ≤ 1.100× | within |',
+      '| tail: p95 | 1.021× | 0.988× – 1.042× | ≤ 1.100× | within |',
     );
   });
 
