@@ -103,10 +103,16 @@ export function errorRateCheck(evidence: StepEvidence): ErrorRateResult {
   if (aboveLimit && versusStable !== undefined && !versusStable.significant) {
     return isFinalLook(look)
       ? result('pass', `${measured} is above ${limit} but not worse than stable's${against}`)
-      : result('inconclusive', `${measured} is above ${limit}, not yet worse than stable's${against} (${f.look(look)})`);
+      : result(
+          'inconclusive',
+          `${measured} is above ${limit}, not yet worse than stable's${against} (${f.look(look)})`,
+        );
   }
   if (aboveLimit) {
     return result('fail', `${measured} is above ${limit} (${f.look(look)})${against}`);
   }
-  return result('inconclusive', `${measured} is above ${limit}, not yet significant (${f.look(look)})${against}`);
+  return result(
+    'inconclusive',
+    `${measured} is above ${limit}, not yet significant (${f.look(look)})${against}`,
+  );
 }

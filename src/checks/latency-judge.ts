@@ -38,9 +38,9 @@ import {
 } from './check.ts';
 
 /** Share of the false-revert budget given to the shift signal. */
-export const SHIFT_SIGNAL_SHARE = 0.1;
+export const SHIFT_SIGNAL_SHARE = 0.05;
 /** Share of the false-revert budget given to the exceedance signal. */
-export const EXCEEDANCE_SIGNAL_SHARE = 0.3;
+export const EXCEEDANCE_SIGNAL_SHARE = 0.25;
 /** Share of the false-revert budget given to the tail signal: the rest. */
 export const TAIL_SIGNAL_SHARE = 1 - SHIFT_SIGNAL_SHARE - EXCEEDANCE_SIGNAL_SHARE;
 
