@@ -27,21 +27,13 @@ import { Memo } from '../../src/stats/memo.ts';
 import { quantileOfSorted } from '../../src/stats/quantiles.ts';
 import { xoshiro128 } from '../../src/stats/random.ts';
 import { hodgesLehmannOfSorted, shiftConfidenceBoundsOfSorted } from '../../src/stats/rank-tests.ts';
+import { DEFAULT_GATE as GATE } from '../../__tests__/support/gate.ts';
 import { normalSampler } from '../../__tests__/support/samplers.ts';
 import type { Metric, Suite, SuiteResults } from '../results.ts';
 
 const RUNS = Number(process.env.JUDGE_BENCH_RUNS ?? 2000);
 /** 10,000 runs measure a 1 % rate to ±0.1 % (one standard error). */
 const AA_RUNS = Number(process.env.JUDGE_BENCH_AA_RUNS ?? 10_000);
-
-/** The action's default gate (INPUT_DEFAULTS in src/inputs/input-names.ts): every figure depends on it. */
-const GATE: Settings['gate'] = {
-  maxErrorRate: 0.01,
-  maxRegression: 0.1,
-  regressionQuantile: 0.95,
-  confidence: 0.95,
-  onInconclusive: 'revert',
-};
 
 /** One request's latency (ms) from a standard normal z and a uniform u; NaN for a failed request. */
 type Shape = (z: number, u: number) => number;

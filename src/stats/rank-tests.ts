@@ -192,6 +192,12 @@ export function kthPairwiseDifference(
   return candidates[k - countLow - 1]!;
 }
 
+/** Ascending values and how many samples each stands for. */
+interface CountedSample {
+  values: ArrayLike<number>;
+  counts: ArrayLike<number>;
+}
+
 /**
  * The k-th smallest (1-based) of the pairwise differences of two summarized samples (values with
  * counts), by bisection on the value with a weighted count of #{x_i − y_j ≤ v} per probe (O(n + m)
@@ -199,14 +205,11 @@ export function kthPairwiseDifference(
  * centres is far below a bucket's width.
  */
 function kthPairwiseDifferenceOfCounted(
-  x: ArrayLike<number>,
-  countsX: ArrayLike<number>,
-  y: ArrayLike<number>,
-  countsY: ArrayLike<number>,
+  { values: x, counts: countsX }: CountedSample,
+  { values: y, counts: countsY }: CountedSample,
   k: number,
 ): number {
-  const n = x.length;
-  const m = y.length;
+  const [n, m] = [x.length, y.length];
   const totalY = totalOf(y, countsY);
   const countAtMost = (v: number) => {
     let count = 0;
@@ -243,10 +246,8 @@ function kthDifference(
   const total = totalOf(sortedX, countsX) * totalOf(sortedY, countsY);
   if (sortedX.length === 0 || sortedY.length === 0 || k < 1 || k > total) return Number.NaN;
   return kthPairwiseDifferenceOfCounted(
-    sortedX,
-    countsX ?? ones(sortedX.length),
-    sortedY,
-    countsY ?? ones(sortedY.length),
+    { values: sortedX, counts: countsX ?? ones(sortedX.length) },
+    { values: sortedY, counts: countsY ?? ones(sortedY.length) },
     k,
   );
 }

@@ -1,15 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidSample, type ArmName, type ArmObservations } from '../../../src/checks/arm.ts';
 import { judgeStep } from '../../../src/checks/step.ts';
-import type { Settings } from '../../../src/inputs/settings.ts';
-
-const GATE: Settings['gate'] = {
-  maxErrorRate: 0.01,
-  maxRegression: 0.1,
-  regressionQuantile: 0.95,
-  confidence: 0.95,
-  onInconclusive: 'revert',
-};
+import { DEFAULT_GATE as GATE } from '../../support/gate.ts';
 
 const fine = (): ArmObservations => ({
   latenciesMs: Array.from({ length: 200 }, (_, i) => 10 + (i % 17)),
