@@ -6,7 +6,7 @@
  * request (below). Families: lognormal (σ 0.25–1), two modes (a share of requests 2× or 5× slower:
  * batching, cache misses), a point mass at a cap (a share of requests at a 500 ms timeout), Pareto
  * tails (α 1.1 and 2), latencies rounded to 1 ms, unequal arms (stable ¼ of the canary's requests),
- * and errors in both arms. A/A cells give both arms one shape; regressed cells change the canary's.
+ * errors in both arms, and 40,000 requests per arm (the summarized path). A/A cells give both arms one shape; regressed cells change the canary's.
  * Our judge looks at ¼, ½, ¾ and all of the requests and stops at the first decision; reverted =
  * the verdict `revert` (inconclusive is not reverted). Peers on the full samples: Kayenta-style
  * (Mann-Whitney: two-sided 98 % Hodges-Lehmann interval of the raw latencies; High when its lower
@@ -149,6 +149,9 @@ const CELLS: CellSpec[] = [
   aa('rounded_bimodal_n800', 'rounded 1 ms', '20 % at 5×', rounded(bimodal(0.2, 5))),
   aa('unequal_lognormal_n800', 'unequal arms', 'σ 0.5, stable 200', lognormal(0.5), 800, 200),
   aa('unequal_bimodal_n800', 'unequal arms', '5 % at 5×, stable 200', bimodal(0.05, 5), 800, 200),
+  // Above EXACT_SAMPLE_LIMIT (20,000) the arms are summarized: looks 3 and 4 here judge log buckets.
+  aa('summarized_lognormal_sigma05_n40000', 'summarized', 'σ 0.5, n 40,000', lognormal(0.5), 40_000),
+  aa('summarized_bimodal_share5_gap5_n40000', 'summarized', '5 % at 5×, n 40,000', bimodal(0.05, 5), 40_000),
   aa('errors_both_arms', 'errors', '1 % both, σ 0.5', failing(0.01, lognormal(0.5))),
   aa('errors_both_arms_3pct', 'errors', '3 % both, σ 0.5', failing(0.03, lognormal(0.5))),
   regressed('shift20_sigma05_n800', 'lognormal', '+20 % all', lognormal(0.5), times(lognormal(0.5), 1.2)),
