@@ -146,6 +146,15 @@ describe('renderJobSummary', () => {
 });
 
 describe('renderLatencyTable', () => {
+  it('names the quantile and the test that decided', () => {
+    const table = renderLatencyTable({
+      ...REVERTED,
+      judge: { ...REVERTED.judge!, regressionQuantile: 0.99, decidedBy: 'exceedance' },
+    });
+    expect(table).toContain('| tail: p99 | 1.500× |');
+    expect(table).toContain('Judge: **revert** at look 1 of 4, decided by the exceedance test (p99).');
+  });
+
   it('shows both arms with n, the limits, and the judge bounds against max-regression', () => {
     const rows = renderLatencyTable(REVERTED).split('\n');
     expect(rows[0]).toBe('| | n | requests | p50 ms | p90 ms | p95 ms | p99 ms | error rate |');
@@ -400,6 +409,17 @@ describe('reportOfRun', () => {
     expect(report.judge).toMatchObject({ verdict: 'promote', confidence: 0.95, maxRegression: 0.1, look: 1 });
     expect(report.judge!.tail!.upperBound).toBeGreaterThan(report.judge!.tail!.ratio);
     expect(report.judge!.onInconclusive).toBeUndefined();
+    expect(report.judge!.regressionQuantile).toBe(0.95);
+    expect(report.judge!.exceedance!.expectedShare).toBeCloseTo(0.05, 2);
+    expect(report.judge!.decidedBy).toBeUndefined();
+  });
+
+  it('names the test that reverted the step', () => {
+    const report = reportOfRun(
+      runOf({}, { analyses: [analysisOf(latencies(50, 400), latencies(20, 400), 'revert')] }),
+    );
+    expect(report.judge!.decidedBy).toBe('shift');
+    expect(renderLatencyTable(report)).toContain('decided by the Mann-Whitney shift test');
   });
 
   it("shows the judge's own inconclusive outcome beside what on-inconclusive made of it", () => {
