@@ -1,7 +1,6 @@
 /**
- * Quantiles of one sample: the type-7 sample quantile, the Harrell-Davis estimator and its
- * L-statistic form with a jackknife variance, the Maritz-Jarrett standard error, and
- * distribution-free confidence bounds from order statistics. Pure: a `memo`, where a function
+ * Quantiles of one sample: the type-7 sample quantile, the Harrell-Davis estimator, the
+ * Maritz-Jarrett standard error, and distribution-free confidence bounds from order statistics. Pure: a `memo`, where a function
  * takes one, only saves recomputing weights.
  */
 import { binomialCdf, normalQuantile, regularizedIncompleteBeta } from './distributions.ts';
@@ -64,50 +63,6 @@ export function harrellDavisQuantileOfSorted(sorted: ArrayLike<number>, p: numbe
   if (n === 0) return Number.NaN;
   if (n === 1) return sorted[0]!;
   return weightedSum(sorted, memoWeights(n, p * (n + 1), (1 - p) * (n + 1), memo));
-}
-
-/** The Harrell-Davis weights of the n order statistics for the p-quantile, as a dense vector. */
-export function harrellDavisWeights(n: number, p: number, memo?: Memo): Float64Array {
-  const dense = new Float64Array(n);
-  if (n === 1) {
-    dense[0] = 1;
-    return dense;
-  }
-  const { first, weights } = memoWeights(n, p * (n + 1), (1 - p) * (n + 1), memo);
-  dense.set(weights, first);
-  return dense;
-}
-
-/** Σ w_i x_(i): an L-statistic of sorted values. */
-export function lStatisticOfSorted(sorted: ArrayLike<number>, weights: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < weights.length; i++) sum += weights[i]! * sorted[i]!;
-  return sum;
-}
-
-/**
- * The jackknife variance of an L-statistic Σ w_i x_(i) (Quenouille–Tukey), given the weights the
- * statistic uses for n − 1 values. Leaving out x_(i) shifts the later order statistics down by
- * one, so every leave-one-out value comes from a prefix and a suffix sum: O(n), not O(n²).
- * Harrell & Davis (1982) estimate their quantile's variance this way.
- */
-export function jackknifeVarianceOfLStatistic(
-  sorted: ArrayLike<number>,
-  weightsWithoutOne: ArrayLike<number>,
-): number {
-  const n = sorted.length;
-  if (n < 2) return Number.NaN;
-  // prefix[i] = Σ_{j<i} w_j x_(j);  suffix[i] = Σ_{j≥i} w_j x_(j+1)
-  const prefix = new Float64Array(n);
-  for (let j = 0; j < n - 1; j++) prefix[j + 1] = prefix[j]! + weightsWithoutOne[j]! * sorted[j]!;
-  const suffix = new Float64Array(n);
-  for (let j = n - 2; j >= 0; j--) suffix[j] = suffix[j + 1]! + weightsWithoutOne[j]! * sorted[j + 1]!;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += prefix[i]! + suffix[i]!;
-  mean /= n;
-  let sumOfSquares = 0;
-  for (let i = 0; i < n; i++) sumOfSquares += (prefix[i]! + suffix[i]! - mean) ** 2;
-  return ((n - 1) / n) * sumOfSquares;
 }
 
 /**
