@@ -5,7 +5,7 @@
 import type { ArmNumbers } from './checks/arm.ts';
 import type { CheckOutcome, StepDecision } from './checks/check.ts';
 import type { AnswersFigures, AnswersResult } from './checks/answers.ts';
-import type { SignalNumbers } from './checks/latency-judge.ts';
+import type { DecidingSignal, SignalNumbers } from './checks/latency-judge.ts';
 import { latencyFiguresOf } from './checks/step.ts';
 import type { Mode } from './inputs/settings.ts';
 import type { Decision, Run, StepAnalysis } from './run.ts';
@@ -25,12 +25,18 @@ export interface JudgeFigures {
   confidence: number;
   /** The `max-regression` input: each upper bound is held to 1 + this. */
   maxRegression: number;
+  /** The `regression-quantile` input (0.95 for p95): the quantile whose ratio `tail` is. */
+  regressionQuantile: number;
+  /** The signal that reverted the step, when one did. */
+  decidedBy?: DecidingSignal;
   look: number;
   plannedLooks: number;
   /** Whole-distribution shift (Hodges-Lehmann ratio). */
   shift?: RatioBounds;
-  /** Tail: geometric mean of the ratios at the judge's TAIL_QUANTILES (p80..p99); `p95Ratio` the p95 ratio alone. */
+  /** Tail: the regression-quantile's ratio (tested by the tail rank test); `p95Ratio` the p95 ratio alone. */
   tail?: RatioBounds & { p95Ratio: number };
+  /** The share of canary requests above the pooled regression-quantile, tested against its expected share. */
+  exceedance?: RatioBounds & { canaryShare: number; expectedShare: number };
 }
 
 /** The absolute limits the run was held to (inputs max-p95-ms, max-p99-ms, max-error-rate). */
@@ -181,11 +187,22 @@ export function analysisFigures(
               : {}),
             confidence: latency.confidence,
             maxRegression: latency.maxRegression,
+            regressionQuantile: latency.regressionQuantile,
+            ...(latency.decidedBy !== undefined ? { decidedBy: latency.decidedBy } : {}),
             look: judgement.look.index,
             plannedLooks: judgement.look.of,
             ...(latency.shift !== undefined ? { shift: bounds(latency.shift) } : {}),
             ...(latency.tail !== undefined
               ? { tail: { ...bounds(latency.tail), p95Ratio: latency.tail.p95Ratio } }
+              : {}),
+            ...(latency.exceedance !== undefined
+              ? {
+                  exceedance: {
+                    ...bounds(latency.exceedance),
+                    canaryShare: latency.exceedance.canaryShare,
+                    expectedShare: latency.exceedance.expectedShare,
+                  },
+                }
               : {}),
           },
         }

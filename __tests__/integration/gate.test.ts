@@ -244,7 +244,9 @@ describe('the latency gate against two deployments through the API server proxy'
 
     const settings = gateSettings(namespace, workspace);
     const result = await analyse(planRun(settings), settings, kube);
-    console.log(`equal canary: ${result.judgement.reason}\n${JSON.stringify(result.generator)}\n${JSON.stringify(result.arms)}`);
+    console.log(
+      `equal canary: ${result.judgement.reason}\n${JSON.stringify(result.generator)}\n${JSON.stringify(result.arms)}`,
+    );
     expect(result.judgement.decision).toBe('promote');
     expect(result.arms.canary!.errorRate).toBe(0);
     expect(Math.abs(result.arms.canary!.p50Ms - result.arms.stable!.p50Ms)).toBeLessThan(SLOWER_MS / 3);

@@ -303,6 +303,7 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
             verdict: 'promote',
             confidence: 0.95,
             maxRegression: 0.1,
+            regressionQuantile: 0.95,
             look: 1,
             plannedLooks: 1,
             shift: { ratio: 1.01, lowerBound: 0.99, upperBound: 1.03, significant: false },

@@ -18,9 +18,9 @@
 import { isComparedPair } from '../../src/answers/pairing.ts';
 import { answersCheck, answersNeeded } from '../../src/checks/answers.ts';
 import { DEFAULT_PLANNED_LOOKS, falseRevertBudget, type StepEvidence } from '../../src/checks/check.ts';
-import type { Settings } from '../../src/inputs/settings.ts';
 import { xoshiro128, type Random } from '../../src/stats/random.ts';
 import type { Suite, SuiteResults } from '../results.ts';
+import { DEFAULT_GATE } from '../../__tests__/support/gate.ts';
 
 const RUNS = Number(process.env['ANSWERS_BENCH_RUNS'] ?? 10_000);
 const RATE_PER_ARM = 20;
@@ -29,12 +29,7 @@ const SET_SIZE = 100;
 const WRONG_REQUESTS = 5;
 const SHARE = 0.1;
 const MIN_AGREEMENT = 0.99;
-const GATE: Settings['gate'] = {
-  maxErrorRate: 0.01,
-  maxRegression: 0.1,
-  confidence: 0.95,
-  onInconclusive: 'revert',
-};
+const GATE = DEFAULT_GATE;
 
 /** A Poisson count with mean `mean` (normal approximation with continuity: the mean here is 2,400). */
 function poisson(random: Random, mean: number): number {

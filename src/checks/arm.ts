@@ -1,13 +1,18 @@
 /**
- * One arm of a step as the checks see it: its raw observations, its successful latencies sorted on
- * the log scale once per look, and the figures the report shows (Harrell-Davis percentiles).
+ * One arm of a step as the checks see it: its raw observations, its successful latencies on the
+ * log scale (sorted, or summarized above EXACT_SAMPLE_LIMIT) once per look, and the figures the
+ * report shows. An arm whose numbers cannot be measurements is refused with `InvalidSample`.
  */
 import {
-  latencyPercentilesOfSortedLogs,
-  sortedLogLatencies,
+  latencyPercentilesOfSample,
+  sortedLogSample,
   type LatencyPercentiles,
+  type SortedLogSample,
 } from '../stats/latency-percentiles.ts';
 import type { Memo } from '../stats/memo.ts';
+
+/** Which arm of a step: the new version or the one it would replace. */
+export type ArmName = 'canary' | 'stable';
 
 /** What one arm saw: latencies of successful requests, and how many requests failed. */
 export interface ArmObservations {
@@ -34,24 +39,61 @@ export interface ArmNumbers extends LatencyPercentiles {
 /** An arm prepared once per look for every check. */
 export interface ArmSample {
   observations: ArmObservations;
-  /** Log latencies of the successful requests, ascending. */
-  logs: Float64Array;
+  /** Log latencies of the successful requests, ascending (exact or summarized). */
+  logs: SortedLogSample;
   numbers: ArmNumbers;
 }
 
-/** Sorts an arm's log latencies and computes its figures. */
-export function armSample(observations: ArmObservations, memo: Memo): ArmSample {
+/** An arm's observations are not measurements: a latency or a count the judge cannot use. */
+export class InvalidSample extends Error {
+  readonly arm: ArmName;
+
+  constructor(arm: ArmName, message: string) {
+    super(`${arm} arm: ${message}`);
+    this.name = 'InvalidSample';
+    this.arm = arm;
+  }
+}
+
+/** Throws InvalidSample unless every latency is a finite number ≥ 0 and the counts are whole and consistent. */
+export function validateObservations(arm: ArmName, { latenciesMs, errors, requests }: ArmObservations): void {
+  for (const [name, count] of [
+    ['errors', errors],
+    ['requests', requests],
+  ] as const) {
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new InvalidSample(arm, `${name} is ${count}; it must be a whole number ≥ 0`);
+    }
+  }
+  if (errors > requests) {
+    throw new InvalidSample(arm, `errors (${errors}) exceed requests (${requests})`);
+  }
+  for (let i = 0; i < latenciesMs.length; i++) {
+    const value = latenciesMs[i]!;
+    // Written so NaN fails too: a NaN compares false with everything.
+    if (!(value >= 0 && value < Number.POSITIVE_INFINITY)) {
+      throw new InvalidSample(
+        arm,
+        `latency #${i} is ${value} ms; latencies must be finite numbers of milliseconds ≥ 0`,
+      );
+    }
+  }
+}
+
+/** Checks an arm's observations, puts its latencies on the log scale and computes its figures. */
+export function armSample(arm: ArmName, observations: ArmObservations, memo: Memo): ArmSample {
+  validateObservations(arm, observations);
   const { latenciesMs, errors, requests } = observations;
-  const logs = sortedLogLatencies(latenciesMs);
+  const logs = sortedLogSample(latenciesMs);
   return {
     observations,
     logs,
     numbers: {
-      n: logs.length,
+      n: logs.n,
       requests,
       errors,
       errorRate: requests > 0 ? errors / requests : 0,
-      ...latencyPercentilesOfSortedLogs(logs, memo),
+      ...latencyPercentilesOfSample(logs, memo),
     },
   };
 }

@@ -2,27 +2,30 @@
  * Check `latency`: is the canary slower than stable, beyond `max-regression`? Both arms come from
  * the same window. docs/judge.md explains the rule and its measured error rates.
  *
- * Two signals on log latencies, each a one-sided group-sequential test with its share of the
- * false-revert budget:
- *  - shift: Mann-Whitney (does the canary's whole distribution sit higher?) with the
- *    Hodges-Lehmann ratio as its size;
- *  - tail: the mean over p80…p99 of the log ratio of Harrell-Davis quantiles as its size; its test
- *    statistic subtracts half the median's log ratio, with a jackknife standard error.
- * A signal fails the check when it is significant at the look's boundary AND its estimated ratio
- * exceeds 1 + max-regression (a real but tolerated 3 % slow-down passes). On a first deployment
- * there is nothing to compare: the check only asks for enough samples.
+ * Three signals, each a one-sided group-sequential test with its share of the false-revert budget,
+ * all rank tests on the pooled sample, so their error rates hold for any shape of latency
+ * distribution (several modes, a point mass at a timeout, ties from rounding) and any arm sizes:
+ *  - shift: Mann-Whitney (does the canary's whole distribution sit higher?), size = the
+ *    Hodges-Lehmann ratio;
+ *  - tail: a linear rank test whose scores grow with the square of the normal score above the
+ *    pooled median (the locally most powerful rank test for "the slower half stretched"), size =
+ *    the ratio of the canary's `regression-quantile` to stable's;
+ *  - exceedance: how many canary requests lie above the pooled `regression-quantile` (a two-sample
+ *    quantile test), size = that same ratio.
+ * A signal fails the check when it is significant at the look's boundary AND its size exceeds
+ * 1 + max-regression (a real but tolerated 3 % slow-down passes). On a first deployment there is
+ * nothing to compare: the check only asks for enough samples.
  */
 import { normalCdf, normalQuantile } from '../stats/distributions.ts';
-import type { Memo } from '../stats/memo.ts';
-import {
-  harrellDavisWeights,
-  jackknifeVarianceOfLStatistic,
-  lStatisticOfSorted,
-} from '../stats/quantiles.ts';
+import { logAtRank, logQuantileOfSample, type SortedLogSample } from '../stats/latency-percentiles.ts';
+import { quantileConfidenceRanks } from '../stats/quantiles.ts';
 import {
   hodgesLehmannOfSorted,
+  linearRankTestOfSorted,
   mannWhitneyOfSorted,
   shiftConfidenceBoundsOfSorted,
+  skewedCriticalZ,
+  type LinearRankResult,
 } from '../stats/rank-tests.ts';
 import { groupSequentialBoundaries } from '../stats/sequential.ts';
 import type { ArmSample } from './arm.ts';
@@ -34,17 +37,12 @@ import {
   type StepEvidence,
 } from './check.ts';
 
-/** Share of the false-revert budget given to the shift signal; the tail signal gets the rest. */
-export const SHIFT_SIGNAL_SHARE = 0.1;
-/** The quantiles whose log ratios the tail signal averages. */
-export const TAIL_QUANTILES = [0.8, 0.85, 0.9, 0.95, 0.975, 0.99] as const;
-/**
- * The tail test subtracts this multiple of the median's log ratio: within an arm the tail quantiles
- * move with the median, so removing half of it removes shared noise (½ is close to the
- * least-squares weight for lognormal-like latencies). A whole-distribution shift is the shift
- * signal's job; the tail test looks for the tail growing beyond the body.
- */
-export const TAIL_MEDIAN_WEIGHT = 0.5;
+/** Share of the false-revert budget given to the shift signal. */
+export const SHIFT_SIGNAL_SHARE = 0.05;
+/** Share of the false-revert budget given to the exceedance signal. */
+export const EXCEEDANCE_SIGNAL_SHARE = 0.25;
+/** Share of the false-revert budget given to the tail signal: the rest. */
+export const TAIL_SIGNAL_SHARE = 1 - SHIFT_SIGNAL_SHARE - EXCEEDANCE_SIGNAL_SHARE;
 
 /** A canary/stable ratio estimate with its one-sided bounds at `confidence` and its test. */
 export interface SignalNumbers {
@@ -52,62 +50,64 @@ export interface SignalNumbers {
   lowerBound: number;
   upperBound: number;
   z: number;
-  /** The look's group-sequential boundary z must reach. */
+  /** The look's group-sequential boundary z must reach (skewness-corrected for the rank tests). */
   criticalZ: number;
-  /** One-sided p-value of "canary slower", unadjusted for looks. */
+  /** One-sided p-value of "canary slower", unadjusted for looks (normal approximation). */
   pValue: number;
   significant: boolean;
 }
 
+/** The tail signal: the regression-quantile's ratio as its size, the stretch rank test as its test. */
+export interface TailNumbers extends SignalNumbers {
+  /** The quantile whose canary ÷ stable ratio `ratio` is (input regression-quantile). */
+  quantile: number;
+  /** The p95 ratio alone (Harrell-Davis estimates, or bucket centres above EXACT_SAMPLE_LIMIT). */
+  p95Ratio: number;
+}
+
+/** The exceedance signal: the share of canary requests above the pooled regression-quantile. */
+export interface ExceedanceNumbers extends SignalNumbers {
+  quantile: number;
+  /** Canary requests above the pooled quantile, as a share of the canary's. */
+  canaryShare: number;
+  /** The share a canary like stable would have there (1 − quantile, up to ties). */
+  expectedShare: number;
+}
+
+/** Which signal's failure decided a `fail`. */
+export type DecidingSignal = 'shift' | 'tail' | 'exceedance';
+
 export interface LatencyFigures {
   maxRegression: number;
+  /** The quantile max-regression applies to (input regression-quantile). */
+  regressionQuantile: number;
   confidence: number;
   /** The false-revert probability of the whole step (falseRevertBudget); this check spends all of it. */
   falseRevertBudget: number;
   minSamplesPerArm: number;
   /** Whole-distribution shift: Hodges-Lehmann ratio, Mann-Whitney z and p (one-sided, R's). */
   shift?: SignalNumbers;
-  /** Tail: geometric mean of the p80…p99 ratios (TAIL_QUANTILES), and the p95 ratio alone. */
-  tail?: SignalNumbers & { p95Ratio: number };
+  /** Tail: the regression-quantile's ratio, tested by the stretch rank test. */
+  tail?: TailNumbers;
+  /** The share of canary requests above the pooled regression-quantile. */
+  exceedance?: ExceedanceNumbers;
+  /** The signal whose failure reverted, when one did. */
+  decidedBy?: DecidingSignal;
+  /** Relative error of the latencies the check worked on: 0, or the summary's half bucket. */
+  summaryRelativeError: number;
 }
 
 export type LatencyResult = CheckResult<'latency', LatencyFigures>;
 
-/** Order-statistic weights of one arm's tail mean and of its tail-minus-½-median contrast, for n values. */
-function tailWeights(n: number, memo: Memo): { mean: Float64Array; contrast: Float64Array } {
-  return memo.get(`latency-judge-tail-weights:${n}`, () => {
-    const mean = new Float64Array(n);
-    for (const p of TAIL_QUANTILES) {
-      const quantileWeights = harrellDavisWeights(n, p, memo);
-      for (let i = 0; i < n; i++) mean[i] = mean[i]! + quantileWeights[i]! / TAIL_QUANTILES.length;
-    }
-    const median = harrellDavisWeights(n, 0.5, memo);
-    const contrast = mean.map((weight, i) => weight - TAIL_MEDIAN_WEIGHT * median[i]!);
-    return { mean, contrast };
-  });
-}
-
-/** One arm's tail: mean log tail quantile and the tail-minus-½-median contrast, with jackknife variances. */
-function tailOfArm(sortedLogs: Float64Array, memo: Memo) {
-  const n = sortedLogs.length;
-  const weights = tailWeights(n, memo);
-  const withoutOne = tailWeights(n - 1, memo);
-  return {
-    mean: lStatisticOfSorted(sortedLogs, weights.mean),
-    meanVariance: jackknifeVarianceOfLStatistic(sortedLogs, withoutOne.mean),
-    contrast: lStatisticOfSorted(sortedLogs, weights.contrast),
-    contrastVariance: jackknifeVarianceOfLStatistic(sortedLogs, withoutOne.contrast),
-  };
-}
-
 /**
- * A normal critical value widened to Student's t with `degreesOfFreedom` (Cornish-Fisher expansion,
- * Abramowitz & Stegun 26.7.5). The tail's jackknife error rests on the few observations in the
- * tail, so its z has heavier tails than a normal; df = the observations above the lowest tail quantile.
+ * The tail signal's score at pooled rank share u: (z² − 1) above the median, 0 below, z = Φ⁻¹(u).
+ * It is the locally most powerful rank score for the slower half stretched on the log scale
+ * (normal-like logs); docs/judge.md compares it with exceedance grids.
  */
-function studentized(z: number, degreesOfFreedom: number): number {
-  const df = Math.max(1, degreesOfFreedom);
-  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df);
+function stretchScore(u: number): number {
+  if (u <= 0.5) return 0;
+  const z = normalQuantile(u);
+  return z * z - 1;
 }
 
 /** Compares the canary's latencies with stable's (or, on a first deployment, asks for enough of them). */
@@ -115,9 +115,11 @@ export function latencyCheck(evidence: StepEvidence): LatencyResult {
   const { canary, stable, gate, look } = evidence;
   const figures: LatencyFigures = {
     maxRegression: gate.maxRegression,
+    regressionQuantile: gate.regressionQuantile,
     confidence: gate.confidence,
     falseRevertBudget: evidence.budget,
     minSamplesPerArm: MIN_SAMPLES_PER_ARM,
+    summaryRelativeError: 0,
   };
   const result = (outcome: LatencyResult['outcome'], reason: string): LatencyResult => ({
     name: 'latency',
@@ -128,7 +130,7 @@ export function latencyCheck(evidence: StepEvidence): LatencyResult {
   const final = isFinalLook(look);
   const at = f.look(look);
   if (stable === undefined) {
-    const n = canary.logs.length;
+    const n = canary.logs.n;
     if (n < MIN_SAMPLES_PER_ARM) {
       return result(
         'inconclusive',
@@ -146,16 +148,41 @@ export function latencyCheck(evidence: StepEvidence): LatencyResult {
       : result('inconclusive', `no stable version; absolute limits hold so far (${at})`);
   }
 
-  const fewest = Math.min(canary.logs.length, stable.logs.length);
+  const fewest = Math.min(canary.logs.n, stable.logs.n);
   if (fewest < MIN_SAMPLES_PER_ARM) {
     return result(
       'inconclusive',
       final
-        ? `only ${canary.logs.length} canary and ${stable.logs.length} stable successful requests; need ${MIN_SAMPLES_PER_ARM} per arm (${at})`
+        ? `only ${canary.logs.n} canary and ${stable.logs.n} stable successful requests; need ${MIN_SAMPLES_PER_ARM} per arm (${at})`
         : `${fewest} samples in the smaller arm so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
     );
   }
   return compareArms(evidence, canary, stable, figures, result);
+}
+
+/** A rank test's numbers at this look: its boundary corrected for the statistic's skewness. */
+function rankSignal(test: LinearRankResult, boundary: number) {
+  const criticalZ = skewedCriticalZ(boundary, test.skewness);
+  return { z: test.z, criticalZ, pValue: normalCdf(-test.z), significant: test.z >= criticalZ };
+}
+
+/**
+ * The canary ÷ stable ratio of the p-quantile with distribution-free bounds at `confidence`: each
+ * arm's order-statistic bounds at 1 − (1 − confidence)/2, so the pair holds jointly.
+ */
+function quantileRatio(canary: SortedLogSample, stable: SortedLogSample, p: number, confidence: number) {
+  const each = 1 - (1 - confidence) / 2;
+  const boundsOf = (sample: SortedLogSample) => {
+    const { lowerRank, upperRank } = quantileConfidenceRanks(sample.n, p, each);
+    return { lower: logAtRank(sample, lowerRank ?? 1), upper: logAtRank(sample, upperRank ?? sample.n) };
+  };
+  const canaryBounds = boundsOf(canary);
+  const stableBounds = boundsOf(stable);
+  return {
+    logRatio: logQuantileOfSample(canary, p) - logQuantileOfSample(stable, p),
+    lowerBound: Math.exp(canaryBounds.lower - stableBounds.upper),
+    upperBound: Math.exp(canaryBounds.upper - stableBounds.lower),
+  };
 }
 
 function compareArms(
@@ -167,15 +194,16 @@ function compareArms(
 ): LatencyResult {
   const at = f.look(look);
   const tolerated = Math.log1p(gate.maxRegression);
-  const boundZ = normalQuantile(gate.confidence);
-  const fewest = Math.min(canary.logs.length, stable.logs.length);
+  const c = canary.logs;
+  const s = stable.logs;
+  figures.summaryRelativeError = Math.expm1(Math.max(c.bucketWidth, s.bucketWidth) / 2);
+  const boundary = (share: number) =>
+    groupSequentialBoundaries(budget * share, look.of, memo)[look.index - 1]!;
 
-  const shiftBoundary = groupSequentialBoundaries(budget * SHIFT_SIGNAL_SHARE, look.of, memo)[
-    look.index - 1
-  ]!;
-  const mannWhitney = mannWhitneyOfSorted(canary.logs, stable.logs, 'greater');
-  const shiftEstimate = hodgesLehmannOfSorted(canary.logs, stable.logs);
-  const shiftBounds = shiftConfidenceBoundsOfSorted(canary.logs, stable.logs, gate.confidence);
+  const shiftBoundary = boundary(SHIFT_SIGNAL_SHARE);
+  const mannWhitney = mannWhitneyOfSorted(c.values, s.values, 'greater', c.counts, s.counts);
+  const shiftEstimate = hodgesLehmannOfSorted(c.values, s.values, c.counts, s.counts);
+  const shiftBounds = shiftConfidenceBoundsOfSorted(c.values, s.values, gate.confidence, c.counts, s.counts);
   const shift: SignalNumbers = {
     ratio: Math.exp(shiftEstimate),
     lowerBound: Math.exp(shiftBounds.lower),
@@ -187,56 +215,68 @@ function compareArms(
   };
   figures.shift = shift;
 
-  const tailBoundary = studentized(
-    groupSequentialBoundaries(budget * (1 - SHIFT_SIGNAL_SHARE), look.of, memo)[look.index - 1]!,
-    fewest * (1 - TAIL_QUANTILES[0]),
-  );
-  const canaryTail = tailOfArm(canary.logs, memo);
-  const stableTail = tailOfArm(stable.logs, memo);
-  const tailEstimate = canaryTail.mean - stableTail.mean;
-  const tailContrast = canaryTail.contrast - stableTail.contrast;
-  const tailError = Math.sqrt(canaryTail.contrastVariance + stableTail.contrastVariance);
-  const tailEstimateError = Math.sqrt(canaryTail.meanVariance + stableTail.meanVariance);
-  const tailZ = tailError > 0 ? tailContrast / tailError : tailContrast > 0 ? Number.POSITIVE_INFINITY : 0;
-  const tail = {
-    ratio: Math.exp(tailEstimate),
+  const q = gate.regressionQuantile;
+  const size = quantileRatio(c, s, q, gate.confidence);
+  const bounds = { ratio: Math.exp(size.logRatio), lowerBound: size.lowerBound, upperBound: size.upperBound };
+  const stretch = linearRankTestOfSorted(c.values, s.values, stretchScore, c.counts, s.counts);
+  const tail: TailNumbers = {
+    ...bounds,
+    ...rankSignal(stretch, boundary(TAIL_SIGNAL_SHARE)),
+    quantile: q,
     p95Ratio: canary.numbers.p95Ms / stable.numbers.p95Ms,
-    lowerBound: Math.exp(tailEstimate - boundZ * tailEstimateError),
-    upperBound: Math.exp(tailEstimate + boundZ * tailEstimateError),
-    z: tailZ,
-    criticalZ: tailBoundary,
-    pValue: normalCdf(-tailZ),
-    significant: tailZ >= tailBoundary,
   };
   figures.tail = tail;
+  const above = linearRankTestOfSorted(c.values, s.values, (u) => (u > q ? 1 : 0), c.counts, s.counts);
+  const exceedance: ExceedanceNumbers = {
+    ...bounds,
+    ...rankSignal(above, boundary(EXCEEDANCE_SIGNAL_SHARE)),
+    quantile: q,
+    canaryShare: above.statistic / c.n,
+    expectedShare: above.expected / c.n,
+  };
+  figures.exceedance = exceedance;
 
   const allowed = `max-regression ${f.percent(gate.maxRegression)}`;
-  if (tail.significant && tailEstimate > tolerated) {
-    return result(
-      'fail',
-      `canary tail (p80–p99) is ${f.times(tail.ratio)} stable's (p95 ${f.ms(canary.numbers.p95Ms)} vs ${f.ms(stable.numbers.p95Ms)}), above ${allowed}; z ${tailZ.toFixed(2)} ≥ ${tailBoundary.toFixed(2)} at ${at}`,
-    );
-  }
+  const name = `p${+(q * 100).toFixed(1)}`;
+  const quantiles = `${name} ${f.ms(Math.exp(logQuantileOfSample(c, q, memo)))} vs ${f.ms(Math.exp(logQuantileOfSample(s, q, memo)))}`;
+  const slowerAt = `canary tail (${name}) is ${f.times(tail.ratio)} stable's (${quantiles}), above ${allowed}`;
+  // A whole-distribution slow-down is named as one; the tail signals name what the shift misses.
   if (shift.significant && shiftEstimate > tolerated) {
+    figures.decidedBy = 'shift';
     return result(
       'fail',
       `canary is ${f.times(shift.ratio)} slower than stable across the distribution (p50 ${f.ms(canary.numbers.p50Ms)} vs ${f.ms(stable.numbers.p50Ms)}), above ${allowed}; Mann-Whitney z ${mannWhitney.z.toFixed(2)} ≥ ${shiftBoundary.toFixed(2)} at ${at}`,
     );
   }
+  if (tail.significant && size.logRatio > tolerated) {
+    figures.decidedBy = 'tail';
+    return result(
+      'fail',
+      `${slowerAt}; tail rank test z ${tail.z.toFixed(2)} ≥ ${tail.criticalZ.toFixed(2)} at ${at}`,
+    );
+  }
+  if (exceedance.significant && size.logRatio > tolerated) {
+    figures.decidedBy = 'exceedance';
+    return result(
+      'fail',
+      `${slowerAt}; ${f.percent(exceedance.canaryShare)} of canary requests above the pooled ${name} (${f.percent(exceedance.expectedShare)} expected), z ${exceedance.z.toFixed(2)} ≥ ${exceedance.criticalZ.toFixed(2)} at ${at}`,
+    );
+  }
 
-  // Early pass (futility, non-binding so it cannot add false reverts): both signals' upper bounds
-  // at `confidence` are already inside the tolerance.
+  // Early pass (futility, non-binding so it cannot add false reverts): the shift's and the
+  // quantile ratio's upper bounds at `confidence` are already inside the tolerance.
   const clearlyWithin =
     shift.upperBound <= 1 + gate.maxRegression && tail.upperBound <= 1 + gate.maxRegression;
   if (isFinalLook(look) || clearlyWithin) {
-    const tolerance = shift.significant || tail.significant ? 'slower but within' : 'within';
+    const tolerance =
+      shift.significant || tail.significant || exceedance.significant ? 'slower but within' : 'within';
     return result(
       'pass',
-      `canary ${tolerance} ${allowed} of stable: tail ${f.times(tail.ratio)}, shift ${f.times(shift.ratio)} (upper ${f.percent(gate.confidence)} bounds ${f.times(tail.upperBound)}, ${f.times(shift.upperBound)}), ${at}`,
+      `canary ${tolerance} ${allowed} of stable: ${name} ${f.times(tail.ratio)}, shift ${f.times(shift.ratio)} (upper ${f.percent(gate.confidence)} bounds ${f.times(tail.upperBound)}, ${f.times(shift.upperBound)}), ${at}`,
     );
   }
   return result(
     'inconclusive',
-    `no decision yet: tail ${f.times(tail.ratio)} (z ${tailZ.toFixed(2)} < ${tailBoundary.toFixed(2)}), shift ${f.times(shift.ratio)} (z ${mannWhitney.z.toFixed(2)} < ${shiftBoundary.toFixed(2)}), ${at}`,
+    `no decision yet: ${name} ${f.times(tail.ratio)} (tail z ${tail.z.toFixed(2)} < ${tail.criticalZ.toFixed(2)}, exceedance z ${exceedance.z.toFixed(2)} < ${exceedance.criticalZ.toFixed(2)}), shift ${f.times(shift.ratio)} (z ${mannWhitney.z.toFixed(2)} < ${shiftBoundary.toFixed(2)}), ${at}`,
   );
 }

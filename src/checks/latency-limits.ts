@@ -3,7 +3,8 @@
  * fails on the estimate at the last look, and before it only when the distribution-free lower
  * bound of the quantile is already above the limit.
  */
-import { quantileConfidenceBoundsOfSorted } from '../stats/quantiles.ts';
+import { logAtRank } from '../stats/latency-percentiles.ts';
+import { quantileConfidenceRanks } from '../stats/quantiles.ts';
 import {
   isFinalLook,
   MIN_SAMPLES_PER_ARM,
@@ -29,7 +30,7 @@ export type LatencyLimitsResult = CheckResult<'latency-limits', { limits: LimitF
 /** Holds the canary's p95/p99 to the absolute limits the user set (passes when none is set). */
 export function latencyLimitsCheck({ canary, gate, look, budget }: StepEvidence): LatencyLimitsResult {
   const final = isFinalLook(look);
-  const enough = canary.logs.length >= MIN_SAMPLES_PER_ARM;
+  const enough = canary.logs.n >= MIN_SAMPLES_PER_ARM;
   const wanted = [
     { input: 'max-p95-ms', quantile: 0.95, limitMs: gate.maxP95Ms, estimateMs: canary.numbers.p95Ms },
     { input: 'max-p99-ms', quantile: 0.99, limitMs: gate.maxP99Ms, estimateMs: canary.numbers.p99Ms },
@@ -39,13 +40,13 @@ export function latencyLimitsCheck({ canary, gate, look, budget }: StepEvidence)
   for (const { input, quantile, limitMs, estimateMs } of wanted) {
     if (limitMs === undefined) continue;
     const name = `p${quantile * 100}`;
-    if (canary.logs.length === 0) {
+    if (canary.logs.n === 0) {
       limits.push({ input, quantile, limitMs, estimateMs, outcome: 'inconclusive' });
       reasons.inconclusive.push(`no successful canary request to hold to ${input} ${limitMs}`);
       continue;
     }
-    const lower = quantileConfidenceBoundsOfSorted(canary.logs, quantile, 1 - budget).lower;
-    const lowerBoundMs = lower === undefined ? undefined : Math.exp(lower);
+    const { lowerRank } = quantileConfidenceRanks(canary.logs.n, quantile, 1 - budget);
+    const lowerBoundMs = lowerRank === undefined ? undefined : Math.exp(logAtRank(canary.logs, lowerRank));
     const clearlyAbove = lowerBoundMs !== undefined && lowerBoundMs > limitMs;
     const outcome: CheckOutcome =
       clearlyAbove || (final && enough && estimateMs > limitMs)
@@ -70,7 +71,7 @@ export function latencyLimitsCheck({ canary, gate, look, budget }: StepEvidence)
         ? `canary ${name} ${f.ms(estimateMs)} is within ${input} ${limitMs}`
         : outcome === 'fail'
           ? `canary ${name} ${f.ms(estimateMs)} is above ${input} ${limitMs} (${basis}, ${f.look(look)})`
-          : `canary ${name} ${f.ms(estimateMs)} is above ${input} ${limitMs} on ${canary.logs.length} successful requests, not yet certain (${f.look(look)})`,
+          : `canary ${name} ${f.ms(estimateMs)} is above ${input} ${limitMs} on ${canary.logs.n} successful requests, not yet certain (${f.look(look)})`,
     );
   }
   const outcome: CheckOutcome =

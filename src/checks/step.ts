@@ -10,6 +10,7 @@ import { armSample, type ArmNumbers, type ArmObservations } from './arm.ts';
 import {
   combineChecks,
   falseRevertBudget,
+  MIN_SAMPLES_PER_ARM,
   type Look,
   type StepDecision,
   type StepEvidence,
@@ -64,8 +65,8 @@ export function judgeStep(input: JudgeInput): StepJudgement {
   const of = Math.max(1, Math.floor(input.look?.of ?? 1));
   const look = { index: Math.min(of, Math.max(1, Math.floor(input.look?.index ?? of))), of };
   const memo = input.memo ?? new Memo();
-  const canary = armSample(input.canary, memo);
-  const stable = input.stable === undefined ? undefined : armSample(input.stable, memo);
+  const canary = armSample('canary', input.canary, memo);
+  const stable = input.stable === undefined ? undefined : armSample('stable', input.stable, memo);
   const evidence: StepEvidence = {
     canary,
     ...(stable !== undefined ? { stable } : {}),
@@ -82,6 +83,17 @@ export function judgeStep(input: JudgeInput): StepJudgement {
     arms: { canary: canary.numbers, ...(stable !== undefined ? { stable: stable.numbers } : {}) },
     checks,
   };
+}
+
+/**
+ * Fills `memo` with what the checks compute once per gate and planned looks (the group-sequential
+ * boundaries, milliseconds each), by judging two identical made-up arms, so that the looks taken in
+ * the middle of the load do not stop the event loop that sends it.
+ */
+export function warmChecks(gate: Settings['gate'], looks: number, memo: Memo): void {
+  const latenciesMs = Array.from({ length: 2 * MIN_SAMPLES_PER_ARM }, (_, i) => 1 + i);
+  const arm = { latenciesMs, errors: 1, requests: latenciesMs.length + 1 };
+  judgeStep({ canary: arm, stable: arm, gate, look: { index: 1, of: looks }, memo });
 }
 
 /** The latency comparison's figures in a judgement, when it ran. */

@@ -2,7 +2,6 @@
  * Pure: RunReport → the Markdown of the job summary (and the latency part the PR comment reuses).
  * The decision and its reason come first, since that is what a reader opens the summary for.
  */
-import { TAIL_QUANTILES } from '../checks/latency-judge.ts';
 import type { ArmNumbers } from '../checks/arm.ts';
 import {
   formatMs,
@@ -67,8 +66,15 @@ function limitRow(report: RunReport): string {
   ]);
 }
 
-/** The quantiles the judge's tail signal averages, as people write them: `p80–p99`. */
-const TAIL_RANGE = `p${+(TAIL_QUANTILES[0] * 100).toFixed(1)}–p${+(TAIL_QUANTILES[TAIL_QUANTILES.length - 1]! * 100).toFixed(1)}`;
+/** A quantile as people write it: 0.95 → `p95`. */
+const percentileName = (quantile: number) => `p${+(quantile * 100).toFixed(1)}`;
+
+/** The test behind each of the judge's signals, as the summary names the one that decided. */
+const SIGNAL_TESTS = {
+  shift: 'the Mann-Whitney shift test',
+  tail: 'the tail rank test',
+  exceedance: 'the exceedance test',
+} as const;
 
 /** The judge's canary ÷ stable ratios with their bounds, each held to 1 + max-regression. */
 function renderJudgeTable(report: RunReport): string | undefined {
@@ -92,16 +98,21 @@ function renderJudgeTable(report: RunReport): string | undefined {
           ]),
         ];
   const confidence = `${+(judge.confidence * 100).toFixed(2)}%`;
+  const quantile = percentileName(judge.regressionQuantile);
   return [
     `| judge (${armName(report)} ÷ stable) | ratio | ${confidence} bounds | limit (max-regression) | |`,
     '|---|--:|--:|--:|---|',
     ...row('shift: whole distribution', judge.shift),
-    ...row(`tail: ${TAIL_RANGE}`, judge.tail),
+    ...row(`tail: ${quantile}`, judge.tail),
+    ...row(`tail: share above pooled ${quantile}`, judge.exceedance),
     ...(judge.tail !== undefined
       ? [tableRow(['p95 alone', formatRatio(judge.tail.p95Ratio), '', '', ''])]
       : []),
     '',
     `Judge: **${judge.verdict}** at look ${judge.look} of ${judge.plannedLooks}` +
+      (judge.decidedBy !== undefined
+        ? `, decided by ${SIGNAL_TESTS[judge.decidedBy]}${judge.decidedBy === 'shift' ? '' : ` (${quantile})`}`
+        : '') +
       (judge.onInconclusive !== undefined
         ? `; on-inconclusive \`${judge.onInconclusive.action}\` made it **${judge.onInconclusive.decision}**.`
         : '.'),

@@ -10,11 +10,30 @@ export interface GateSettings {
   maxP99Ms?: number;
   maxErrorRate: number;
   maxRegression: number;
+  /** The quantile (0.5–0.999) whose canary ÷ stable ratio max-regression holds (input regression-quantile). */
+  regressionQuantile: number;
   confidence: number;
   onInconclusive: InconclusiveAction;
 }
 
-/** Reads max-p95-ms, max-p99-ms, max-error-rate, max-regression, confidence and on-inconclusive. */
+/** Lowest and highest quantile regression-quantile accepts, in percent. */
+const REGRESSION_QUANTILE_RANGE = [50, 99.9] as const;
+
+/** `p95` → 0.95; a problem on the input when it is not a percentile from p50 to p99.9. */
+function readRegressionQuantile(read: InputReader): number {
+  const value = read.text('regression-quantile');
+  const [lowest, highest] = REGRESSION_QUANTILE_RANGE;
+  const match = /^p(\d{2}(?:\.\d)?)$/i.exec(value);
+  const percent = match === null ? Number.NaN : Number(match[1]);
+  if (percent >= lowest && percent <= highest) return percent / 100;
+  read.problem(
+    'regression-quantile',
+    `expected a percentile from p${lowest} to p${highest}, such as p95 or p99; got '${value}'`,
+  );
+  return 0.95;
+}
+
+/** Reads max-p95-ms, max-p99-ms, max-error-rate, max-regression, regression-quantile, confidence and on-inconclusive. */
 export function parseGate(read: InputReader): GateSettings {
   const maxP95Ms = read.decimal('max-p95-ms', 0.001, 3_600_000, 'milliseconds');
   const maxP99Ms = read.decimal('max-p99-ms', 0.001, 3_600_000, 'milliseconds');
@@ -29,6 +48,7 @@ export function parseGate(read: InputReader): GateSettings {
     maxP99Ms,
     maxErrorRate: read.fraction('max-error-rate'),
     maxRegression: read.fraction('max-regression'),
+    regressionQuantile: readRegressionQuantile(read),
     confidence: read.decimal('confidence', 0.5, 0.999, 'a confidence level') ?? 0.95,
     onInconclusive: read.oneOf('on-inconclusive', INCONCLUSIVE_ACTIONS),
   });

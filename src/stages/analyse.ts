@@ -11,7 +11,7 @@ import { AnswerCollector } from '../answers/collector.ts';
 import { MAX_ANSWER_BYTES } from '../answers/pairing.ts';
 import { answersNeeded } from '../checks/answers.ts';
 import { DEFAULT_PLANNED_LOOKS } from '../checks/check.ts';
-import { judgeStep, type StepJudgement } from '../checks/step.ts';
+import { judgeStep, warmChecks, type StepJudgement } from '../checks/step.ts';
 import { ClusterError } from '../errors.ts';
 import { compareModeFor } from '../inputs/answers.ts';
 import type { Settings } from '../inputs/settings.ts';
@@ -263,6 +263,7 @@ export async function analyse(
     let looksTaken = 0;
     let verdict: StepJudgement | undefined;
     const memo = new Memo();
+    warmChecks(settings.gate, looks.length, memo);
     const judgeNow = (accounting: LoadAccounting, index: number): StepJudgement =>
       judgeStep({
         canary: observations(accounting, arms.indexOf('canary')),

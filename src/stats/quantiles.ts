@@ -1,10 +1,9 @@
 /**
- * Quantiles of one sample: the type-7 sample quantile, the Harrell-Davis estimator and its
- * L-statistic form with a jackknife variance, the Maritz-Jarrett standard error, and
- * distribution-free confidence bounds from order statistics. Pure: a `memo`, where a function
+ * Quantiles of one sample: the type-7 sample quantile, the Harrell-Davis estimator, the
+ * Maritz-Jarrett standard error, and distribution-free confidence bounds from order statistics. Pure: a `memo`, where a function
  * takes one, only saves recomputing weights.
  */
-import { binomialCdf, regularizedIncompleteBeta } from './distributions.ts';
+import { binomialCdf, normalQuantile, regularizedIncompleteBeta } from './distributions.ts';
 import type { Memo } from './memo.ts';
 
 /**
@@ -66,50 +65,6 @@ export function harrellDavisQuantileOfSorted(sorted: ArrayLike<number>, p: numbe
   return weightedSum(sorted, memoWeights(n, p * (n + 1), (1 - p) * (n + 1), memo));
 }
 
-/** The Harrell-Davis weights of the n order statistics for the p-quantile, as a dense vector. */
-export function harrellDavisWeights(n: number, p: number, memo?: Memo): Float64Array {
-  const dense = new Float64Array(n);
-  if (n === 1) {
-    dense[0] = 1;
-    return dense;
-  }
-  const { first, weights } = memoWeights(n, p * (n + 1), (1 - p) * (n + 1), memo);
-  dense.set(weights, first);
-  return dense;
-}
-
-/** Σ w_i x_(i): an L-statistic of sorted values. */
-export function lStatisticOfSorted(sorted: ArrayLike<number>, weights: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < weights.length; i++) sum += weights[i]! * sorted[i]!;
-  return sum;
-}
-
-/**
- * The jackknife variance of an L-statistic Σ w_i x_(i) (Quenouille–Tukey), given the weights the
- * statistic uses for n − 1 values. Leaving out x_(i) shifts the later order statistics down by
- * one, so every leave-one-out value comes from a prefix and a suffix sum: O(n), not O(n²).
- * Harrell & Davis (1982) estimate their quantile's variance this way.
- */
-export function jackknifeVarianceOfLStatistic(
-  sorted: ArrayLike<number>,
-  weightsWithoutOne: ArrayLike<number>,
-): number {
-  const n = sorted.length;
-  if (n < 2) return Number.NaN;
-  // prefix[i] = Σ_{j<i} w_j x_(j);  suffix[i] = Σ_{j≥i} w_j x_(j+1)
-  const prefix = new Float64Array(n);
-  for (let j = 0; j < n - 1; j++) prefix[j + 1] = prefix[j]! + weightsWithoutOne[j]! * sorted[j]!;
-  const suffix = new Float64Array(n);
-  for (let j = n - 2; j >= 0; j--) suffix[j] = suffix[j + 1]! + weightsWithoutOne[j]! * sorted[j + 1]!;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += prefix[i]! + suffix[i]!;
-  mean /= n;
-  let sumOfSquares = 0;
-  for (let i = 0; i < n; i++) sumOfSquares += (prefix[i]! + suffix[i]! - mean) ** 2;
-  return ((n - 1) / n) * sumOfSquares;
-}
-
 /**
  * The Maritz-Jarrett standard error of the p-quantile (Maritz & Jarrett 1978; Wilcox, "Introduction
  * to Robust Estimation", §3.5): the exact bootstrap standard error of the order statistic
@@ -141,32 +96,41 @@ export interface QuantileBounds {
 }
 
 /**
- * Distribution-free one-sided confidence bounds for the p-quantile (order statistics and the
- * binomial distribution; e.g. Conover, "Practical Nonparametric Statistics", §3.2): for continuous
- * data P(X_(r) ≤ Q(p)) = P(Binomial(n, p) ≥ r). Ranks are 1-based.
+ * The ranks (1-based) of the order statistics that bound the p-quantile of n values from below and
+ * above at `confidence`, distribution-free (order statistics and the binomial distribution; e.g.
+ * Conover, "Practical Nonparametric Statistics", §3.2): for continuous data
+ * P(X_(r) ≤ Q(p)) = P(Binomial(n, p) ≥ r). The search starts at the normal approximation, so it
+ * takes a few binomial CDFs at any n.
  */
+export function quantileConfidenceRanks(
+  n: number,
+  p: number,
+  confidence: number,
+): Pick<QuantileBounds, 'lowerRank' | 'upperRank'> {
+  const ranks: Pick<QuantileBounds, 'lowerRank' | 'upperRank'> = {};
+  const spread = normalQuantile(confidence) * Math.sqrt(n * p * (1 - p));
+  // Lower: the largest r with P(B ≥ r) = 1 − P(B ≤ r − 1) ≥ confidence.
+  let r = Math.min(n, Math.max(1, Math.floor(n * p - spread)));
+  while (r > 1 && 1 - binomialCdf(r - 1, n, p) < confidence) r--;
+  while (r < n && 1 - binomialCdf(r, n, p) >= confidence) r++;
+  if (r >= 1 && r <= n && 1 - binomialCdf(r - 1, n, p) >= confidence) ranks.lowerRank = r;
+  // Upper: the smallest s with P(B ≤ s − 1) ≥ confidence.
+  let s = Math.min(n, Math.max(1, Math.ceil(n * p + spread)));
+  while (s < n && binomialCdf(s - 1, n, p) < confidence) s++;
+  while (s > 1 && binomialCdf(s - 2, n, p) >= confidence) s--;
+  if (s >= 1 && s <= n && binomialCdf(s - 1, n, p) >= confidence) ranks.upperRank = s;
+  return ranks;
+}
+
+/** Distribution-free one-sided confidence bounds for the p-quantile of sorted values (`quantileConfidenceRanks`). */
 export function quantileConfidenceBoundsOfSorted(
   sorted: ArrayLike<number>,
   p: number,
   confidence: number,
 ): QuantileBounds {
-  const n = sorted.length;
-  const bounds: QuantileBounds = {};
-  // Lower: the largest r with P(B ≥ r) = 1 − P(B ≤ r − 1) ≥ confidence.
-  let r = Math.max(1, Math.floor(n * p));
-  while (r > 1 && 1 - binomialCdf(r - 1, n, p) < confidence) r--;
-  while (r < n && 1 - binomialCdf(r, n, p) >= confidence) r++;
-  if (r >= 1 && r <= n && 1 - binomialCdf(r - 1, n, p) >= confidence) {
-    bounds.lowerRank = r;
-    bounds.lower = sorted[r - 1]!;
-  }
-  // Upper: the smallest s with P(B ≤ s − 1) ≥ confidence.
-  let s = Math.min(n, Math.max(1, Math.ceil(n * p)));
-  while (s < n && binomialCdf(s - 1, n, p) < confidence) s++;
-  while (s > 1 && binomialCdf(s - 2, n, p) >= confidence) s--;
-  if (s >= 1 && s <= n && binomialCdf(s - 1, n, p) >= confidence) {
-    bounds.upperRank = s;
-    bounds.upper = sorted[s - 1]!;
-  }
-  return bounds;
+  const { lowerRank, upperRank } = quantileConfidenceRanks(sorted.length, p, confidence);
+  return {
+    ...(lowerRank !== undefined ? { lowerRank, lower: sorted[lowerRank - 1]! } : {}),
+    ...(upperRank !== undefined ? { upperRank, upper: sorted[upperRank - 1]! } : {}),
+  };
 }

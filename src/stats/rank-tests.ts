@@ -17,44 +17,83 @@ export interface MannWhitneyResult {
   zUncorrected: number;
 }
 
+/** How many samples stand for each value of a sorted sample; absent: one each. */
+export type Counts = ArrayLike<number> | undefined;
+
+/** Samples in a sorted sample with these counts. */
+export function totalOf(sorted: ArrayLike<number>, counts: Counts): number {
+  if (counts === undefined) return sorted.length;
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
+  return total;
+}
+
 /**
- * Mann-Whitney U (Wilcoxon rank-sum) test of x against y by the normal approximation with the tie
- * correction of the variance and a continuity correction, exactly as R's
- * `wilcox.test(x, y, alternative, exact = FALSE, correct = TRUE)`. Inputs must be sorted ascending.
+ * Walks the pooled sample of ascending x and y tie group by tie group, lowest first, telling
+ * `group` how many of x and of y share the value and how many pooled samples lie below it. Throws
+ * RangeError on a NaN, which equals nothing and would otherwise stop the walk from advancing.
  */
-export function mannWhitneyOfSorted(
+export function forEachTieGroup(
   sortedX: ArrayLike<number>,
   sortedY: ArrayLike<number>,
-  alternative: Alternative = 'two-sided',
-): MannWhitneyResult {
+  group: (inX: number, inY: number, below: number) => void,
+  countsX?: Counts,
+  countsY?: Counts,
+): void {
   const nx = sortedX.length;
   const ny = sortedY.length;
-  if (nx === 0 || ny === 0)
-    return { u: Number.NaN, z: Number.NaN, pValue: Number.NaN, zUncorrected: Number.NaN };
-  // Merge, giving each tie group its mid-rank; accumulate x's rank sum and Σ(t³ − t).
   let i = 0;
   let j = 0;
-  let rank = 0;
-  let rankSumX = 0;
-  let tieTerm = 0;
+  let below = 0;
   while (i < nx || j < ny) {
     const value = j >= ny || (i < nx && sortedX[i]! <= sortedY[j]!) ? sortedX[i]! : sortedY[j]!;
     let inX = 0;
     let inY = 0;
     while (i < nx && sortedX[i] === value) {
+      inX += countsX === undefined ? 1 : countsX[i]!;
       i++;
-      inX++;
     }
     while (j < ny && sortedY[j] === value) {
+      inY += countsY === undefined ? 1 : countsY[j]!;
       j++;
-      inY++;
     }
-    const t = inX + inY;
-    const midRank = rank + (t + 1) / 2;
-    rankSumX += inX * midRank;
-    rank += t;
-    if (t > 1) tieTerm += t * t * t - t;
+    if (inX === 0 && inY === 0) throw new RangeError('a rank test was given NaN');
+    group(inX, inY, below);
+    below += inX + inY;
   }
+}
+
+/**
+ * Mann-Whitney U (Wilcoxon rank-sum) test of x against y by the normal approximation with the tie
+ * correction of the variance and a continuity correction, exactly as R's
+ * `wilcox.test(x, y, alternative, exact = FALSE, correct = TRUE)`. Inputs must be sorted ascending;
+ * `countsX`/`countsY` say how many samples each value stands for (a summarized sample).
+ */
+export function mannWhitneyOfSorted(
+  sortedX: ArrayLike<number>,
+  sortedY: ArrayLike<number>,
+  alternative: Alternative = 'two-sided',
+  countsX?: Counts,
+  countsY?: Counts,
+): MannWhitneyResult {
+  const nx = totalOf(sortedX, countsX);
+  const ny = totalOf(sortedY, countsY);
+  if (nx === 0 || ny === 0)
+    return { u: Number.NaN, z: Number.NaN, pValue: Number.NaN, zUncorrected: Number.NaN };
+  // Each tie group gets its mid-rank; accumulate x's rank sum and Σ(t³ − t).
+  let rankSumX = 0;
+  let tieTerm = 0;
+  forEachTieGroup(
+    sortedX,
+    sortedY,
+    (inX, inY, below) => {
+      const t = inX + inY;
+      rankSumX += inX * (below + (t + 1) / 2);
+      if (t > 1) tieTerm += t * t * t - t;
+    },
+    countsX,
+    countsY,
+  );
   const n = nx + ny;
   const u = rankSumX - (nx * (nx + 1)) / 2;
   const centred = u - (nx * ny) / 2;
@@ -153,19 +192,82 @@ export function kthPairwiseDifference(
   return candidates[k - countLow - 1]!;
 }
 
+/** Ascending values and how many samples each stands for. */
+interface CountedSample {
+  values: ArrayLike<number>;
+  counts: ArrayLike<number>;
+}
+
+/**
+ * The k-th smallest (1-based) of the pairwise differences of two summarized samples (values with
+ * counts), by bisection on the value with a weighted count of #{x_i − y_j ≤ v} per probe (O(n + m)
+ * each). Stops when the bracket holds no representable value or after 200 probes, which on bucket
+ * centres is far below a bucket's width.
+ */
+function kthPairwiseDifferenceOfCounted(
+  { values: x, counts: countsX }: CountedSample,
+  { values: y, counts: countsY }: CountedSample,
+  k: number,
+): number {
+  const [n, m] = [x.length, y.length];
+  const totalY = totalOf(y, countsY);
+  const countAtMost = (v: number) => {
+    let count = 0;
+    let j = 0;
+    let yAbove = totalY; // samples of y at or after index j
+    for (let i = 0; i < n; i++) {
+      while (j < m && x[i]! - y[j]! > v) yAbove -= countsY[j++]!;
+      count += countsX[i]! * yAbove;
+    }
+    return count;
+  };
+  let low = x[0]! - y[m - 1]!;
+  if (k <= countAtMost(low)) return low;
+  let high = x[n - 1]! - y[0]!;
+  for (let probe = 0; probe < 200; probe++) {
+    const middle = low + (high - low) / 2;
+    if (!(middle > low && middle < high)) break;
+    if (countAtMost(middle) < k) low = middle;
+    else high = middle;
+  }
+  return high;
+}
+
+/** The k-th smallest pairwise difference x_i − y_j of sorted samples, each value standing for its count. */
+function kthDifference(
+  sortedX: ArrayLike<number>,
+  sortedY: ArrayLike<number>,
+  k: number,
+  countsX: Counts,
+  countsY: Counts,
+): number {
+  if (countsX === undefined && countsY === undefined) return kthPairwiseDifference(sortedX, sortedY, k);
+  const ones = (length: number) => new Float64Array(length).fill(1);
+  const total = totalOf(sortedX, countsX) * totalOf(sortedY, countsY);
+  if (sortedX.length === 0 || sortedY.length === 0 || k < 1 || k > total) return Number.NaN;
+  return kthPairwiseDifferenceOfCounted(
+    { values: sortedX, counts: countsX ?? ones(sortedX.length) },
+    { values: sortedY, counts: countsY ?? ones(sortedY.length) },
+    k,
+  );
+}
+
 /**
  * The Hodges-Lehmann two-sample shift estimate (Hodges & Lehmann 1963): the median of all
- * differences x_i − y_j (mean of the two middle ones when n·m is even). Inputs sorted ascending.
+ * differences x_i − y_j (mean of the two middle ones when n·m is even). Inputs sorted ascending;
+ * counts as for `mannWhitneyOfSorted`.
  */
-export function hodgesLehmannOfSorted(sortedX: ArrayLike<number>, sortedY: ArrayLike<number>): number {
-  const total = sortedX.length * sortedY.length;
+export function hodgesLehmannOfSorted(
+  sortedX: ArrayLike<number>,
+  sortedY: ArrayLike<number>,
+  countsX?: Counts,
+  countsY?: Counts,
+): number {
+  const total = totalOf(sortedX, countsX) * totalOf(sortedY, countsY);
   if (total === 0) return Number.NaN;
-  if (total % 2 === 1) return kthPairwiseDifference(sortedX, sortedY, (total + 1) / 2);
-  return (
-    (kthPairwiseDifference(sortedX, sortedY, total / 2) +
-      kthPairwiseDifference(sortedX, sortedY, total / 2 + 1)) /
-    2
-  );
+  const kth = (k: number) => kthDifference(sortedX, sortedY, k, countsX, countsY);
+  if (total % 2 === 1) return kth((total + 1) / 2);
+  return (kth(total / 2) + kth(total / 2 + 1)) / 2;
 }
 
 /**
@@ -177,15 +279,87 @@ export function shiftConfidenceBoundsOfSorted(
   sortedX: ArrayLike<number>,
   sortedY: ArrayLike<number>,
   confidence: number,
+  countsX?: Counts,
+  countsY?: Counts,
 ): { lower: number; upper: number } {
-  const nx = sortedX.length;
-  const ny = sortedY.length;
+  const nx = totalOf(sortedX, countsX);
+  const ny = totalOf(sortedY, countsY);
   const total = nx * ny;
   const sigma = Math.sqrt((total * (nx + ny + 1)) / 12);
   // k-th smallest difference is a lower bound with confidence ≈ Φ((nm/2 − k + ½)/σ).
   const k = Math.max(1, Math.floor(total / 2 - normalQuantile(confidence) * sigma + 0.5));
   return {
-    lower: kthPairwiseDifference(sortedX, sortedY, k),
-    upper: kthPairwiseDifference(sortedX, sortedY, total + 1 - k),
+    lower: kthDifference(sortedX, sortedY, k, countsX, countsY),
+    upper: kthDifference(sortedX, sortedY, total + 1 - k, countsX, countsY),
   };
+}
+
+/** A linear rank statistic of x in the pooled sample, with its permutation moments. */
+export interface LinearRankResult {
+  /** Σ over x of the scores of its pooled ranks. */
+  statistic: number;
+  /** Its mean and variance over all ways to split the pooled sample into arms of these sizes. */
+  expected: number;
+  variance: number;
+  /** Its skewness over those splits (third cumulant ÷ variance^1.5). */
+  skewness: number;
+  /** (statistic − expected) / √variance; compare it with `skewedCriticalZ`, not a plain normal quantile. */
+  z: number;
+}
+
+/**
+ * The two-sample linear rank statistic Σ_x a(R_i/(N+1)) for a score function a on (0, 1), a tie
+ * group sharing the score of its mid-rank, with its exact mean, variance and third cumulant under
+ * random splitting of the pooled sample (sampling without replacement; e.g. Hájek, Šidák & Sen,
+ * "Theory of Rank Tests", §4.1). A test on it is valid for any shape of distribution — many modes,
+ * point masses, ties — because it only uses which arm each pooled rank came from.
+ */
+export function linearRankTestOfSorted(
+  sortedX: ArrayLike<number>,
+  sortedY: ArrayLike<number>,
+  score: (u: number) => number,
+  countsX?: Counts,
+  countsY?: Counts,
+): LinearRankResult {
+  const nx = totalOf(sortedX, countsX);
+  const ny = totalOf(sortedY, countsY);
+  const n = nx + ny;
+  let statistic = 0;
+  let sum = 0;
+  const groups: { score: number; size: number }[] = [];
+  forEachTieGroup(
+    sortedX,
+    sortedY,
+    (inX, inY, below) => {
+      const t = inX + inY;
+      const a = score((below + (t + 1) / 2) / (n + 1));
+      statistic += inX * a;
+      sum += t * a;
+      groups.push({ score: a, size: t });
+    },
+    countsX,
+    countsY,
+  );
+  const mean = sum / n;
+  let second = 0;
+  let third = 0;
+  for (const { score: a, size } of groups) {
+    second += size * (a - mean) ** 2;
+    third += size * (a - mean) ** 3;
+  }
+  const expected = nx * mean;
+  const variance = n > 1 ? ((nx * ny) / (n * (n - 1))) * second : 0;
+  const thirdCumulant = n > 2 ? ((nx * ny * (ny - nx)) / (n * (n - 1) * (n - 2))) * third : 0;
+  if (!(variance > 0)) return { statistic, expected, variance, skewness: 0, z: 0 };
+  const skewness = thirdCumulant / variance ** 1.5;
+  return { statistic, expected, variance, skewness, z: (statistic - expected) / Math.sqrt(variance) };
+}
+
+/**
+ * The critical value of a standardized statistic with this skewness at the level where a normal
+ * one's is `normalZ` (Cornish-Fisher, first order: z + γ(z² − 1)/6). Correcting the boundary, not
+ * the statistic, keeps the test monotone in the statistic however large it is.
+ */
+export function skewedCriticalZ(normalZ: number, skewness: number): number {
+  return normalZ + (skewness * (normalZ * normalZ - 1)) / 6;
 }

@@ -7,15 +7,10 @@ import {
 } from '../../../src/checks/answers.ts';
 import { falseRevertBudget, type StepEvidence } from '../../../src/checks/check.ts';
 import { judgeStep } from '../../../src/checks/step.ts';
-import type { Settings } from '../../../src/inputs/settings.ts';
 import { binomialCdf } from '../../../src/stats/distributions.ts';
+import { DEFAULT_GATE } from '../../support/gate.ts';
 
-const GATE: Settings['gate'] = {
-  maxErrorRate: 0.01,
-  maxRegression: 0.1,
-  confidence: 0.95,
-  onInconclusive: 'revert',
-};
+const GATE = DEFAULT_GATE;
 
 /** The evidence answersCheck reads: the rest of StepEvidence is the arms, which it does not use. */
 function evidence(answers: StepEvidence['answers'], look = { index: 4, of: 4 }): StepEvidence {

@@ -59,6 +59,7 @@ const PROMOTED: RunReport = {
     verdict: 'promote',
     confidence: 0.95,
     maxRegression: 0.1,
+    regressionQuantile: 0.95,
     look: 2,
     plannedLooks: 4,
     shift: { ratio: 1.012, lowerBound: 0.991, upperBound: 1.031, significant: false },
@@ -85,6 +86,7 @@ const REVERTED: RunReport = {
     verdict: 'revert',
     confidence: 0.95,
     maxRegression: 0.1,
+    regressionQuantile: 0.95,
     look: 1,
     plannedLooks: 4,
     shift: { ratio: 1.48, lowerBound: 1.395, upperBound: 1.571, significant: true },
@@ -145,6 +147,15 @@ describe('renderJobSummary', () => {
 });
 
 describe('renderLatencyTable', () => {
+  it('names the quantile and the test that decided', () => {
+    const table = renderLatencyTable({
+      ...REVERTED,
+      judge: { ...REVERTED.judge!, regressionQuantile: 0.99, decidedBy: 'exceedance' },
+    });
+    expect(table).toContain('| tail: p99 | 1.500× |');
+    expect(table).toContain('Judge: **revert** at look 1 of 4, decided by the exceedance test (p99).');
+  });
+
   it('shows both arms with n, the limits, and the judge bounds against max-regression', () => {
     const rows = renderLatencyTable(REVERTED).split('\n');
     expect(rows[0]).toBe('| | n | requests | p50 ms | p90 ms | p95 ms | p99 ms | error rate |');
@@ -155,13 +166,13 @@ describe('renderLatencyTable', () => {
     expect(rows[8]).toBe(
       '| shift: whole distribution | 1.480× | 1.395× – 1.571× | ≤ 1.100× | **exceeded** |',
     );
-    expect(rows[9]).toBe('| tail: p80–p99 | 1.500× | 1.410× – 1.600× | ≤ 1.100× | **exceeded** |');
+    expect(rows[9]).toBe('| tail: p95 | 1.500× | 1.410× – 1.600× | ≤ 1.100× | **exceeded** |');
     expect(rows.at(-1)).toBe('Judge: **revert** at look 1 of 4.');
   });
 
   it('calls a bound within the limit within', () => {
     expect(renderLatencyTable(PROMOTED)).toContain(
-      '| tail: p80–p99 | 1.021× | 0.988× – 1.042× | ≤ 1.100× | within |',
+      '| tail: p95 | 1.021× | 0.988× – 1.042× | ≤ 1.100× | within |',
     );
   });
 
@@ -401,6 +412,17 @@ describe('reportOfRun', () => {
     expect(report.judge).toMatchObject({ verdict: 'promote', confidence: 0.95, maxRegression: 0.1, look: 1 });
     expect(report.judge!.tail!.upperBound).toBeGreaterThan(report.judge!.tail!.ratio);
     expect(report.judge!.onInconclusive).toBeUndefined();
+    expect(report.judge!.regressionQuantile).toBe(0.95);
+    expect(report.judge!.exceedance!.expectedShare).toBeCloseTo(0.05, 2);
+    expect(report.judge!.decidedBy).toBeUndefined();
+  });
+
+  it('names the test that reverted the step', () => {
+    const report = reportOfRun(
+      runOf({}, { analyses: [analysisOf(latencies(50, 400), latencies(20, 400), 'revert')] }),
+    );
+    expect(report.judge!.decidedBy).toBe('shift');
+    expect(renderLatencyTable(report)).toContain('decided by the Mann-Whitney shift test');
   });
 
   it("shows the judge's own inconclusive outcome beside what on-inconclusive made of it", () => {

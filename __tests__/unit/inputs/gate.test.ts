@@ -23,6 +23,30 @@ const BAD_GATE_INPUTS: BadInput[] = [
     'max-regression',
     /write 10% for a percentage/,
   ],
+  [
+    'regression quantile without p',
+    { ...VALID, 'regression-quantile': '95' },
+    'regression-quantile',
+    /percentile from p50 to p99\.9/,
+  ],
+  [
+    'regression quantile below p50',
+    { ...VALID, 'regression-quantile': 'p10' },
+    'regression-quantile',
+    /got 'p10'/,
+  ],
+  [
+    'regression quantile above p99.9',
+    { ...VALID, 'regression-quantile': 'p99.99' },
+    'regression-quantile',
+    /such as p95 or p99/,
+  ],
+  [
+    'regression quantile not a number',
+    { ...VALID, 'regression-quantile': 'pXX' },
+    'regression-quantile',
+    /got 'pXX'/,
+  ],
   ['confidence out of range', { ...VALID, confidence: '95' }, 'confidence', /from 0.5 to 0.999/],
   [
     'unknown inconclusive action',

@@ -22,7 +22,13 @@ describe('parseInputs: valid inputs', () => {
       workload: { replicas: 1, gpus: 1, gpuResource: 'nvidia.com/gpu' },
       traffic: { router: 'auto', steps: [10] },
       probe: { ratePerSecond: 20, durationMs: 60_000, warmupMs: 10_000, target: 'proxy' },
-      gate: { maxErrorRate: 0.01, maxRegression: 0.1, confidence: 0.95, onInconclusive: 'revert' },
+      gate: {
+        maxErrorRate: 0.01,
+        maxRegression: 0.1,
+        regressionQuantile: 0.95,
+        confidence: 0.95,
+        onInconclusive: 'revert',
+      },
     });
     expect(settings.gate.maxP95Ms).toBeUndefined();
     expect(settings.build.registryAuth).toBeUndefined();
@@ -99,7 +105,14 @@ describe('parseInputs: valid inputs', () => {
         durationMs: 90_000,
         warmupMs: 500,
       },
-      gate: { maxP95Ms: 120, maxP99Ms: 250.5, maxErrorRate: 0.005, maxRegression: 0.2, confidence: 0.99 },
+      gate: {
+        maxP95Ms: 120,
+        maxP99Ms: 250.5,
+        maxErrorRate: 0.005,
+        maxRegression: 0.2,
+        regressionQuantile: 0.95,
+        confidence: 0.99,
+      },
       dryRun: true,
     });
   });

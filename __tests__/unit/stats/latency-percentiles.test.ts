@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  EXACT_SAMPLE_LIMIT,
+  LOG_BUCKET_RELATIVE_ERROR,
   LOG_FLOOR_MS,
   latencyPercentiles,
+  latencyPercentilesOfSample,
+  logAtRank,
+  sortedLogSample,
   latencyPercentilesOfSortedLogs,
   sortedLogLatencies,
 } from '../../../src/stats/latency-percentiles.ts';
@@ -40,5 +45,34 @@ describe('latency percentiles', () => {
     const memo = new Memo();
     expect(latencyPercentilesOfSortedLogs(sortedLogLatencies(latencies), memo)).toEqual(plain);
     expect(latencyPercentiles(latencies, memo)).toEqual(plain);
+  });
+});
+
+describe('summarized samples (above EXACT_SAMPLE_LIMIT)', () => {
+  const latencies = Array.from({ length: 50_000 }, lognormalSampler(xoshiro128(4), 20, 0.7));
+  const summary = sortedLogSample(latencies);
+  const exact = sortedLogSample(latencies, Number.POSITIVE_INFINITY);
+
+  it('keeps a sample up to the limit exact, and summarizes above it', () => {
+    expect(sortedLogSample(latencies.slice(0, EXACT_SAMPLE_LIMIT)).counts).toBeUndefined();
+    expect(summary.counts).toBeDefined();
+    expect(summary.n).toBe(50_000);
+    expect(summary.counts!.reduce((sum, count) => sum + count, 0)).toBe(50_000);
+    expect(summary.values.length).toBeLessThan(10_000);
+  });
+
+  it('puts every order statistic within the stated relative error', () => {
+    for (const rank of [1, 2, 500, 25_000, 47_500, 49_500, 50_000]) {
+      const ratio = Math.exp(logAtRank(summary, rank) - logAtRank(exact, rank));
+      expect(Math.abs(ratio - 1)).toBeLessThanOrEqual(LOG_BUCKET_RELATIVE_ERROR * (1 + 1e-9));
+    }
+  });
+
+  it('gives percentiles within the sampling error of the exact ones', () => {
+    const fromSummary = latencyPercentilesOfSample(summary);
+    const fromExact = latencyPercentilesOfSample(exact);
+    for (const key of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms'] as const) {
+      expect(Math.abs(fromSummary[key] / fromExact[key] - 1)).toBeLessThan(0.01);
+    }
   });
 });

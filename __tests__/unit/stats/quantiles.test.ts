@@ -2,7 +2,6 @@ import { describe, expect, it } from '@jest/globals';
 import { normalQuantile } from '../../../src/stats/distributions.ts';
 import {
   harrellDavisQuantileOfSorted,
-  harrellDavisWeights,
   maritzJarrettStandardErrorOfSorted,
   quantileConfidenceBoundsOfSorted,
   quantileOfSorted,
@@ -41,13 +40,12 @@ describe('quantiles', () => {
     expect(harrellDavisQuantile([1, 2, 3, 4, 5], 0.5)).toBeCloseTo(3, 12);
   });
 
-  it('Harrell-Davis gives the same estimate and weights with a memo as without', () => {
+  it('Harrell-Davis gives the same estimate with a memo as without', () => {
     const sorted = sortedAscending(Array.from({ length: 300 }, normalSampler(xoshiro128(12))));
     for (const p of [0.5, 0.95, 0.99]) {
       const plain = harrellDavisQuantileOfSorted(sorted, p);
       expect(harrellDavisQuantileOfSorted(sorted, p, memo)).toBe(plain);
       expect(harrellDavisQuantileOfSorted(sorted, p, memo)).toBe(plain);
-      expect(harrellDavisWeights(300, p, memo)).toEqual(harrellDavisWeights(300, p));
     }
   });
 

@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { xoshiro128 } from '../../../src/stats/random.ts';
 import {
+  forEachTieGroup,
   hodgesLehmannOfSorted,
   kthPairwiseDifference,
+  linearRankTestOfSorted,
   mannWhitneyOfSorted,
   shiftConfidenceBoundsOfSorted,
+  skewedCriticalZ,
   type Alternative,
 } from '../../../src/stats/rank-tests.ts';
 import { normalSampler } from '../../support/samplers.ts';
@@ -91,5 +94,97 @@ describe('Hodges-Lehmann shift', () => {
     expect(bounds.upper).toBeGreaterThan(estimate);
     expect(bounds.lower).toBeLessThan(1);
     expect(bounds.upper).toBeGreaterThan(1);
+  });
+});
+
+/** Values with repeats → distinct values and their counts (a summarized sample). */
+function grouped(sorted: number[]): { values: number[]; counts: number[] } {
+  const values: number[] = [];
+  const counts: number[] = [];
+  for (const value of sorted) {
+    if (values.at(-1) === value) counts[counts.length - 1]! += 1;
+    else {
+      values.push(value);
+      counts.push(1);
+    }
+  }
+  return { values, counts };
+}
+
+describe('rank tests on summarized samples (values with counts)', () => {
+  const normal = normalSampler(xoshiro128(91));
+  const round = (value: number) => Math.round(value * 4) / 4;
+  const x = Array.from({ length: 300 }, () => round(normal() + 0.3)).sort((a, b) => a - b);
+  const y = Array.from({ length: 200 }, () => round(normal())).sort((a, b) => a - b);
+  const gx = grouped(x);
+  const gy = grouped(y);
+
+  it('give the same Mann-Whitney test as the expanded samples', () => {
+    const expanded = mannWhitneyOfSorted(x, y, 'greater');
+    const counted = mannWhitneyOfSorted(gx.values, gy.values, 'greater', gx.counts, gy.counts);
+    expect(counted.u).toBeCloseTo(expanded.u, 9);
+    expect(counted.z).toBeCloseTo(expanded.z, 12);
+  });
+
+  it('give the same Hodges-Lehmann shift and bounds as the expanded samples', () => {
+    expect(hodgesLehmannOfSorted(gx.values, gy.values, gx.counts, gy.counts)).toBeCloseTo(
+      hodgesLehmannOfSorted(x, y),
+      12,
+    );
+    const expanded = shiftConfidenceBoundsOfSorted(x, y, 0.95);
+    const counted = shiftConfidenceBoundsOfSorted(gx.values, gy.values, 0.95, gx.counts, gy.counts);
+    expect(counted.lower).toBeCloseTo(expanded.lower, 12);
+    expect(counted.upper).toBeCloseTo(expanded.upper, 12);
+  });
+
+  it('give the same linear rank statistic as the expanded samples', () => {
+    const score = (u: number) => (u > 0.5 ? u * u : 0);
+    const expanded = linearRankTestOfSorted(x, y, score);
+    const counted = linearRankTestOfSorted(gx.values, gy.values, score, gx.counts, gy.counts);
+    expect(counted.statistic).toBeCloseTo(expanded.statistic, 9);
+    expect(counted.variance).toBeCloseTo(expanded.variance, 9);
+    expect(counted.skewness).toBeCloseTo(expanded.skewness, 9);
+  });
+});
+
+describe('linear rank test', () => {
+  it('has the exact permutation mean, variance and skewness (all 35 splits of 3 + 4)', () => {
+    const pooled = [1, 2, 3, 4, 5, 6, 7];
+    const score = (u: number) => (u > 0.5 ? (u - 0.5) ** 2 * 10 : 0);
+    const statistics: number[] = [];
+    for (let a = 0; a < 7; a++)
+      for (let b = a + 1; b < 7; b++)
+        for (let c = b + 1; c < 7; c++) {
+          const x = [pooled[a]!, pooled[b]!, pooled[c]!];
+          const y = pooled.filter((value) => !x.includes(value));
+          statistics.push(linearRankTestOfSorted(x, y, score).statistic);
+        }
+    const mean = statistics.reduce((sum, value) => sum + value, 0) / statistics.length;
+    const moment = (k: number) =>
+      statistics.reduce((sum, value) => sum + (value - mean) ** k, 0) / statistics.length;
+    const test = linearRankTestOfSorted([1, 2, 3], [4, 5, 6, 7], score);
+    expect(test.expected).toBeCloseTo(mean, 12);
+    expect(test.variance).toBeCloseTo(moment(2), 12);
+    expect(test.skewness).toBeCloseTo(moment(3) / moment(2) ** 1.5, 12);
+  });
+
+  it('gives tied values the score of their mid-rank', () => {
+    const score = (u: number) => u;
+    // Pooled [1, 1, 2]: the two 1s share mid-rank 1.5, so u = 1.5/4 each.
+    expect(linearRankTestOfSorted([1], [1, 2], score).statistic).toBeCloseTo(1.5 / 4, 15);
+  });
+
+  it('corrects the boundary, not the statistic, for skewness', () => {
+    expect(skewedCriticalZ(2, 0)).toBe(2);
+    expect(skewedCriticalZ(2, 0.6)).toBeCloseTo(2 + 0.3, 15);
+  });
+});
+
+describe('rank tests refuse NaN instead of looping', () => {
+  it('Mann-Whitney, the linear rank test and the tie walk throw a RangeError on NaN', () => {
+    expect(() => mannWhitneyOfSorted([1, Number.NaN], [0, 2])).toThrow(RangeError);
+    expect(() => mannWhitneyOfSorted([1, 2], [Number.NaN])).toThrow(RangeError);
+    expect(() => linearRankTestOfSorted([Number.NaN], [1], (u) => u)).toThrow(/NaN/);
+    expect(() => forEachTieGroup([Number.NaN], [], () => undefined)).toThrow(RangeError);
   });
 });
