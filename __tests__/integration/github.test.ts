@@ -2,7 +2,7 @@
  * The action's GitHub reports against a local GitHub API server (loopback) that checks every
  * request and response against GitHub's published OpenAPI description (@octokit/openapi).
  */
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { previewCommentMarker } from '../../src/github/pr-comment.ts';
 import { closeAbandonedDeployment, finishRunReport, startRunReport } from '../../src/github/run-reporting.ts';
 import { reportOfRun, type RunReport } from '../../src/report.ts';
 import { FakeGitHub } from '../github-api/server.ts';
+import { stdoutOf } from '../support/stdout.ts';
 
 const TOKEN = 'ghs_localTestToken0000000000000000000000';
 const FIRST_SHA = '1111111111111111111111111111111111111111';
@@ -83,21 +84,6 @@ async function previewRun(api: FakeGitHub, sha: string, p95Ms: number): Promise<
   await closeGitHubDeployment(github, deployment!, report);
 }
 
-/** What the runner adapter (src/github/runner.ts) wrote to stdout (annotations, logs) while `action` ran. */
-async function captureStdout(action: () => Promise<void>): Promise<string> {
-  const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  try {
-    await action();
-  } finally {
-    spy.mockRestore();
-  }
-  return written.join('');
-}
-
 describe('GitHub reports against the local API server', () => {
   let api: FakeGitHub;
 
@@ -112,8 +98,8 @@ describe('GitHub reports against the local API server', () => {
   it('two preview runs leave exactly one comment, updated in place, found past the first page', async () => {
     // 150 review comments first: the sticky comment lands on page 2 of 100 and must still be found.
     api.seedComments(PR, 150);
-    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
-    await captureStdout(() => previewRun(api, SECOND_SHA, 33));
+    await stdoutOf(() => previewRun(api, FIRST_SHA, 31));
+    await stdoutOf(() => previewRun(api, SECOND_SHA, 33));
 
     const ours = api.issueComments(PR).filter((c) => c.body.includes(previewCommentMarker('resnet')));
     expect(ours).toHaveLength(1);
@@ -134,8 +120,8 @@ describe('GitHub reports against the local API server', () => {
   });
 
   it('moves each preview deployment in_progress → success with the environment URL', async () => {
-    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
-    await captureStdout(() => previewRun(api, SECOND_SHA, 33));
+    await stdoutOf(() => previewRun(api, FIRST_SHA, 31));
+    await stdoutOf(() => previewRun(api, SECOND_SHA, 33));
 
     const deployments = api.deployments();
     expect(deployments.map((d) => [d.environment, d.ref, d.transient, d.production])).toEqual([
@@ -156,7 +142,7 @@ describe('GitHub reports against the local API server', () => {
     const settings = settingsFor('preview', FIRST_SHA);
     const plan = planRun(settings);
     const github = gitHubRun(settings, { GITHUB_API_URL: api.url })!;
-    await captureStdout(async () => {
+    await stdoutOf(async () => {
       const id = await openGitHubDeployment(github, plan);
       await closeGitHubDeployment(github, id!, {
         ...previewReport(plan, FIRST_SHA, 31),
@@ -172,14 +158,14 @@ describe('GitHub reports against the local API server', () => {
   });
 
   it('cleanup marks every deployment of the preview inactive and leaves other previews alone', async () => {
-    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
-    await captureStdout(() => previewRun(api, SECOND_SHA, 33));
+    await stdoutOf(() => previewRun(api, FIRST_SHA, 31));
+    await stdoutOf(() => previewRun(api, SECOND_SHA, 33));
     // Another pull request's preview, which cleanup of PR 7 must not touch.
     const other = await new GitHubClientFor(api).createDeployment('preview/pr-8');
 
     const settings = settingsFor('cleanup', SECOND_SHA);
     const plan = planRun(settings);
-    const log = await captureStdout(() =>
+    const log = await stdoutOf(() =>
       retirePreviewDeployments(gitHubRun(settings, { GITHUB_API_URL: api.url })!, plan),
     );
 
@@ -198,7 +184,7 @@ describe('GitHub reports against the local API server', () => {
     const plan = planRun(settings);
     const github: GitHubRun = gitHubRun(settings, { GITHUB_API_URL: api.url })!;
     let deployment: number | undefined = -1;
-    const log = await captureStdout(async () => {
+    const log = await stdoutOf(async () => {
       deployment = await openGitHubDeployment(github, plan);
       await postPreviewComment(github, 'resnet', previewReport(plan, FIRST_SHA, 31));
     });
@@ -292,7 +278,7 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     const plan = planRun(settings);
     const example = previewReport(plan, FIRST_SHA, 31);
     let path: string | undefined;
-    await captureStdout(async () => {
+    await stdoutOf(async () => {
       const reporting = await startRunReport(plan, settings);
       expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress']);
       path = await finishRunReport(
@@ -340,10 +326,10 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
   });
 
   it("cleanup opens no deployment and marks the preview's deployments inactive once its stages finished", async () => {
-    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
+    await stdoutOf(() => previewRun(api, FIRST_SHA, 31));
     const settings = settingsFor('cleanup', FIRST_SHA);
     const plan = planRun(settings);
-    await captureStdout(async () => {
+    await stdoutOf(async () => {
       const reporting = await startRunReport(plan, settings);
       await finishRunReport(reporting, reportOfRun({ settings, plan, analyses: [] }, undefined), true);
     });
@@ -358,10 +344,10 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
   });
 
   it('a failed cleanup leaves the deployments as they were', async () => {
-    await captureStdout(() => previewRun(api, FIRST_SHA, 31));
+    await stdoutOf(() => previewRun(api, FIRST_SHA, 31));
     const settings = settingsFor('cleanup', FIRST_SHA);
     const plan = planRun(settings);
-    await captureStdout(async () => {
+    await stdoutOf(async () => {
       await finishRunReport(
         await startRunReport(plan, settings),
         reportOfRun({ settings, plan, analyses: [] }, { reason: 'namespace/ml: forbidden', reverted: false }),
@@ -374,19 +360,19 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
   it('the post step marks a Deployment the main step left in progress as error, and only then', async () => {
     const settings = settingsFor('preview', FIRST_SHA);
     const plan = planRun(settings);
-    await captureStdout(async () => {
+    await stdoutOf(async () => {
       await startRunReport(plan, settings);
     });
     // The runner hands the main step's saved state to the post step as STATE_* variables.
     const state = readFileCommands(join(runnerFiles, 'state'));
     expect(state['model-canary-github-deployment']).toBe(String(api.deployments()[0]!.id));
     for (const [name, value] of Object.entries(state)) process.env[`STATE_${name}`] = value;
-    await captureStdout(() => closeAbandonedDeployment(() => settings));
+    await stdoutOf(() => closeAbandonedDeployment(() => settings));
     expect(api.deployments()[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
 
     // A run that finished clears the saved id: its post step leaves the Deployment alone.
     writeFileSync(join(runnerFiles, 'state'), '');
-    await captureStdout(async () => {
+    await stdoutOf(async () => {
       const reporting = await startRunReport(plan, settings);
       await finishRunReport(
         reporting,
@@ -397,7 +383,7 @@ describe("a run's reports, start to finish, as main.ts drives them", () => {
     const finished = readFileCommands(join(runnerFiles, 'state'));
     expect(finished['model-canary-github-deployment']).toBe('');
     process.env['STATE_model-canary-github-deployment'] = finished['model-canary-github-deployment'];
-    await captureStdout(() => closeAbandonedDeployment(() => settings));
+    await stdoutOf(() => closeAbandonedDeployment(() => settings));
     expect(api.deployments()[1]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     expect(api.problems()).toEqual([]);
   });

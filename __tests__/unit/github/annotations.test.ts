@@ -1,22 +1,12 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { CanaryFailed, ClusterError, InputError } from '../../../src/errors.ts';
 import { reportFailure, workflowFile } from '../../../src/github/annotations.ts';
 import { RegistryError } from '../../../src/registry/client.ts';
+import { stdoutOfSync } from '../../support/stdout.ts';
 
-/** The workflow commands src/github/runner.ts wrote while `action` ran. */
+/** The error annotations src/github/runner.ts wrote while `action` ran. */
 function annotationsOf(action: () => void): string[] {
-  const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  try {
-    action();
-  } finally {
-    spy.mockRestore();
-  }
-  return written
-    .join('')
+  return stdoutOfSync(action)
     .split('\n')
     .filter((line) => line.startsWith('::error'));
 }

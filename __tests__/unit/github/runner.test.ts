@@ -1,23 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as runner from '../../../src/github/runner.ts';
-
-/** What the adapter wrote to stdout while `action` ran. */
-function stdoutOf(action: () => void): string {
-  const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-  try {
-    action();
-  } finally {
-    spy.mockRestore();
-  }
-  return written.join('');
-}
+import { stdoutOf, stdoutOfSync } from '../../support/stdout.ts';
 
 /** Entries of a command file as the runner parses them: `name<<delimiter` … `delimiter`. */
 function commandFileEntries(file: string): Record<string, string> {
@@ -40,7 +26,7 @@ describe('workflow commands', () => {
   });
 
   it('writes annotations, masks and groups as single lines', () => {
-    const out = stdoutOf(() => {
+    const out = stdoutOfSync(() => {
       runner.setSecret('s3cr%t\nline2');
       runner.warning('careful', { title: 'model-canary: report' });
       runner.notice('fyi');
@@ -58,22 +44,15 @@ describe('workflow commands', () => {
   });
 
   it('closes a group even when its work throws', async () => {
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
+    const out = await stdoutOf(async () => {
       await expect(
         runner.group('stage', async () => {
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
       expect(await runner.group('next', async () => 42)).toBe(42);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(written.join('')).toBe('::group::stage\n::endgroup::\n::group::next\n::endgroup::\n');
+    });
+    expect(out).toBe('::group::stage\n::endgroup::\n::group::next\n::endgroup::\n');
   });
 });
 
@@ -130,7 +109,7 @@ describe('inputs and command files', () => {
   it('falls back to the stdout commands on a runner without command files', () => {
     delete process.env['GITHUB_OUTPUT'];
     delete process.env['GITHUB_STATE'];
-    const out = stdoutOf(() => {
+    const out = stdoutOfSync(() => {
       runner.setOutput('decision', 'skipped');
       runner.saveState('isPost', 'true');
     });
