@@ -92,23 +92,8 @@ export async function runStages(
 
 /** Takes the target's Lease and starts the write-ahead record, kept in the step state for the post step. */
 export async function openSession({ settings, plan, image }: Run): Promise<RolloutSession> {
-  const [{ openRolloutSession }, { clusterOf }, { runIdentity, servingFor }, { savePending }] =
-    await Promise.all([
-      import('./kube/session.ts'),
-      import('./kube/cluster.ts'),
-      import('./kube/manifests.ts'),
-      import('./github/step-state.ts'),
-    ]);
-  return openRolloutSession({
-    cluster: clusterOf(settings),
-    plan,
-    settings,
-    serving: servingFor(image?.runtime ?? settings.build.runtime, image?.modelName ?? settings.name),
-    holder: runIdentity(settings.run),
-    journal: savePending,
-    log: (line) => runner.info(line),
-    warn: (line) => runner.warning(line),
-  });
+  const { openStepSession } = await import('./step-session.ts');
+  return openStepSession(settings, plan, image !== undefined ? { image } : {});
 }
 
 /** Undoes what the run changed; true when something was undone. A failed undo is left to the post step. */

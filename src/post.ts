@@ -6,7 +6,7 @@
  */
 import * as runner from './github/runner.ts';
 import { reportFailure } from './github/annotations.ts';
-import { loadPending, savePending } from './github/step-state.ts';
+import { loadPending } from './github/step-state.ts';
 import { readInputs } from './inputs/read.ts';
 import type { Settings } from './inputs/settings.ts';
 import { planRun } from './plan.ts';
@@ -26,24 +26,13 @@ export async function run(): Promise<void> {
       runner.warning(
         `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
       );
-      const [{ openRolloutSession }, { clusterOf }, { runIdentity, servingFor }] = await Promise.all([
-        import('./kube/session.ts'),
-        import('./kube/cluster.ts'),
-        import('./kube/manifests.ts'),
-      ]);
+      const { openStepSession } = await import('./step-session.ts');
       const current = settingsOf();
-      const session = await openRolloutSession({
-        cluster: clusterOf(current),
-        plan: { ...planRun(current), namespace: pending.namespace },
-        settings: current,
-        serving: servingFor(current.build.runtime, current.name),
-        holder: pending.holder ?? runIdentity(current.run),
-        journal: savePending,
-        pending,
-        waitSeconds: POST_LEASE_WAIT_SECONDS,
-        log: (line) => runner.info(`post: ${line}`),
-        warn: (line) => runner.warning(line),
-      });
+      const session = await openStepSession(
+        current,
+        { ...planRun(current), namespace: pending.namespace },
+        { pending, waitSeconds: POST_LEASE_WAIT_SECONDS, logPrefix: 'post: ' },
+      );
       await session.undo('the main step did not finish');
       await session.close();
       runner.info(

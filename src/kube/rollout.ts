@@ -81,14 +81,19 @@ export interface PendingChanges {
   serving?: ServingSpec;
 }
 
-/** The record after one more change (pure; the record of a change marked `none` is unchanged). */
+/** The record after one more change (pure; the same record when the change adds nothing to undo). */
 export function recordChange(record: PendingChanges, change: RolloutChange): PendingChanges {
   if (change.pending === 'none') return record;
+  const router = change.router !== undefined ? routerText(change.router) : record.router;
+  const stableImage = change.restore ?? record.stableImage;
+  const known = record.changes.includes(change.pending);
+  // Nothing new (another scale step of a canary already recorded): the same record, nothing to save.
+  if (known && router === record.router && stableImage === record.stableImage) return record;
   return {
     ...record,
-    changes: record.changes.includes(change.pending) ? record.changes : [...record.changes, change.pending],
-    ...(change.router !== undefined ? { router: routerText(change.router) } : {}),
-    ...(change.restore !== undefined ? { stableImage: change.restore } : {}),
+    changes: known ? record.changes : [...record.changes, change.pending],
+    ...(router !== undefined ? { router } : {}),
+    ...(stableImage !== undefined ? { stableImage } : {}),
   };
 }
 
