@@ -11,6 +11,7 @@ import type { Settings } from './inputs/settings.ts';
 import { clusterOf } from './kube/cluster.ts';
 import { runIdentity, servingFor } from './kube/manifests.ts';
 import type { PendingChanges } from './kube/rollout.ts';
+import { probeProtocolFor } from './load/protocols.ts';
 import { openRolloutSession, type RolloutSession } from './kube/session.ts';
 import type { Plan } from './plan.ts';
 import type { BuiltImage } from './run.ts';
@@ -31,11 +32,16 @@ export function openStepSession(
   plan: Plan,
   { image, pending, waitSeconds, logPrefix = '' }: StepSessionOptions = {},
 ): Promise<RolloutSession> {
+  const runtime = image?.runtime ?? settings.build.runtime;
   return openRolloutSession({
     cluster: clusterOf(settings),
     plan,
     settings,
-    serving: servingFor(image?.runtime ?? settings.build.runtime, image?.modelName ?? settings.name),
+    serving: servingFor(
+      runtime,
+      image?.modelName ?? settings.name,
+      probeProtocolFor(settings.probe.protocol, runtime, settings.probe.path),
+    ),
     holder: pending?.holder ?? runIdentity(settings.run),
     journal: savePending,
     ...(pending !== undefined ? { pending } : {}),

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -14,6 +14,14 @@ import { LABELS } from '../../src/kube/labels.ts';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
 import { fixtureImage, FIXTURE_REPOSITORY, type FixtureImage } from '../fixtures/rollout/images.ts';
 import { FIXTURE_SHA, fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
+import {
+  BUNDLE,
+  exited,
+  runnerEnvironment,
+  runProcess,
+  stateVariables,
+  type RunnerStep,
+} from '../support/runner-step.ts';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -37,58 +45,25 @@ afterAll(async () => {
   if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
 });
 
-/** A runner-like environment: inputs, GitHub context and the step's command files. */
-function runnerEnvironment(
-  name: string,
-  runId: number,
-  attempt: number,
-): { env: NodeJS.ProcessEnv; stateFile: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'model-canary-chaos-'));
-  mkdirSync(join(dir, 'workspace', 'model'), { recursive: true });
-  const stateFile = join(dir, 'state');
-  for (const file of ['state', 'output', 'summary', 'env']) writeFileSync(join(dir, file), '');
-  const inputs: Record<string, string> = {
-    model: 'model',
-    image: FIXTURE_REPOSITORY,
-    name,
-    namespace,
-    kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
-    'probe-protocol': 'v2',
-    replicas: '1',
-  };
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: join(dir, 'workspace'),
-    GITHUB_REPOSITORY: 'model-canary/chaos',
-    GITHUB_SHA: FIXTURE_SHA,
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_EVENT_NAME: 'push',
-    GITHUB_RUN_ID: String(runId),
-    GITHUB_RUN_ATTEMPT: String(attempt),
-    GITHUB_STATE: stateFile,
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    GITHUB_ENV: join(dir, 'env'),
-  };
-  for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value;
-  return { env, stateFile };
-}
-
-/** STATE_* variables from a GITHUB_STATE file (`key<<delimiter` … `delimiter` blocks), as the runner passes them to post. */
-function stateVariables(stateFile: string): Record<string, string> {
-  const lines = readFileSync(stateFile, 'utf8').split('\n');
-  const variables: Record<string, string> = {};
-  for (let i = 0; i < lines.length; i += 1) {
-    const match = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
-    if (match === null) continue;
-    const [, key, delimiter] = match;
-    const value: string[] = [];
-    for (i += 1; i < lines.length && lines[i] !== delimiter; i += 1) value.push(lines[i]!);
-    variables[`STATE_${key}`] = value.join('\n');
-  }
-  return variables;
+/** A runner-like step of the chaos workflow: a model folder in a fresh workspace, target `name`. */
+function chaosStep(name: string, runId: number, attempt: number): RunnerStep {
+  const workspace = mkdtempSync(join(tmpdir(), 'model-canary-chaos-'));
+  mkdirSync(join(workspace, 'model'));
+  return runnerEnvironment({
+    workspace,
+    sha: FIXTURE_SHA,
+    runId,
+    attempt,
+    inputs: {
+      model: 'model',
+      image: FIXTURE_REPOSITORY,
+      name,
+      namespace,
+      kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
+      'probe-protocol': 'v2',
+      replicas: '1',
+    },
+  });
 }
 
 function startMainStep(
@@ -116,26 +91,6 @@ async function until(condition: () => boolean, what: string, timeoutMs: number):
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.on('exit', (code) => resolve(code));
-  });
-}
-
-async function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await exited(child);
-  return { code, output };
 }
 
 async function leftovers(
@@ -168,7 +123,7 @@ async function firstVersion(name: string): Promise<void> {
 describe('the main step killed mid-canary', () => {
   it('SIGTERM, then the post step: stable keeps serving, no canary remains', async () => {
     await firstVersion('term');
-    const { env, stateFile } = runnerEnvironment('term', 501, 1);
+    const { env, stateFile } = chaosStep('term', 501, 1);
     const main = startMainStep(env, v2.reference);
     await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
     expect((await leftovers('term')).canary.length).toBeGreaterThan(0);
@@ -181,7 +136,7 @@ describe('the main step killed mid-canary', () => {
       target: 'term',
       changes: ['canary'],
     });
-    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/index.js')], { ...env, ...state });
+    const post = await runProcess(process.execPath, [BUNDLE], { ...env, ...state });
     expect(post.output).toMatch(/post: canary removed, traffic back on stable/);
     expect(post.output).not.toMatch(/::error/);
     expect(post.code).toBe(0);
@@ -195,7 +150,7 @@ describe('the main step killed mid-canary', () => {
 
   it('SIGKILL, then a re-run of the job converges to the new version', async () => {
     await firstVersion('kill');
-    const first = runnerEnvironment('kill', 502, 1);
+    const first = chaosStep('kill', 502, 1);
     const main = startMainStep(first.env, v2.reference);
     await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
     main.child.kill('SIGKILL');
@@ -203,7 +158,7 @@ describe('the main step killed mid-canary', () => {
     // The killed attempt still holds the Lease; the next attempt of the same run takes it over.
     expect((await leftovers('kill')).lease).toBe(true);
 
-    const again = runnerEnvironment('kill', 502, 2);
+    const again = chaosStep('kill', 502, 2);
     const rerun = startMainStep(again.env, v2.reference, 'promote');
     expect(await exited(rerun.child)).toBe(0);
     expect(rerun.output()).toMatch(/chaos: decided/);
@@ -214,7 +169,7 @@ describe('the main step killed mid-canary', () => {
       lease: false,
     });
     // The re-run finished cleanly, so its post step has nothing to undo.
-    const post = await run(process.execPath, [join(REPO_ROOT, 'dist/index.js')], {
+    const post = await runProcess(process.execPath, [BUNDLE], {
       ...again.env,
       ...stateVariables(again.stateFile),
     });

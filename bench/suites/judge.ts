@@ -30,6 +30,7 @@ import { hodgesLehmannOfSorted, shiftConfidenceBoundsOfSorted } from '../../src/
 import { DEFAULT_GATE as GATE } from '../../__tests__/support/gate.ts';
 import { normalSampler } from '../../__tests__/support/samplers.ts';
 import type { Metric, Suite, SuiteResults } from '../results.ts';
+import { answerRevertRates } from '../answers-simulation.ts';
 
 const RUNS = Number(process.env.JUDGE_BENCH_RUNS ?? 2000);
 /** 10,000 runs measure a 1 % rate to ±0.1 % (one standard error). */
@@ -429,6 +430,7 @@ export const run: Suite = async () => {
   console.log(
     `\nA/A false reverts, worst cell of every family: ${worst.key} ${pct(worst.cell.ours).trim()} ± ${pct(standardError(worst.cell.ours, worst.cell.runs)).trim()} (one standard error); Kayenta-style worst ${pct(worstKayenta).trim()}`,
   );
+  Object.assign(metrics, answerRevertRates());
   console.log(`${((performance.now() - started) / 1000).toFixed(0)} s`);
   return metrics;
 };

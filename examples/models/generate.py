@@ -7,7 +7,10 @@ with the onnx package's helper API (no download), in three variants that share t
   tiny-mlp-wrong/  the output layer's columns shuffled: as fast as tiny-mlp, answers wrong (answers check)
   tiny-mlp-fp16/   every weight rounded to fp16 (stored as float32): answers within the default tolerance
 
-plus a V2 inference request and the outputs onnxruntime computes for it. Every file is a pure
+plus a V2 inference request and the outputs onnxruntime computes for it; and the weights of the
+tiny chat model (tiny-chat/, a word-level language model its own server.py decodes greedily over
+the OpenAI chat protocol), a variant's weights that answer some prompts wrong, a request set of
+chat prompts (streamed and not) and the answers tiny-chat/server.py gives them. Every file is a pure
 function of this script and the pinned package versions, so regenerating gives identical bytes.
 
 Usage: python generate.py [--out DIR]   (DIR defaults to this script's folder)
@@ -15,7 +18,7 @@ Usage: python generate.py [--out DIR]   (DIR defaults to this script's folder)
 
 import argparse
 import json
-import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +100,92 @@ def request_batch() -> np.ndarray:
     return rng.uniform(-1.0, 1.0, size=(3, LAYER_SIZES[0])).astype(np.float32)
 
 
+CHAT_VOCABULARY = (
+    "the a model answers fast slow right wrong canary stable weights token prompt server gpu batch "
+    "queue cache layer tensor output input request reply ready serving latency error metric shift "
+    "tail rollout promote revert traffic share step check pass fail test data text word and is "
+    "not ."
+).split()
+# Rows of the variant's current-word scores that are rotated: prompts ending in these words (or
+# reaching them while decoding) get other answers.
+CHAT_WRONG_ROWS = 3
+CHAT_PROMPTS = [
+    "Is the canary ready",
+    "Promote the model",
+    "Revert the canary",
+    "Which weights are served",
+    "Describe the latency of the server",
+    "What is in the queue",
+    "Explain the rollout step by step",
+    "Say one word",
+    "Is the gpu batch full",
+    "Report the error rate",
+    "What does the cache hold",
+    "Compare stable and canary",
+    "Name the output tensor",
+    "Check the reply of the model",
+    "Shift traffic to the canary",
+    "Does the test pass or fail",
+    "Which metric matters",
+    "Write a short text",
+    "Give the tail latency",
+    "Read the input request",
+    "Tell me about tokens",
+    "Where is the data",
+    "Summarize the prompt",
+    "Is serving slow",
+]
+
+
+def chat_weights(seed: int) -> dict:
+    rng = np.random.RandomState(seed)
+    size = len(CHAT_VOCABULARY)
+    def matrix():
+        return np.round(rng.uniform(-1.0, 1.0, size=(size, size)), 4)
+    return {"vocabulary": CHAT_VOCABULARY, "current": matrix().tolist(), "previous": matrix().tolist()}
+
+
+def chat_wrong_weights(weights: dict) -> dict:
+    current = [list(row) for row in weights["current"]]
+    for row in range(0, len(current), len(current) // CHAT_WRONG_ROWS):
+        current[row] = current[row][7:] + current[row][:7]
+    return {**weights, "current": current}
+
+
+def chat_request(index: int, prompt: str) -> dict:
+    # Every other request streams, so both answer shapes are compared.
+    return {
+        "id": f"prompt-{index + 1:02d}",
+        "model": "tiny-chat",
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": 16,
+        "temperature": 0,
+        "seed": 7,
+        "stream": index % 2 == 1,
+    }
+
+
+def write_chat_model(out: Path) -> None:
+    sys.path.insert(0, str(HERE / "tiny-chat"))
+    import server  # the served decoding, so the expected answers are what the server says
+
+    weights = chat_weights(SEED + 2)
+    for name, variant in {"weights.json": weights, "weights-wrong.json": chat_wrong_weights(weights)}.items():
+        write(out / "tiny-chat" / name, (json.dumps(variant, separators=(",", ":")) + "\n").encode())
+    requests = [chat_request(index, prompt) for index, prompt in enumerate(CHAT_PROMPTS)]
+    loaded = (weights["vocabulary"], weights["current"], weights["previous"])
+    expected = [
+        {
+            "id": request["id"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": server.answer_text(
+                server.generate(request["messages"][-1]["content"], loaded, request["max_tokens"]))}}],
+        }
+        for request in requests
+    ]
+    for name, lines in {"tiny-chat.jsonl": requests, "tiny-chat.expected.jsonl": expected}.items():
+        write(out / "payloads" / name, "".join(json.dumps(line) + "\n" for line in lines).encode())
+
+
 def write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -149,6 +238,7 @@ def main() -> None:
         ],
     }
     write(out / "payloads" / f"{MODEL_NAME}-v2.expected.json", (json.dumps(expected, indent=2) + "\n").encode())
+    write_chat_model(out)
 
 
 if __name__ == "__main__":

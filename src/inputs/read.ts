@@ -38,7 +38,7 @@ export function parseInputs(source: InputSource): Settings {
   checkProbeFitsRuntime(read, build.runtime, probe);
   const gate = parseGate(read);
   const answers = parseAnswers(read);
-  checkAnswersFitProbe(read, probe, answers);
+  checkAnswersFitProbe(read, build.runtime, probe, answers);
   const githubToken = read.optional('github-token');
   checkModeNeeds(read, { mode, dryRun, build, run });
   const releaseVersion = releaseVersionOf(read, mode, run.ref);

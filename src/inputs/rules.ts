@@ -4,6 +4,7 @@
  */
 import type { AnswerSettings } from './answers.ts';
 import type { BuildSettings } from './build.ts';
+import { probeProtocolFor } from '../load/protocols.ts';
 import type { InputReader } from './input-reader.ts';
 import type { ProbeSettings } from './probe.ts';
 import type { Mode, ReleaseVersion, Settings } from './settings.ts';
@@ -29,18 +30,21 @@ export function checkProbeFitsRuntime(
  * What the answers' comparison needs of the probe: a mode that fits its protocol, and expected
  * outputs keyed by requests probe-payload holds.
  */
-export function checkAnswersFitProbe(read: InputReader, probe: ProbeSettings, answers: AnswerSettings): void {
-  if (answers.compare === 'tensor' && probe.protocol === 'openai') {
-    read.problem(
-      'compare',
-      'tensor compares V2 outputs; probe-protocol openai answers text (use compare text)',
-    );
+export function checkAnswersFitProbe(
+  read: InputReader,
+  runtime: BuildSettings['runtime'],
+  probe: ProbeSettings,
+  answers: AnswerSettings,
+): void {
+  // With runtime auto the protocol is known only after the build detects the runtime.
+  const protocol =
+    probe.protocol ?? (runtime === 'auto' ? undefined : probeProtocolFor(undefined, runtime, probe.path));
+  const said = probe.protocol !== undefined ? `probe-protocol ${protocol}` : `runtime ${runtime}`;
+  if (answers.compare === 'tensor' && protocol === 'openai') {
+    read.problem('compare', `tensor compares V2 outputs; ${said} answers text (use compare text)`);
   }
-  if (answers.compare === 'text' && probe.protocol === 'v2') {
-    read.problem(
-      'compare',
-      'text compares OpenAI answers; probe-protocol v2 answers tensors (use compare tensor)',
-    );
+  if (answers.compare === 'text' && protocol === 'v2') {
+    read.problem('compare', `text compares OpenAI answers; ${said} answers tensors (use compare tensor)`);
   }
   if (answers.expectedFile === undefined) return;
   if (probe.payloadFile === undefined && read.optional('probe-payload') === undefined) {

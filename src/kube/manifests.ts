@@ -4,6 +4,7 @@
  * Nothing here reads the cluster; what the cluster told us (stable's GPU product) comes in as values.
  */
 import type { V1Deployment, V1Service, V1Toleration } from '@kubernetes/client-node';
+import type { Protocol } from '../inputs/probe.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import { RUNTIME_PRESETS, servingEndpoints, type ServingRuntime } from '../image/runtimes.ts';
@@ -42,11 +43,21 @@ export function v2Serving(modelName: string, startupBudgetSeconds = 600): Servin
 }
 
 /**
- * Port and probe paths of the model's runtime (its preset, for the model name the build found), or
- * the V2 defaults for a runtime without one (a user's Dockerfile).
+ * The OpenAI-compatible defaults (vLLM's port and paths), for a user's Dockerfile whose probe
+ * speaks OpenAI: the server answers `/health` once it serves.
  */
-export function servingFor(runtime: string, modelName: string): ServingSpec {
-  if (!(runtime in RUNTIME_PRESETS)) return v2Serving(modelName);
+export function openAiServing(modelName: string, startupBudgetSeconds = 600): ServingSpec {
+  return { modelName, port: 8000, healthPath: '/health', readyPath: '/health', startupBudgetSeconds };
+}
+
+/**
+ * Port and probe paths of the model's runtime (its preset, for the model name the build found);
+ * for a runtime without one (a user's Dockerfile), the defaults of the protocol its probe speaks.
+ */
+export function servingFor(runtime: string, modelName: string, protocol: Protocol): ServingSpec {
+  if (!(runtime in RUNTIME_PRESETS)) {
+    return protocol === 'openai' ? openAiServing(modelName) : v2Serving(modelName);
+  }
   const endpoints = servingEndpoints(runtime as ServingRuntime, modelName);
   return {
     modelName,

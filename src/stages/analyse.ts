@@ -89,6 +89,8 @@ export interface AnalyseOptions {
   compareWithStable?: boolean;
   /** The model name for v2 when probe-path does not name it; default the plan's target. */
   modelName?: string;
+  /** The runtime the build found (runtime auto resolved), which says the probe's protocol. */
+  runtime?: string;
   log?: (line: string) => void;
 }
 
@@ -220,7 +222,7 @@ export async function analyse(
   const log = options.log ?? (() => undefined);
   const arms = options.compareWithStable === false ? (['canary'] as const) : ARMS;
   const probe = settings.probe;
-  const protocol = probeProtocolFor(probe.protocol, settings.build.runtime, probe.path);
+  const protocol = probeProtocolFor(probe.protocol, options.runtime ?? settings.build.runtime, probe.path);
   const entries = probe.requests?.entries ?? [];
   const payload = entries[0]?.body;
 
@@ -360,6 +362,7 @@ export async function analyseStep(run: Run, step: CanaryStep): Promise<StepAnaly
     services: { canary: step.canaryService, stable: step.stableService },
     compareWithStable: !step.firstDeploy,
     ...(run.image?.modelName !== undefined ? { modelName: run.image.modelName } : {}),
+    ...(run.image?.runtime !== undefined ? { runtime: run.image.runtime } : {}),
     log: (line) => runner.info(line),
   });
   return { step, judgement, verdict: stepVerdictOf(judgement, settings.gate.onInconclusive), load };

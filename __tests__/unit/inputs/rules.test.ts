@@ -34,6 +34,11 @@ describe('rules across sections', () => {
     expect(settings.probe.requests?.entries.map((entry) => entry.id)).toEqual(['request']);
   });
 
+  it('leaves the comparison to the build when runtime auto has not found the protocol yet', () => {
+    expect(parse({ ...VALID, compare: 'text' }).answers.compare).toBe('text');
+    expect(parse({ ...VALID, compare: 'tensor' }).answers.compare).toBe('tensor');
+  });
+
   it('lets a dry run go without a commit SHA', () => {
     expect(parse({ ...VALID, 'dry-run': 'true' }, { ...PUSH, sha: '' }).dryRun).toBe(true);
   });
@@ -64,6 +69,18 @@ const BAD_INPUTS_ACROSS_SECTIONS: BadInput[] = [
     { ...VALID, compare: 'tensor', 'probe-protocol': 'openai' },
     'compare',
     /probe-protocol openai answers text/,
+  ],
+  [
+    'tensor comparison of a vLLM model (OpenAI without probe-protocol)',
+    { ...VALID, compare: 'tensor', runtime: 'vllm' },
+    'compare',
+    /runtime vllm answers text/,
+  ],
+  [
+    'text comparison of a Triton model',
+    { ...VALID, compare: 'text', runtime: 'triton' },
+    'compare',
+    /runtime triton answers tensors/,
   ],
   [
     'text comparison of V2 answers',

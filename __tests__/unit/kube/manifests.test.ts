@@ -11,6 +11,7 @@ import {
   renderDeployment,
   renderService,
   routeReferencesService,
+  servingFor,
   v2Serving,
   weightedRouteRules,
 } from '../../../src/kube/manifests.ts';
@@ -119,6 +120,26 @@ describe('renderDeployment', () => {
       replicas: 4,
     });
     expect(deployment.spec!.strategy!.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+  });
+});
+
+describe('servingFor', () => {
+  it("takes a preset runtime's port and paths whatever the probe speaks", () => {
+    expect(servingFor('vllm', 'llama', 'openai')).toMatchObject({ port: 8000, readyPath: '/health' });
+    expect(servingFor('mlserver', 'resnet', 'v2')).toMatchObject({
+      port: 8080,
+      readyPath: '/v2/models/resnet/ready',
+    });
+  });
+
+  it("probes a user's Dockerfile on the defaults of the protocol its probe speaks", () => {
+    expect(servingFor('dockerfile', 'chat', 'openai')).toMatchObject({
+      port: 8000,
+      healthPath: '/health',
+      readyPath: '/health',
+    });
+    expect(servingFor('dockerfile', 'resnet', 'v2')).toEqual(v2Serving('resnet'));
+    expect(servingFor('dockerfile', 'resnet', 'http')).toEqual(v2Serving('resnet'));
   });
 });
 
