@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local stack every integration test, the demo and the benchmarks run on: a registry on
-# localhost:5000, BuildKit, base images, and a one-node Kubernetes with four fake GPUs.
+# localhost:5000, a private one (TLS + login) on localhost:5443, BuildKit, base images, and a
+# one-node Kubernetes with four fake GPUs.
 #   hack/cluster.sh up        start whatever is not running (idempotent), wait until usable
 #   hack/cluster.sh down      stop everything `up` started (by PID); caches and cluster state stay
 #   hack/cluster.sh down --purge   also forget the cluster state (etcd data, certificates)
@@ -33,6 +34,7 @@ cluster_up() {
   kube_binaries_build_in_background
   log "[1/7] registry, BuildKit and base images"
   call_builder registry_up
+  call_builder auth_registry_up
   call_builder buildkit_up
   call_builder base_images_up
   source "$HACK_DIR/lib/runtime-images.sh" && call_builder runtime_images_up
@@ -64,7 +66,7 @@ cluster_up() {
     export KUBECONFIG=$ADMIN_KUBECONFIG
     export PATH=$BIN_DIR:\$PATH    # kubectl $KUBE_VERSION
     kubectl get nodes
-  Registry: localhost:5000 (plain HTTP).  Logs: $LOG_DIR/.  Stop with: npm run cluster:down
+  Registries: localhost:5000 (plain HTTP), localhost:5443 (TLS + login: .cluster/registry-auth/).  Logs: $LOG_DIR/.  Stop with: npm run cluster:down
 
 EOF
 }
@@ -80,6 +82,7 @@ cluster_down() {
   control_plane_down
   declare -F buildkit_down >/dev/null && buildkit_down
   declare -F registry_down >/dev/null && registry_down
+  declare -F auth_registry_down >/dev/null && auth_registry_down
   if [ "$purge" = "--purge" ]; then
     log "forgetting cluster state: $STATE_DIR/etcd, $STATE_DIR/pki, kubeconfigs, $KUBELET_ROOT"
     rm -rf "$STATE_DIR/etcd" "$PKI_DIR" "$STATE_DIR"/*.kubeconfig "$ADMIN_KUBECONFIG" "$KUBELET_ROOT"
@@ -105,6 +108,7 @@ device_plugin_registered() { node_ready_with_gpus; }
 cluster_status() {
   local healthy=0
   declare -F registry_status >/dev/null && { registry_status || healthy=1; }
+  declare -F auth_registry_status >/dev/null && { auth_registry_status || healthy=1; }
   declare -F buildkit_status >/dev/null && { buildkit_status || healthy=1; }
   if declare -F base_images_status >/dev/null && declare -F registry_answers >/dev/null && registry_answers; then
     base_images_status || healthy=1

@@ -4,6 +4,8 @@
 # model-canary that drives the same daemon through buildx's `remote` driver.
 # Sourced after hack/lib/common.sh.
 
+# The private registry's name and CA go into this configuration too.
+source "$(dirname "${BASH_SOURCE[0]}")/registry-auth.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/images.sh"
 
 # hack/buildkit/go.mod is the one place these versions are pinned.
@@ -103,6 +105,10 @@ root = "$BUILDKIT_ROOT"
 [registry."$LOCAL_REGISTRY"]
   http = true
   insecure = true
+
+# The private registry's CA is trusted; its login comes with each build (a Docker config).
+[registry."$AUTH_REGISTRY"]
+  ca = ["$AUTH_REGISTRY_CA"]
 TOML
   if cmp -s "$BUILDKIT_CONFIG.new" "$BUILDKIT_CONFIG"; then
     rm -f "$BUILDKIT_CONFIG.new"

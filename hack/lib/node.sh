@@ -3,6 +3,9 @@
 # pods), containerd + runc, the kubelet, the fake GPU device plugin and kube-proxy.
 # Expects common.sh, kube.sh and pki.sh to be sourced.
 
+# The private registry's name and CA go into this configuration too.
+source "$(dirname "${BASH_SOURCE[0]}")/registry-auth.sh"
+
 # Runtime state lives under /run (gone on reboot, like the kernel objects it describes); pulled
 # images and snapshots live in the cache, so they survive `cluster:down` and a fresh clone.
 RUNTIME_STATE_DIR="/run/model-canary"
@@ -88,6 +91,16 @@ server = "http://localhost:5000"
 
 [host."http://localhost:5000"]
   capabilities = ["pull", "resolve", "push"]
+EOF
+  # The private registry: its CA is trusted, but the node holds no login, so a pod pulls from it
+  # only with an image pull Secret.
+  mkdir -p "$STATE_DIR/containerd/certs.d/$AUTH_REGISTRY"
+  write_if_changed "$STATE_DIR/containerd/certs.d/$AUTH_REGISTRY/hosts.toml" <<EOF || true
+server = "https://$AUTH_REGISTRY"
+
+[host."https://$AUTH_REGISTRY"]
+  capabilities = ["pull", "resolve"]
+  ca = "$AUTH_REGISTRY_CA"
 EOF
   if write_if_changed "$STATE_DIR/containerd/config.toml" <<EOF && daemon_running containerd; then
 version = 2
