@@ -11,7 +11,9 @@
 set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HACK_DIR/lib/common.sh"
+source "$HACK_DIR/lib/bootstrap.sh"
 cd "$REPO_ROOT"
+ensure_node_and_modules
 
 NAMESPACE=model-canary-demo
 bash hack/cluster.sh up

@@ -4,12 +4,18 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 section() { printf '\n=== %s ===\n' "$*"; }
 
-node -e 'if (!process.version.startsWith("v24.")) { console.error(`npm test needs Node 24 (GitHub runs node24); this is ${process.version}. Run: eval "$(bash hack/toolchain.sh)"`); process.exit(1); }'
+source hack/lib/common.sh
+source hack/lib/bootstrap.sh
+
+# First use on a fresh machine installs what the tests need: Node 24 and node_modules here, the
+# cluster before the tests that use it (each step skips what is already there).
+ensure_node_and_modules
 section "lint (eslint, prettier)"; npm run -s lint
 section "typecheck"; npm run -s typecheck
 section "README matches action.yml"; npm run -s check:docs
 section "dist/ matches src/"; npm run -s check:dist
 section "unit tests"; npm run -s test:unit
+section "local cluster (registry, BuildKit, Kubernetes: a cold machine builds it, ~20 min)"; bash hack/cluster.sh up
 section "integration tests (real local cluster, BuildKit, registry)"; npm run -s test:integration
 section "end-to-end: examples/workflows through act"; npm run -s test:e2e
 section "chaos tests (the main step killed mid-canary)"; npm run -s test:chaos
