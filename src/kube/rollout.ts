@@ -133,6 +133,8 @@ export interface CanaryStep {
   namespace: string;
   stableService: string;
   canaryService: string;
+  /** Label selector of the pods behind the canary arm, watched for crashes while it is measured. */
+  canaryPods: string;
   firstDeploy: boolean;
   weightPercent: number;
   achievedPercent: number;
@@ -381,6 +383,7 @@ export function canaryStep(ctx: RolloutContext, state: CanaryState, index: numbe
     namespace: plan.namespace,
     stableService: plan.objects.stableService,
     canaryService: state.firstDeploy ? plan.objects.stableService : plan.objects.canaryService,
+    canaryPods: trackSelector(plan.target, state.firstDeploy ? 'stable' : 'canary', plan.preview),
     firstDeploy: state.firstDeploy,
     weightPercent: state.weightPercent,
     achievedPercent: state.achievedPercent,

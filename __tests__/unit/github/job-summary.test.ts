@@ -311,6 +311,7 @@ const STEP: CanaryStep = {
   namespace: 'ml',
   stableService: 'resnet-stable',
   canaryService: 'resnet-canary',
+  canaryPods: 'model-canary.dev/target=resnet,model-canary.dev/track=canary',
   firstDeploy: false,
   weightPercent: 10,
   achievedPercent: 10,
