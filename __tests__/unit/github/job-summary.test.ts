@@ -292,6 +292,7 @@ function settingsFor(inputs: Record<string, string>, ref = 'refs/heads/main') {
       )[name] ?? '',
     run: { eventName: 'push', sha: SHA, ref, repository: 'acme/models', runId: 1, runAttempt: 1 },
     pathExists: () => true,
+    outsideWorkspace: () => undefined,
     readText: () => undefined,
     listFolder: () => undefined,
   });

@@ -32,6 +32,7 @@ function settingsWith(inputs: Partial<Record<InputName, string>>) {
   return parseInputs({
     get: (name) => all[name] ?? '',
     pathExists: () => true,
+    outsideWorkspace: () => undefined,
     readText: () => undefined,
     listFolder: () => undefined,
     run: {

@@ -65,6 +65,7 @@ describe('analyse: a canary container that crashes during the analysis', () => {
       get: (name) => inputs[name] ?? '',
       run: PUSH,
       pathExists: (path) => path === 'model.onnx',
+      outsideWorkspace: () => undefined,
       readText: () => undefined,
       listFolder: () => undefined,
     });
