@@ -6,8 +6,8 @@
  * `InputError` that lists every bad input. `readInputs` is the adapter that feeds it from the
  * runner's environment. Nothing else in the action reads an input.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import * as runner from '../github/runner.ts';
 import { InputError } from '../errors.ts';
 import { parseAnswers } from './answers.ts';
@@ -80,6 +80,7 @@ export function repositoryFiles(workspace: string): Omit<InputSource, 'get' | 'r
   const statOf = (relativePath: string) => statSync(join(workspace, relativePath), { throwIfNoEntry: false });
   return {
     pathExists: (relativePath) => existsSync(join(workspace, relativePath)),
+    outsideWorkspace: (relativePath) => outsideWorkspace(workspace, relativePath),
     readText: (relativePath) =>
       statOf(relativePath)?.isFile() ? readFileSync(join(workspace, relativePath), 'utf8') : undefined,
     listFolder: (relativePath) =>
@@ -89,4 +90,33 @@ export function repositoryFiles(workspace: string): Omit<InputSource, 'get' | 'r
             .map((entry) => entry.name)
         : undefined,
   };
+}
+
+/** Whether the real path `target` lies in the real folder `root` (or is it). */
+function isWithin(root: string, target: string): boolean {
+  const fromRoot = relative(root, target);
+  return fromRoot === '' || (!fromRoot.startsWith('..') && !isAbsolute(fromRoot));
+}
+
+/**
+ * The real path outside `workspace` that `relativePath` leads to, or, when it is a folder, that a
+ * link anywhere inside it points at (a dangling one by where it would point). Links inside are not
+ * followed further: BuildKit copies a link, not what it points at, and the model stage refuses them.
+ */
+export function outsideWorkspace(workspace: string, relativePath: string): string | undefined {
+  const root = realpathSync(workspace);
+  const real = realpathSync(join(workspace, relativePath));
+  if (!isWithin(root, real)) return real;
+  if (!statSync(real).isDirectory()) return undefined;
+  const folders = [real];
+  for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const full = join(folder, entry.name);
+      if (entry.isDirectory() && entry.name !== '.git') folders.push(full);
+      if (!entry.isSymbolicLink()) continue;
+      const target = existsSync(full) ? realpathSync(full) : resolve(folder, readlinkSync(full));
+      if (!isWithin(root, target)) return target;
+    }
+  }
+  return undefined;
 }

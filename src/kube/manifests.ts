@@ -170,7 +170,7 @@ export function renderDeployment(
       // Kubernetes' own verdict arrives after the startup budget plus a margin; ours comes sooner.
       progressDeadlineSeconds: serving.startupBudgetSeconds + 60,
       revisionHistoryLimit: 3,
-      strategy: { type: 'RollingUpdate', rollingUpdate: rollingUpdateFor(settings, arm.replicas) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: rollingUpdateFor(settings, arm.replicas, arm.track) },
       template: {
         metadata: { labels, annotations },
         spec: {
@@ -217,13 +217,16 @@ export function renderDeployment(
 /**
  * GPU clusters rarely have a spare GPU for a surge pod, so with several GPU replicas one old pod
  * goes before its replacement starts (the canary keeps serving beside them during a promotion). A
- * single replica, or CPU pods, surge instead: a new pod is ready before the old one goes.
+ * single stable replica, or CPU pods, surge instead: a new pod is ready before the old one goes.
+ * A GPU canary never surges: stable serves while a canary pod is replaced, and the pre-flight
+ * counts an earlier canary's GPUs (a killed attempt's, which a re-run rolls) as free for the new one.
  */
 export function rollingUpdateFor(
   settings: Settings,
   replicas: number,
+  track: Track,
 ): { maxSurge: number; maxUnavailable: number } {
-  return settings.workload.gpus > 0 && replicas > 1
+  return settings.workload.gpus > 0 && (replicas > 1 || track === 'canary')
     ? { maxSurge: 0, maxUnavailable: 1 }
     : { maxSurge: 1, maxUnavailable: 0 };
 }

@@ -14,7 +14,7 @@ import type { Plan } from '../plan.ts';
 import { digestOf, isDigest, pinnedReference, repositoryOfReference } from '../registry/image-ref.ts';
 import { applyObject, deleteObject } from './apply.ts';
 import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
-import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackSelector } from './labels.ts';
+import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackLabels, trackSelector, type Track } from './labels.ts';
 import {
   achievedShare,
   canaryReplicasFor,
@@ -133,6 +133,8 @@ export interface CanaryStep {
   namespace: string;
   stableService: string;
   canaryService: string;
+  /** Label selector of the pods behind the canary arm, watched for crashes while it is measured. */
+  canaryPods: string;
   firstDeploy: boolean;
   weightPercent: number;
   achievedPercent: number;
@@ -174,12 +176,16 @@ export function pinnedFromImageId(image: string, imageIds: string[]): string {
   return digest === undefined ? image : pinnedReference(repositoryOfReference(image), digest);
 }
 
-/** Pre-flight: namespace, RBAC, and free GPUs for `extraReplicas` more pods. */
+/**
+ * Pre-flight: namespace, RBAC, and free GPUs for `extraReplicas` more pods. GPUs held by the pods
+ * of `replaces` (the canary a killed attempt left, which this deploy rolls in place) count as free.
+ */
 export async function preflight(
   ctx: RolloutContext,
   router: 'replicas' | 'gateway-api',
   extraReplicas: number,
   gpuProduct?: string,
+  replaces?: Track,
 ): Promise<void> {
   const { cluster, plan, settings } = ctx;
   const namespace = await ensureNamespace(cluster, plan.namespace);
@@ -195,15 +201,19 @@ export async function preflight(
     extraReplicas * settings.workload.gpus,
     selector,
     ctx.warn,
+    replaces !== undefined
+      ? { namespace: plan.namespace, labels: trackLabels(plan.target, replaces, plan.preview) }
+      : undefined,
   );
   if (capacity !== undefined) {
     ctx.log(
-      `${capacity.free} ${capacity.resource} free of ${capacity.allocatable}; ${extraReplicas * settings.workload.gpus} needed`,
+      `${capacity.free} ${capacity.resource} free of ${capacity.allocatable}` +
+        `${capacity.heldByTarget > 0 ? ` (${capacity.heldByTarget} held by an earlier ${replaces} of this target, reused)` : ''}` +
+        `; ${extraReplicas * settings.workload.gpus} needed`,
     );
   }
 }
 
-/** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
 /** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
 export async function deployCanary(ctx: RolloutContext, image: string): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
@@ -219,7 +229,7 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
       : undefined;
   const weight = plan.traffic.steps[0] ?? 10;
   const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
-  if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct);
+  if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct, 'canary');
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
@@ -373,6 +383,7 @@ export function canaryStep(ctx: RolloutContext, state: CanaryState, index: numbe
     namespace: plan.namespace,
     stableService: plan.objects.stableService,
     canaryService: state.firstDeploy ? plan.objects.stableService : plan.objects.canaryService,
+    canaryPods: trackSelector(plan.target, state.firstDeploy ? 'stable' : 'canary', plan.preview),
     firstDeploy: state.firstDeploy,
     weightPercent: state.weightPercent,
     achievedPercent: state.achievedPercent,

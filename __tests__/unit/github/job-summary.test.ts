@@ -292,6 +292,7 @@ function settingsFor(inputs: Record<string, string>, ref = 'refs/heads/main') {
       )[name] ?? '',
     run: { eventName: 'push', sha: SHA, ref, repository: 'acme/models', runId: 1, runAttempt: 1 },
     pathExists: () => true,
+    outsideWorkspace: () => undefined,
     readText: () => undefined,
     listFolder: () => undefined,
   });
@@ -311,6 +312,7 @@ const STEP: CanaryStep = {
   namespace: 'ml',
   stableService: 'resnet-stable',
   canaryService: 'resnet-canary',
+  canaryPods: 'model-canary.dev/target=resnet,model-canary.dev/track=canary',
   firstDeploy: false,
   weightPercent: 10,
   achievedPercent: 10,
