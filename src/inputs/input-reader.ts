@@ -10,6 +10,7 @@ import {
   type RequestSet,
 } from '../answers/request-set.ts';
 import type { InputProblem } from '../errors.ts';
+import type { DefaultKubeconfig } from './cluster.ts';
 import { INPUT_DEFAULTS, type InputName } from './input-names.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -19,6 +20,8 @@ export interface InputSource extends RepositoryFiles {
   run: RunContext;
   /** True when a path relative to the repository root exists. */
   pathExists(relativePath: string): boolean;
+  /** The kubeconfig used when input kubeconfig is empty; undefined: not checked. */
+  defaultKubeconfig?: DefaultKubeconfig;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
