@@ -10,6 +10,7 @@ import {
   type RequestSet,
 } from '../answers/request-set.ts';
 import type { InputProblem } from '../errors.ts';
+import type { DefaultKubeconfig } from './cluster.ts';
 import { INPUT_DEFAULTS, type InputName } from './input-names.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -25,6 +26,8 @@ export interface InputSource extends RepositoryFiles {
    * inside it. Undefined when everything stays inside.
    */
   outsideWorkspace(relativePath: string): string | undefined;
+  /** The kubeconfig used when input kubeconfig is empty; undefined: not checked. */
+  defaultKubeconfig?: DefaultKubeconfig;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?(?:ms|s|m|h))+$/;

@@ -7,12 +7,13 @@
  * runner's environment. Nothing else in the action reads an input.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import * as runner from '../github/runner.ts';
 import { InputError } from '../errors.ts';
 import { parseAnswers } from './answers.ts';
 import { parseBuild } from './build.ts';
-import { parseCluster } from './cluster.ts';
+import { parseCluster, type DefaultKubeconfig } from './cluster.ts';
 import { parseGate } from './gate.ts';
 import { InputReader, withoutUndefined, type InputSource } from './input-reader.ts';
 import { parseProbe } from './probe.ts';
@@ -30,7 +31,7 @@ export function parseInputs(source: InputSource): Settings {
   const mode = read.oneOf('mode', MODES);
   const dryRun = read.boolean('dry-run');
   const build = parseBuild(read);
-  const cluster = parseCluster(read);
+  const cluster = parseCluster(read, source.defaultKubeconfig, dryRun);
   const name = parseName(read, build);
   const workload = parseWorkload(read);
   const traffic = parseTraffic(read);
@@ -72,7 +73,22 @@ export function readInputs(): Settings {
     get: (name) => runner.getInput(name),
     ...repositoryFiles(workspace),
     run: readRunContext(),
+    ...withoutUndefined({ defaultKubeconfig: defaultKubeconfig(process.env) }),
   });
+}
+
+/**
+ * The kubeconfig client-node's loadFromDefault would use when input kubeconfig is empty, in its
+ * order: KUBECONFIG, ~/.kube/config, the pod's service account. A KUBECONFIG listing several files
+ * is merged by client-node and left unchecked.
+ */
+export function defaultKubeconfig(env: NodeJS.ProcessEnv): DefaultKubeconfig | undefined {
+  const listed = env['KUBECONFIG']?.split(delimiter).filter((path) => path !== '') ?? [];
+  if (listed.length > 1) return undefined;
+  const path = listed[0] ?? join(env['HOME'] || homedir(), '.kube', 'config');
+  const text = statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path, 'utf8') : undefined;
+  if (text === undefined && listed.length === 0 && env['KUBERNETES_SERVICE_HOST']) return { inCluster: true };
+  return withoutUndefined<DefaultKubeconfig>({ inCluster: false, path, text });
 }
 
 /** The repository's files under `workspace`, as parseInputs asks for them. */

@@ -7,6 +7,7 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ContainerCrash } from '../checks/canary-pods.ts';
 import { CanaryFailed } from '../errors.ts';
+import { describeKubeFailure } from './api-failure.ts';
 import type { Cluster } from './cluster.ts';
 
 export interface RolloutTarget {
@@ -385,10 +386,13 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
   let resourceVersion = '0';
   let failures = 0;
   let lastError = '';
+  let lastFailure: Error | undefined;
   const retry = (): void => {
     failures += 1;
     if (failures > 5) {
-      handlers.onError(new Error(`watching ${path} failed ${failures} times in a row: ${lastError}`));
+      handlers.onError(
+        lastFailure ?? new Error(`watching ${path} failed ${failures} times in a row: ${lastError}`),
+      );
       return;
     }
     setTimeout(connect, 250 * 2 ** failures);
@@ -406,6 +410,7 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
             if (object.code === 410) resourceVersion = '0';
             else failed = true;
             lastError = object.message ?? `status ${object.code}`;
+            lastFailure = undefined;
             return;
           }
           if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
@@ -416,8 +421,15 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
           if (isStopped()) return;
           if (error !== null && error !== undefined && !isTimeout(error)) {
             lastError = (error as Error).message ?? String(error);
-            if ((error as { statusCode?: number }).statusCode === 403) {
-              handlers.onError(new Error(`watching ${path} is forbidden: ${lastError}`));
+            const status = (error as { statusCode?: number }).statusCode;
+            // The watch sends with fetch itself, not through the clients' describing library.
+            lastFailure = describeKubeFailure(
+              cluster.server,
+              { method: 'GET', url: `${path}?watch=true` },
+              status !== undefined ? { status, body: lastError } : { error },
+            );
+            if (status === 403) {
+              handlers.onError(lastFailure);
               return;
             }
             failed = true;

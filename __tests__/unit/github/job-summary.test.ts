@@ -388,13 +388,13 @@ describe('reportOfRun', () => {
     expect(report.reason).toMatch(/within max-regression/);
   });
 
-  it('a failure is reverted when the cluster was put back, else skipped, with the error as reason', () => {
+  it('a failure is reverted when the cluster was put back, else failed, with the error as reason', () => {
     expect(reportOfRun(runOf({}), { reverted: true, reason: 'CrashLoopBackOff' })).toMatchObject({
       decision: 'reverted',
       reason: 'CrashLoopBackOff',
     });
     expect(reportOfRun(runOf({ mode: 'promote' }), { reverted: false, reason: 'forbidden' }).decision).toBe(
-      'skipped',
+      'failed',
     );
   });
 
