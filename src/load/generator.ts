@@ -12,7 +12,6 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { StringDecoder } from 'node:string_decoder';
 import { quantileOfSorted } from '../stats/quantiles.ts';
 import { xoshiro128 } from '../stats/random.ts';
 import { encodeRequest, type RequestToEncode } from './http1.ts';
@@ -36,12 +35,36 @@ export interface LoadClock {
  */
 export type Arrivals = 'constant' | 'poisson' | 'max';
 
+/**
+ * What the sender saw of a streamed response's tokens (ProbeRequest.stream). Times are of the
+ * reads that completed each event: events that arrive in one read share its time.
+ */
+export interface StreamTiming {
+  /** When the first event carrying generated text arrived; absent when none did. */
+  firstTokenNs?: number;
+  /** Events carrying generated text. */
+  contentEvents: number;
+  /**
+   * Output tokens: the server's usage.completion_tokens when it sent one (stream_options
+   * include_usage), else the events carrying text. An event may carry several tokens, so without
+   * the server's count this is a lower bound and the time per output token an upper bound.
+   */
+  tokens: number;
+  /** Whether `tokens` is the server's own count. */
+  tokensFromUsage: boolean;
+  /** Time between successive events carrying text, ms (contentEvents − 1 of them). */
+  gapsMs: number[];
+}
+
 /** How one request ended, as the sender saw it. */
 export type SendOutcome =
   | {
       kind: 'response';
       status: number;
-      /** when the latency ends (first token for streams) */ doneNs?: number;
+      /** When the response ended (its last byte); the latency runs to it. */
+      doneNs?: number;
+      /** The tokens of a streamed response. */
+      stream?: StreamTiming;
     }
   | { kind: 'timeout' }
   | { kind: 'network'; message: string };
@@ -107,10 +130,72 @@ export interface ArmCounts {
   statuses: Record<number, number>;
 }
 
+/**
+ * The token timings of one arm's streamed 2xx responses (docs/load.md, "LLM streams"). TTFT runs
+ * from the intended send time, as latencies do; the rest run from the first token.
+ */
+export interface StreamSamples {
+  /** Streamed 2xx responses, and those of them that carried no generated text at all. */
+  streams: number;
+  withoutToken: number;
+  /** Responses whose token count was the server's usage.completion_tokens. */
+  tokensFromUsage: number;
+  /** Time to first token, ms, per response with a token. */
+  ttftMs: number[];
+  /** Time per output token, (end − first token) / (tokens − 1), ms, per response with ≥ 2 tokens. */
+  tpotMs: number[];
+  /** Output tokens per second after the first, (tokens − 1) / (end − first token), same responses. */
+  outputTokensPerSecond: number[];
+  /** Every gap between successive events carrying text, ms. */
+  interTokenGapsMs: number[];
+}
+
 /** One arm's samples: latency (ms, from the intended send time) of each 2xx, and its request index. */
 export interface ArmSamples {
   latenciesMs: number[];
   indices: number[];
+  stream: StreamSamples;
+}
+
+function emptyStreamSamples(): StreamSamples {
+  return {
+    streams: 0,
+    withoutToken: 0,
+    tokensFromUsage: 0,
+    ttftMs: [],
+    tpotMs: [],
+    outputTokensPerSecond: [],
+    interTokenGapsMs: [],
+  };
+}
+
+/** Adds one streamed response's token timings to an arm's (`endNs` is when the response ended). */
+function recordStream(into: StreamSamples, timing: StreamTiming, intendedNs: number, endNs: number): void {
+  into.streams++;
+  if (timing.tokensFromUsage) into.tokensFromUsage++;
+  if (timing.firstTokenNs === undefined) {
+    into.withoutToken++;
+    return;
+  }
+  into.ttftMs.push((timing.firstTokenNs - intendedNs) / NS_PER_MS);
+  for (const gap of timing.gapsMs) into.interTokenGapsMs.push(gap);
+  const decodeNs = endNs - timing.firstTokenNs;
+  // A response whose tokens and end came in one read has no measurable time per token.
+  if (timing.tokens >= 2 && decodeNs > 0) {
+    into.tpotMs.push(decodeNs / NS_PER_MS / (timing.tokens - 1));
+    into.outputTokensPerSecond.push((timing.tokens - 1) / (decodeNs / NS_PER_S));
+  }
+}
+
+/** Appends `from`'s stream samples to `into`'s. */
+function includeStream(into: StreamSamples, from: StreamSamples): void {
+  into.streams += from.streams;
+  into.withoutToken += from.withoutToken;
+  into.tokensFromUsage += from.tokensFromUsage;
+  into.ttftMs.push(...from.ttftMs);
+  into.tpotMs.push(...from.tpotMs);
+  into.outputTokensPerSecond.push(...from.outputTokensPerSecond);
+  into.interTokenGapsMs.push(...from.interTokenGapsMs);
 }
 
 function emptyCounts(): ArmCounts {
@@ -135,7 +220,11 @@ export class LoadAccounting {
     this.measureFromNs = measureFromNs;
     this.measured = Array.from({ length: arms }, emptyCounts);
     this.warmup = Array.from({ length: arms }, emptyCounts);
-    this.samples = Array.from({ length: arms }, () => ({ latenciesMs: [], indices: [] }));
+    this.samples = Array.from({ length: arms }, () => ({
+      latenciesMs: [],
+      indices: [],
+      stream: emptyStreamSamples(),
+    }));
   }
 
   private countsFor(arm: number, intendedNs: number): ArmCounts {
@@ -169,8 +258,10 @@ export class LoadAccounting {
       counts.ok++;
       if (counts === this.measured[arm]) {
         const samples = this.samples[arm]!;
-        samples.latenciesMs.push(((outcome.doneNs ?? nowNs) - intendedNs) / NS_PER_MS);
+        const endNs = outcome.doneNs ?? nowNs;
+        samples.latenciesMs.push((endNs - intendedNs) / NS_PER_MS);
         samples.indices.push(index);
+        if (outcome.stream !== undefined) recordStream(samples.stream, outcome.stream, intendedNs, endNs);
       }
     }
   }
@@ -187,6 +278,7 @@ export class LoadAccounting {
       }
       this.samples[arm]!.latenciesMs.push(...other.samples[arm]!.latenciesMs);
       this.samples[arm]!.indices.push(...other.samples[arm]!.indices);
+      includeStream(this.samples[arm]!.stream, other.samples[arm]!.stream);
     });
     this.schedulingLagMs.push(...other.schedulingLagMs);
   }
@@ -472,10 +564,12 @@ export interface ArmEndpoint {
   headers: Record<string, string>;
 }
 
-/** Notices the first generated token in a response stream (protocols.ts provides one per protocol). */
-export interface FirstTokenScanner {
-  /** Feeds the next body chunk; true once a token has been seen. */
-  push(chunk: string): boolean;
+/** Reads a streamed response's events as they arrive (protocols.ts provides one per protocol). */
+export interface TokenStreamScanner {
+  /** Feeds the next body bytes, split anywhere; returns how many events carrying generated text they completed. */
+  push(chunk: Uint8Array): number;
+  /** The server's own count of output tokens, when the stream carried one so far. */
+  readonly reportedTokens: number | undefined;
 }
 
 /** What to send for one request of the set: built once by a protocol, the same for every arm. */
@@ -484,8 +578,8 @@ export interface ProbeRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
-  /** For streams: the latency ends at the first token rather than the last byte. */
-  firstToken?: () => FirstTokenScanner;
+  /** For streams: a scanner per request, so the tokens are timed as they arrive. */
+  stream?: () => TokenStreamScanner;
 }
 
 /** Which answers the sender reads whole, and where it hands them (the compared requests only). */
@@ -510,8 +604,9 @@ export interface HttpSenderOptions {
  * Sends the probes as bytes encoded once per arm and request (only the sequence header, when asked
  * for, makes each send differ). Every arm gets the same requests in the same order: request i goes
  * to arm i mod arms and is `requests[⌊i / arms⌋ mod requests.length]`, so each pair of sends is the
- * same request to every arm. The latency ends when the body has been read, or at the first token.
- * Bodies are kept only for the pairs `answers` wants, so the fast path reads framing alone.
+ * same request to every arm. The latency ends when the body has been read; a stream's events are
+ * timed as they arrive as well. Bodies are kept only for the pairs `answers` wants, so the fast
+ * path reads framing alone.
  */
 export function httpSender(
   endpoints: readonly ArmEndpoint[],
@@ -543,7 +638,10 @@ export function httpSender(
     const pair = Math.floor(index / arms.length);
     const which = pair % requests.length;
     const probe = requests[which]!;
-    let firstTokenNs: number | undefined;
+    const scanner = probe.stream?.();
+    const timing: StreamTiming | undefined =
+      scanner === undefined ? undefined : { contentEvents: 0, tokens: 0, tokensFromUsage: false, gapsMs: [] };
+    let lastTokenNs = 0;
     const kept: Buffer[] | undefined = answers?.wanted(pair) === true ? [] : undefined;
     let keptBytes = 0;
     const handler: ExchangeHandler = {
@@ -551,7 +649,17 @@ export function httpSender(
         if (kept !== undefined && status >= 200 && status <= 299) {
           answers!.take(arm, pair, Buffer.concat(kept).toString('utf8'));
         }
-        done({ kind: 'response', status, doneNs: firstTokenNs ?? clock.now() });
+        const doneNs = clock.now();
+        if (timing === undefined) {
+          done({ kind: 'response', status, doneNs });
+          return;
+        }
+        const reported = scanner!.reportedTokens;
+        // The server's count when it gave one; an event may carry several tokens, so counting
+        // events is the fallback (docs/load.md).
+        timing.tokensFromUsage = reported !== undefined;
+        timing.tokens = reported ?? timing.contentEvents;
+        done({ kind: 'response', status, doneNs, stream: timing });
       },
       fail: (kind, message) => done(kind === 'timeout' ? { kind } : { kind, message }),
     };
@@ -561,13 +669,18 @@ export function httpSender(
       kept.push(Buffer.from(part));
       keptBytes += part.length;
     };
-    if (probe.firstToken !== undefined) {
-      const scanner = probe.firstToken();
-      // A token's UTF-8 bytes may be split between chunks; the decoder holds the partial character.
-      const decoder = new StringDecoder('utf8');
+    if (scanner !== undefined && timing !== undefined) {
       handler.body = (chunk) => {
         keep(chunk);
-        if (firstTokenNs === undefined && scanner.push(decoder.write(chunk))) firstTokenNs = clock.now();
+        const events = scanner.push(chunk);
+        if (events === 0) return;
+        const nowNs = clock.now();
+        if (timing.firstTokenNs === undefined) timing.firstTokenNs = nowNs;
+        else timing.gapsMs.push((nowNs - lastTokenNs) / NS_PER_MS);
+        // Further events in the same read arrived together with it.
+        for (let more = 1; more < events; more++) timing.gapsMs.push(0);
+        timing.contentEvents += events;
+        lastTokenNs = nowNs;
       };
     } else if (kept !== undefined) handler.body = keep;
     arms[arm]!.pool.send(requestBytes(arm, which, index), handler, timeoutMs);

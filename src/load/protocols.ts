@@ -1,10 +1,14 @@
 /**
  * What the probe sends, per protocol: `v2` (Open Inference Protocol, KServe/Triton/MLServer),
- * `openai` (chat completions; streams are timed to the first token) and `http` (the user's own
+ * `openai` (chat completions; streams are timed token by token) and `http` (the user's own
  * method, path and body). The builders are pure; `prepareProbe` (bottom) is the adapter that asks a
  * model server what it needs (readiness, metadata) before the measurement starts.
  */
-import type { FirstTokenScanner, ProbeRequest } from './generator.ts';
+import { StringDecoder } from 'node:string_decoder';
+import type { ProbeRequest, TokenStreamScanner } from './generator.ts';
+
+const LF = 10;
+const CR = 13;
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' } as const;
 
@@ -152,16 +156,19 @@ export function v2InferRequest(
 export const OPENAI_CHAT_PATH = '/v1/chat/completions';
 
 /**
- * The chat request the probe sends when no payload is given: short, deterministic, streamed so
- * the latency is the time to the first token (what a user waits for).
+ * The chat request the probe sends when no payload is given: deterministic, streamed, and long
+ * enough to time the tokens after the first (a one-word answer has no time per output token): a
+ * count that runs past max_tokens, so every answer has the same number of tokens on both arms.
+ * `include_usage` asks the server for its own token count in the last event.
  */
 export function openAiChatBody(model: string): string {
   return JSON.stringify({
     model,
-    messages: [{ role: 'user', content: 'Reply with one word: ready.' }],
+    messages: [{ role: 'user', content: 'Count from 1 to 100, separated by spaces.' }],
     max_tokens: 16,
     temperature: 0,
     stream: true,
+    stream_options: { include_usage: true },
   });
 }
 
@@ -182,39 +189,108 @@ export function firstOpenAiModel(body: unknown): string {
   return id;
 }
 
+/** usage.completion_tokens of one event, when it carries a count. */
+function completionTokensOf(event: { usage?: { completion_tokens?: unknown } | null }): number | undefined {
+  const tokens = event.usage?.completion_tokens;
+  return typeof tokens === 'number' && Number.isSafeInteger(tokens) && tokens >= 0 ? tokens : undefined;
+}
+
 /**
- * Watches an OpenAI server-sent-event stream for the first chunk that carries generated text
- * (a chat `delta.content` or a completion `text`); the role-only opening chunk does not count.
+ * True when one stream event carries generated text: a chat `delta.content`, a completion `text`,
+ * or a reasoning model's `delta.reasoning_content` (tokens the server generated and the user waits
+ * through before the answer). The role-only opening event and an empty content do not count.
  */
-export function openAiFirstTokenScanner(): FirstTokenScanner {
+function carriesText(event: {
+  choices?: { delta?: { content?: unknown; reasoning_content?: unknown } | null; text?: unknown }[];
+}): boolean {
+  if (!Array.isArray(event.choices)) return false;
+  return event.choices.some((choice) =>
+    [choice?.delta?.content, choice?.delta?.reasoning_content, choice?.text].some(
+      (text) => typeof text === 'string' && text !== '',
+    ),
+  );
+}
+
+/** Lines longer than this are not events a model server sends; they are skipped, not buffered. */
+const MAX_SSE_LINE_CHARS = 1 << 20;
+
+/**
+ * Reads an OpenAI server-sent-event stream as it arrives, split anywhere (mid-line, mid-UTF-8
+ * character), and says how many events carrying generated text each piece completed. It stops at
+ * `data: [DONE]`.
+ *
+ * Each `data:` line is read as one event, rather than joining the lines of an event up to its blank
+ * line as the SSE specification does: OpenAI-compatible servers put one JSON object on one line,
+ * and some omit the blank line between events. Lines end with LF, CRLF or a lone CR.
+ */
+export function openAiStreamScanner(): TokenStreamScanner {
+  const decoder = new StringDecoder('utf8');
   let pending = '';
-  let found = false;
+  /** The last piece ended in CR: an LF at the start of the next piece ends the same line. */
+  let afterCarriageReturn = false;
+  /** The current line outgrew MAX_SSE_LINE_CHARS: the rest of it is skipped. */
+  let skippingLine = false;
+  let finished = false;
+  let reportedTokens: number | undefined;
+
+  /** 1 when the line is an event carrying text, else 0. */
+  const readLine = (line: string): number => {
+    if (!line.startsWith('data:')) return 0;
+    const data = line.slice(5).trim();
+    if (data === '[DONE]') {
+      finished = true;
+      return 0;
+    }
+    let event: Parameters<typeof carriesText>[0] & Parameters<typeof completionTokensOf>[0];
+    try {
+      event = JSON.parse(data) as typeof event;
+    } catch {
+      return 0;
+    }
+    if (event === null || typeof event !== 'object') return 0;
+    // The last count wins: servers that report usage on every event (vLLM's continuous usage
+    // stats) end with the total, as those that report it once, in the final event, do.
+    reportedTokens = completionTokensOf(event) ?? reportedTokens;
+    return carriesText(event) ? 1 : 0;
+  };
+
   return {
-    push(chunk: string): boolean {
-      if (found) return true;
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const line = pending.slice(0, newline).trim();
-        pending = pending.slice(newline + 1);
-        if (!line.startsWith('data:')) continue;
-        const data = line.slice(5).trim();
-        if (data === '[DONE]') continue;
-        try {
-          const event = JSON.parse(data) as { choices?: { delta?: { content?: unknown }; text?: unknown }[] };
-          const choice = event.choices?.[0];
-          const text = choice?.delta?.content ?? choice?.text;
-          if (typeof text === 'string' && text !== '') return (found = true);
-        } catch {
-          // A line split across chunks is completed by the next chunk; anything else is not a token.
+    push(chunk: Uint8Array): number {
+      if (finished) return 0;
+      let text = decoder.write(chunk as Buffer);
+      if (text === '') return 0;
+      if (afterCarriageReturn && text.startsWith('\n')) text = text.slice(1);
+      afterCarriageReturn = false;
+      // What is pending holds no line end: the search starts at the new text.
+      const from = pending.length;
+      pending += text;
+      let events = 0;
+      let start = 0;
+      for (let at = from; at < pending.length && !finished; at++) {
+        const char = pending.charCodeAt(at);
+        if (char !== LF && char !== CR) continue;
+        if (!skippingLine) events += readLine(pending.slice(start, at));
+        skippingLine = false;
+        if (char === CR) {
+          if (at + 1 === pending.length) afterCarriageReturn = true;
+          else if (pending.charCodeAt(at + 1) === LF) at++;
         }
+        start = at + 1;
       }
-      return false;
+      pending = finished ? '' : pending.slice(start);
+      if (pending.length > MAX_SSE_LINE_CHARS) {
+        pending = '';
+        skippingLine = true;
+      }
+      return events;
+    },
+    get reportedTokens() {
+      return reportedTokens;
     },
   };
 }
 
-/** The OpenAI chat request; a streaming one is timed to its first token. */
+/** The OpenAI chat request; a streaming one is read event by event (openAiStreamScanner). */
 export function openAiChatRequest(
   path: string,
   payload: string | undefined,
@@ -232,7 +308,7 @@ export function openAiChatRequest(
     path,
     headers: { ...JSON_HEADERS, ...(streaming ? { accept: 'text/event-stream' } : {}) },
     body,
-    ...(streaming ? { firstToken: openAiFirstTokenScanner } : {}),
+    ...(streaming ? { stream: openAiStreamScanner } : {}),
   };
 }
 

@@ -13,8 +13,9 @@ import {
   type ProbeRequest,
   type SendOutcome,
   type SendRequest,
+  type StreamTiming,
 } from '../../../src/load/generator.ts';
-import { openAiFirstTokenScanner } from '../../../src/load/protocols.ts';
+import { openAiStreamScanner } from '../../../src/load/protocols.ts';
 import { quantileOfSorted } from '../../../src/stats/quantiles.ts';
 
 const MS = 1e6;
@@ -250,6 +251,57 @@ describe('runLoad on a fake clock', () => {
   });
 });
 
+describe('stream accounting', () => {
+  it('derives TTFT, time per output token, output tokens/s and the gaps from each streamed answer', async () => {
+    const clock = new FakeClock();
+    // Arm 0: first token 40 ms after the send, then 4 more tokens over 20 ms (server count);
+    // arm 1: the same with no token at all (an empty answer), and a 1-token answer.
+    const send: SendRequest = (arm, index, done) => {
+      const sentNs = clock.now();
+      void clock.wakeAt(sentNs + 60 * MS).then(() => {
+        const withTokens = { firstTokenNs: sentNs + 40 * MS, contentEvents: 3, gapsMs: [5, 15] };
+        const stream =
+          arm === 0
+            ? { ...withTokens, tokens: 5, tokensFromUsage: true }
+            : index % 4 === 1
+              ? { contentEvents: 0, tokens: 0, tokensFromUsage: false, gapsMs: [] }
+              : {
+                  firstTokenNs: sentNs + 40 * MS,
+                  contentEvents: 1,
+                  tokens: 1,
+                  tokensFromUsage: false,
+                  gapsMs: [],
+                };
+        done({ kind: 'response', status: 200, doneNs: clock.now(), stream });
+      });
+    };
+    const result = await clock.play(runLoad(options({ ratePerSecond: 8, durationMs: 1000 }), send, clock));
+    expect(result.samples[0]!.latenciesMs).toEqual([60, 60, 60, 60]);
+    expect(result.samples[0]!.stream).toEqual({
+      streams: 4,
+      withoutToken: 0,
+      tokensFromUsage: 4,
+      ttftMs: [40, 40, 40, 40],
+      // (60 − 40) ms over the 4 tokens after the first
+      tpotMs: [5, 5, 5, 5],
+      outputTokensPerSecond: [200, 200, 200, 200],
+      interTokenGapsMs: [5, 15, 5, 15, 5, 15, 5, 15],
+    });
+    // An empty answer has no first token; a one-token answer has no time per output token.
+    expect(result.samples[1]!.stream).toMatchObject({
+      streams: 4,
+      withoutToken: 2,
+      ttftMs: [40, 40],
+      tpotMs: [],
+    });
+    const first = result;
+    const second = await clock.play(runLoad(options({ ratePerSecond: 8, durationMs: 1000 }), send, clock));
+    second.include(first);
+    expect(second.samples[0]!.stream.tpotMs).toHaveLength(8);
+    expect(second.samples[1]!.stream).toMatchObject({ streams: 8, withoutToken: 4 });
+  });
+});
+
 describe('per-arm accounting', () => {
   it('caps in-flight requests per arm, so a stalled canary never costs stable a request', async () => {
     const clock = new FakeClock();
@@ -322,9 +374,18 @@ describe('httpSender against a loopback server', () => {
     } else if (request.url === '/stream') {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       response.write('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n');
-      setTimeout(() => response.write('data: {"choices":[{"delta":{"content":"Ready"}}]}\n\n'), 20);
-      // The end comes well after the first token: the latency must stop at the token.
-      setTimeout(() => response.end('data: [DONE]\n\n'), 300);
+      const token = (text: string) => `data: {"choices":[{"delta":{"content":"${text}"}}]}\n\n`;
+      setTimeout(() => response.write(token('Rea')), 10);
+      setTimeout(() => response.write(token('dy')), 20);
+      setTimeout(() => response.write(token('!!')), 30);
+      setTimeout(
+        () => response.end('data: {"choices":[],"usage":{"completion_tokens":5}}\n\ndata: [DONE]\n\n'),
+        40,
+      );
+    } else if (request.url === '/stream-without-usage') {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n');
+      setTimeout(() => response.end('data: {"choices":[{"delta":{"content":"!"}}]}\n\ndata: [DONE]\n\n'), 10);
     }
     // Any other path is never answered (a hung model server).
   });
@@ -358,15 +419,23 @@ describe('httpSender against a loopback server', () => {
     expect(seenSequences.slice(0, 3)).toEqual(['41', '42', '43']);
   });
 
-  it('ends a streamed latency at the first token, not the last byte', async () => {
-    const clock = hrtimeClock();
-    // The timeout is time without progress: it must outlast the 280 ms pause before the end.
-    const outcome = await sender('/stream', { firstToken: openAiFirstTokenScanner }, 2000)(0, 1);
-    const endedNs = clock.now();
-    expect(outcome.kind).toBe('response');
-    const doneNs = (outcome as { doneNs: number }).doneNs;
-    // The server holds the end back ≥ 280 ms after the token.
-    expect((endedNs - doneNs) / MS).toBeGreaterThan(200);
+  it('times a stream to its last byte and each event carrying text as it arrives', async () => {
+    const outcome = await sender('/stream', { stream: openAiStreamScanner }, 2000)(0, 1);
+    expect(outcome).toMatchObject({ kind: 'response', status: 200 });
+    const { doneNs, stream } = outcome as { doneNs: number; stream: StreamTiming };
+    // Three events carrying text, the server's own count of five tokens, two gaps between them.
+    expect(stream).toMatchObject({ contentEvents: 3, tokens: 5, tokensFromUsage: true });
+    expect(stream.gapsMs).toHaveLength(2);
+    expect(stream.firstTokenNs).toBeLessThanOrEqual(doneNs);
+  });
+
+  it('counts the events carrying text as the tokens when the server gives no count', async () => {
+    const outcome = await sender('/stream-without-usage', { stream: openAiStreamScanner }, 2000)(0, 1);
+    expect((outcome as { stream: StreamTiming }).stream).toMatchObject({
+      contentEvents: 2,
+      tokens: 2,
+      tokensFromUsage: false,
+    });
   });
 
   it('reports a refused connection as a network error', async () => {

@@ -3,7 +3,7 @@ import {
   concreteShape,
   firstOpenAiModel,
   openAiChatRequest,
-  openAiFirstTokenScanner,
+  openAiStreamScanner,
   parseModelMetadata,
   parseV2InferPath,
   plainHttpRequest,
@@ -15,6 +15,7 @@ import {
   v2RequestFromMetadata,
   type ArmGet,
 } from '../../../src/load/protocols.ts';
+import { xoshiro128, type Random } from '../../../src/stats/random.ts';
 import { ARM_HEADER, describeArm, serviceProxyPath, urlArmTarget } from '../../../src/load/targets.ts';
 
 const RESNET_METADATA = {
@@ -150,7 +151,7 @@ describe('prepareProbe', () => {
     const probe = await prepareProbe({ protocol: 'openai', defaultModel: 'x' }, [server.get, server.get]);
     expect(probe.path).toBe('/v1/chat/completions');
     expect(JSON.parse(probe.body!)).toMatchObject({ model: 'llama-3-8b', stream: true, temperature: 0 });
-    expect(probe.firstToken).toBeDefined();
+    expect(probe.stream).toBeDefined();
   });
 });
 
@@ -175,29 +176,67 @@ describe('requestsOfSet', () => {
 });
 
 describe('openai', () => {
-  it('times streams to the first token and plain requests to the last byte', () => {
+  it('reads streams event by event and plain requests whole', () => {
+    expect(openAiChatRequest('/v1/chat/completions', '{"model":"m","stream":true}', undefined).stream).toBe(
+      openAiStreamScanner,
+    );
     expect(
-      openAiChatRequest('/v1/chat/completions', '{"model":"m","stream":true}', undefined).firstToken,
-    ).toBe(openAiFirstTokenScanner);
-    expect(
-      openAiChatRequest('/v1/chat/completions', '{"model":"m","stream":false}', undefined).firstToken,
+      openAiChatRequest('/v1/chat/completions', '{"model":"m","stream":false}', undefined).stream,
     ).toBeUndefined();
   });
 
-  it('finds the first generated text, not the role-only opening chunk, even split across chunks', () => {
-    const scanner = openAiFirstTokenScanner();
-    expect(scanner.push('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n')).toBe(false);
-    expect(scanner.push('data: {"choices":[{"delta":{"con')).toBe(false);
-    expect(scanner.push('tent":"Ready"}}]}\n\n')).toBe(true);
-    expect(scanner.push('data: [DONE]\n\n')).toBe(true);
+  it("asks for a streamed answer of many tokens and the server's own token count by default", () => {
+    const body = JSON.parse(openAiChatRequest('/v1/chat/completions', undefined, 'm').body!);
+    expect(body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 16 });
   });
 
-  it('counts a legacy completion text as a token, and an empty content as none', () => {
-    const scanner = openAiFirstTokenScanner();
-    expect(scanner.push('data: {"choices":[{"delta":{"content":""}}]}\n')).toBe(false);
-    expect(scanner.push('data: {"choices":[{"text":"Hi"}]}\n')).toBe(true);
+  it('counts the events carrying text, not the role-only opening chunk, even split across chunks', () => {
+    const scanner = openAiStreamScanner();
+    expect(scanner.push(utf8('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n'))).toBe(0);
+    expect(scanner.push(utf8('data: {"choices":[{"delta":{"con'))).toBe(0);
+    expect(scanner.push(utf8('tent":"Ready"}}]}\n\ndata: {"choices":[{"delta":{"content":"!"}}]}\n\n'))).toBe(
+      2,
+    );
+    expect(scanner.reportedTokens).toBeUndefined();
+    expect(scanner.push(utf8('data: {"choices":[],"usage":{"completion_tokens":3}}\n\n'))).toBe(0);
+    expect(scanner.reportedTokens).toBe(3);
+    expect(scanner.push(utf8('data: [DONE]\n\ndata: {"choices":[{"delta":{"content":"late"}}]}\n'))).toBe(0);
   });
 
+  it('counts a legacy completion text and reasoning text as tokens, and an empty content as none', () => {
+    const scanner = openAiStreamScanner();
+    expect(scanner.push(utf8('data: {"choices":[{"delta":{"content":""}}]}\n'))).toBe(0);
+    expect(scanner.push(utf8('data: {"choices":[{"text":"Hi"}]}\n'))).toBe(1);
+    expect(scanner.push(utf8('data: {"choices":[{"delta":{"reasoning_content":"Hm"}}]}\n'))).toBe(1);
+    expect(scanner.push(utf8('data: not json\n: a comment\nevent: ping\ndata: null\n'))).toBe(0);
+  });
+
+  it('finds every event of random streams split at random bytes (mid-line, mid-character)', () => {
+    const random = xoshiro128(16);
+    let splits = 0;
+    for (let body = 0; body < 300; body++) {
+      const stream = randomStream(random);
+      for (let split = 0; split < 5; split++) {
+        const pieces = splitAtRandom(stream.bytes, random);
+        const scanner = openAiStreamScanner();
+        const counted = pieces.map((piece) => scanner.push(piece));
+        // Each event is counted by the piece that holds the first byte of its line's end.
+        let offset = 0;
+        const expected = pieces.map((piece) => {
+          const inPiece = stream.eventEnds.filter(
+            (end) => end >= offset && end < offset + piece.length,
+          ).length;
+          offset += piece.length;
+          return inPiece;
+        });
+        expect(counted).toEqual(expected);
+        expect(scanner.reportedTokens).toBe(stream.usage);
+        splits += pieces.length;
+      }
+    }
+    // The pieces were small enough that lines and characters were cut many times over.
+    expect(splits).toBeGreaterThan(10_000);
+  });
   it('reads the first model id, and fails clearly on an empty list', () => {
     expect(firstOpenAiModel({ object: 'list', data: [{ id: 'a' }, { id: 'b' }] })).toBe('a');
     expect(() => firstOpenAiModel({ data: [] })).toThrow('GET /v1/models listed no model');
@@ -254,3 +293,59 @@ describe('targets', () => {
     expect(describeArm(target)).not.toContain('secret-token');
   });
 });
+
+const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+/** Text with several-byte characters, so random cuts fall inside them. */
+const PIECES = ['Hello', ' wörld', ' 你好', ' 🦙', ' naïve', ' ∑', '', ' \\"quoted\\"', ' a\\nb'];
+const LINE_ENDS = ['\n', '\r\n', '\r'];
+
+/**
+ * A random OpenAI stream as bytes, with the byte offset at which each event carrying text ends
+ * (the first byte of its line's end) and the usage count it reports last, if any.
+ */
+function randomStream(random: Random): { bytes: Buffer; eventEnds: number[]; usage: number | undefined } {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const parts: Buffer[] = [];
+  const eventEnds: number[] = [];
+  let length = 0;
+  const line = (text: string, carriesText = false): void => {
+    const head = utf8(text);
+    if (carriesText) eventEnds.push(length + head.length);
+    const end = utf8(pick(LINE_ENDS));
+    // The blank line between events is sometimes left out, as some servers do.
+    const blank = random() < 0.8 ? utf8(pick(LINE_ENDS)) : Buffer.alloc(0);
+    // A lone CR followed by an LF would be one CRLF: a blank line after a lone CR is never an LF.
+    const safeBlank = end.toString() === '\r' && blank.toString().startsWith('\n') ? utf8('\r') : blank;
+    for (const part of [head, end, safeBlank]) {
+      parts.push(part);
+      length += part.length;
+    }
+  };
+  line('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}');
+  const events = Math.floor(random() * 12);
+  for (let i = 0; i < events; i++) {
+    if (random() < 0.1) line(': keep-alive');
+    const piece = pick(PIECES);
+    const chunk = { choices: [{ index: 0, delta: { content: JSON.parse(`"${piece}"`) as string } }] };
+    line(`data: ${JSON.stringify(chunk)}`, piece !== '');
+  }
+  line('data: {"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}');
+  const usage = random() < 0.5 ? Math.floor(random() * 40) : undefined;
+  if (usage !== undefined) line(`data: {"choices":[],"usage":{"completion_tokens":${usage}}}`);
+  line(random() < 0.5 ? 'data: [DONE]' : 'data:[DONE]');
+  // Nothing after [DONE] counts.
+  line('data: {"choices":[{"delta":{"content":"after the end"}}]}');
+  return { bytes: Buffer.concat(parts), eventEnds, usage };
+}
+
+/** The bytes cut at random points into pieces of 1 to 16 bytes (some empty reads too). */
+function splitAtRandom(bytes: Buffer, random: Random): Buffer[] {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const size = random() < 0.05 ? 0 : 1 + Math.floor(random() * 16);
+    pieces.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return pieces;
+}
