@@ -64,6 +64,7 @@ export const INPUT_NAMES = [
   'env-from',
   'args',
   'service-account',
+  'image-pull-secret',
   'traffic',
   'canary-weight',
   'canary-steps',

@@ -46,6 +46,8 @@ export interface WorkloadSettings {
   /** Arguments added to the model server's own (input args). */
   args: string[];
   serviceAccount?: string;
+  /** An existing Secret the pods pull the image with (input image-pull-secret): the action makes none. */
+  imagePullSecret?: string;
 }
 
 /** What Kubernetes accepts as an environment variable name (C identifiers, dots and dashes). */
@@ -133,6 +135,13 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
       `expected a ServiceAccount name (an RFC 1123 subdomain); got '${serviceAccount}'`,
     );
   }
+  const imagePullSecret = read.optional('image-pull-secret');
+  if (imagePullSecret !== undefined && !isDnsSubdomain(imagePullSecret)) {
+    read.problem(
+      'image-pull-secret',
+      `expected a Secret name (an RFC 1123 subdomain); got '${imagePullSecret}'`,
+    );
+  }
   return withoutUndefined<WorkloadSettings>({
     replicas,
     gpus,
@@ -142,6 +151,7 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
     shmSize,
     resources,
     podTemplate,
+    imagePullSecret,
     env,
     envFrom,
     args,

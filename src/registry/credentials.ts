@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryError } from './client.ts';
+import { RegistryError, RegistrySession } from './client.ts';
+import { parseImageReference } from './image-ref.ts';
 
 /** Credentials for one registry, and where they were found (named in messages, never the values). */
 export interface FoundCredentials {
@@ -193,4 +194,32 @@ async function helperCredentials(
   return username === '<token>'
     ? { username, password: answer.Secret, identityToken: true }
     : { username, password: answer.Secret };
+}
+
+/**
+ * The credentials a node needs to pull `reference`: those found for its registry, when the
+ * registry refuses an anonymous pull of it; undefined when it pulls without (a public image) or
+ * none are found. A refresh token (identitytoken) is of no use to the kubelet and is left out.
+ */
+export async function pullCredentialsFor(
+  reference: string,
+  options: Parameters<typeof registryCredentials>[1] = {},
+): Promise<{ registry: string; username: string; password: string; source: string } | undefined> {
+  const parsed = parseImageReference(reference);
+  if (parsed === undefined) return undefined;
+  const found = await registryCredentials(parsed.registry, options);
+  if (found === undefined || found.identityToken === true) return undefined;
+  const repository = reference.replace(/[@:][^/]*$/, '');
+  const anonymous = await new RegistrySession(repository)
+    .resolve(parsed.digest ?? parsed.tag ?? 'latest')
+    .then(() => true)
+    // Refused without credentials: the node needs them. Any other failure: give them, to be safe.
+    .catch(() => false);
+  if (anonymous) return undefined;
+  return {
+    registry: parsed.registry,
+    username: found.username,
+    password: found.password,
+    source: found.source,
+  };
 }

@@ -69,6 +69,12 @@ const BAD_WORKLOAD_INPUTS: BadInput[] = [
 
 const BAD_TEMPLATE_INPUTS: BadInput[] = [
   [
+    'image pull secret with capitals',
+    { ...VALID, 'image-pull-secret': 'GHCR' },
+    'image-pull-secret',
+    /Secret name/,
+  ],
+  [
     'pod template that is not YAML',
     { ...VALID, 'pod-template': 'deploy/broken.yaml' },
     'pod-template',
