@@ -211,6 +211,11 @@ export class InputReader {
     return normalized;
   }
 
+  /** The text of a repository file at `path` (already checked by repositoryPath), or undefined. */
+  fileText(path: string): string | undefined {
+    return this.source.readText(path);
+  }
+
   /**
    * The request set (or expected answers) at a repository path, read and checked now so a bad
    * one fails before anything is built; each problem names the file and line.

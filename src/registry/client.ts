@@ -34,6 +34,8 @@ export class RegistryError extends Error {
 export interface RegistryCredentials {
   username: string;
   password: string;
+  /** `password` is an OAuth2 refresh token (docker's identitytoken), exchanged at the token service. */
+  identityToken?: boolean;
 }
 
 /** One request to a registry, as a failure names it. */
@@ -318,7 +320,7 @@ export class RegistrySession {
   /** The Authorization header a challenge asks for, or undefined when we have nothing to offer. */
   private async authorize(challenge: AuthChallenge): Promise<string | undefined> {
     const basic =
-      this.credentials !== undefined
+      this.credentials !== undefined && this.credentials.identityToken !== true
         ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`
         : undefined;
     if (challenge.scheme === 'basic') return basic;
@@ -327,10 +329,23 @@ export class RegistrySession {
     if (challenge.parameters.service !== undefined)
       tokenUrl.searchParams.set('service', challenge.parameters.service);
     // Ask for push as well as pull: tagging writes, and one token then serves every call.
-    tokenUrl.searchParams.set('scope', `repository:${this.path}:pull,push`);
-    const response = await this.reach(tokenUrl, {
-      headers: basic !== undefined ? { authorization: basic } : {},
-    });
+    const scope = `repository:${this.path}:pull,push`;
+    tokenUrl.searchParams.set('scope', scope);
+    const response =
+      this.credentials?.identityToken === true
+        ? // A refresh token is exchanged by POST (the distribution spec's OAuth2 token request).
+          await this.reach(new URL(challenge.parameters.realm), {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              grant_type: 'refresh_token',
+              refresh_token: this.credentials.password,
+              service: challenge.parameters.service ?? '',
+              scope,
+              client_id: 'model-canary',
+            }).toString(),
+          })
+        : await this.reach(tokenUrl, { headers: basic !== undefined ? { authorization: basic } : {} });
     if (!response.ok) {
       const body = await response.text().catch(() => '');
       throw describeRegistryFailure(

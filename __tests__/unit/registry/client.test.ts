@@ -280,3 +280,66 @@ describe('RegistrySession errors', () => {
     await expect(attempt).rejects.toMatchObject({ input: 'image' });
   });
 });
+
+describe('RegistrySession authentication', () => {
+  /** A registry whose manifests answer only `Bearer good-token`, and its token service. */
+  async function bearerRegistry(
+    grant: (request: { method: string; url: string; authorization?: string; body: string }) => boolean,
+  ): Promise<string> {
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        const host = request.headers.host!;
+        if (request.url!.startsWith('/token')) {
+          const ok = grant({
+            method: request.method!,
+            url: request.url!,
+            body,
+            ...(request.headers.authorization !== undefined
+              ? { authorization: request.headers.authorization }
+              : {}),
+          });
+          response.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(ok ? { access_token: 'good-token' } : {}));
+          return;
+        }
+        if (request.headers.authorization !== 'Bearer good-token') {
+          response.writeHead(401, {
+            'www-authenticate': `Bearer realm="http://${host}/token",service="fake"`,
+          });
+          response.end();
+          return;
+        }
+        response.writeHead(200, { 'docker-content-digest': `sha256:${'a'.repeat(64)}` });
+        response.end();
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('earns a Bearer token with Basic credentials', async () => {
+    const expected = `Basic ${Buffer.from('ci:pw').toString('base64')}`;
+    const host = await bearerRegistry((r) => r.method === 'GET' && r.authorization === expected);
+    const session = new RegistrySession(`${host}/acme/resnet`, { username: 'ci', password: 'pw' });
+    expect(await session.resolve('v1')).toBe(`sha256:${'a'.repeat(64)}`);
+  });
+
+  it("exchanges a Docker config's identity token as an OAuth2 refresh token", async () => {
+    const host = await bearerRegistry((r) => {
+      const form = new URLSearchParams(r.body);
+      return (
+        r.method === 'POST' &&
+        r.authorization === undefined &&
+        form.get('grant_type') === 'refresh_token' &&
+        form.get('refresh_token') === 'refresh-me' &&
+        form.get('scope') === 'repository:acme/resnet:pull,push'
+      );
+    });
+    const credentials = { username: '<token>', password: 'refresh-me', identityToken: true };
+    const session = new RegistrySession(`${host}/acme/resnet`, credentials);
+    expect(await session.resolve('v1')).toBe(`sha256:${'a'.repeat(64)}`);
+  });
+});
