@@ -31,6 +31,8 @@ export interface WorkloadSettings {
   tolerations: Toleration[];
   shmSize?: string;
   resources: ResourceAmounts;
+  /** Input `adopt`: take over a Deployment or Service of our names that another manager created. */
+  adopt: boolean;
 }
 
 const RESOURCE_NAMES = ['cpu', 'memory', 'ephemeral-storage'];
@@ -67,7 +69,7 @@ export function parseName(read: InputReader, build: Pick<BuildSettings, 'model' 
   return derived;
 }
 
-/** Reads replicas, gpus, gpu-resource, node-selector, tolerations, shm-size and resources. */
+/** Reads replicas, gpus, gpu-resource, node-selector, tolerations, shm-size, resources and adopt. */
 export function parseWorkload(read: InputReader): WorkloadSettings {
   const replicas = read.integer('replicas', 1, 100);
   const gpus = read.integer('gpus', 0, 16);
@@ -95,6 +97,7 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
     );
   }
   const resources = parseResources(read);
+  const adopt = read.boolean('adopt');
   return withoutUndefined<WorkloadSettings>({
     replicas,
     gpus,
@@ -103,6 +106,7 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
     tolerations,
     shmSize,
     resources,
+    adopt,
   });
 }
 

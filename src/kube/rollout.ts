@@ -7,14 +7,21 @@
  * back from that record alone. Everything it creates carries our labels; clean-up finds objects by
  * label, never by memory.
  */
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import { digestOf, isDigest, pinnedReference, repositoryOfReference } from '../registry/image-ref.ts';
-import { applyObject, deleteObject } from './apply.ts';
+import { applyObject, deleteObject, isOurs, notOurs } from './apply.ts';
 import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
-import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackLabels, trackSelector, type Track } from './labels.ts';
+import {
+  ANNOTATIONS,
+  GPU_PRODUCT_LABEL,
+  ownerSelector,
+  trackLabels,
+  trackSelector,
+  type Track,
+} from './labels.ts';
 import {
   achievedShare,
   canaryReplicasFor,
@@ -151,6 +158,49 @@ function note(
   ctx.onChange?.({ action, pending, ...extra, at: Date.now() });
 }
 
+/** Applies one of the target's objects (kube/apply.ts: ours, or adopted with input adopt). */
+function apply<T extends KubernetesObject>(ctx: RolloutContext, object: T): Promise<T> {
+  return applyObject(ctx.cluster, object, { adopt: ctx.plan.adopt });
+}
+
+/**
+ * Before the first change: every Deployment and Service of the target's names that exists is ours,
+ * or adopted; someone else's Deployment of our name is never taken for stable.
+ */
+export async function checkOwnership(ctx: RolloutContext): Promise<void> {
+  const { cluster, plan } = ctx;
+  if (plan.adopt) return;
+  const { namespace, objects } = plan;
+  const read = async (kind: 'Deployment' | 'Service', name: string) => {
+    const found =
+      kind === 'Deployment'
+        ? await unlessNotFound(cluster.apps.readNamespacedDeployment({ name, namespace }))
+        : await unlessNotFound(cluster.core.readNamespacedService({ name, namespace }));
+    return {
+      kind,
+      found,
+      header: { apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', kind, metadata: { name, namespace } },
+    };
+  };
+  try {
+    const checks = await Promise.all([
+      read('Deployment', objects.stableDeployment),
+      read('Deployment', objects.canaryDeployment),
+      ...[...new Set([objects.service, objects.stableService, objects.canaryService])].map((name) =>
+        read('Service', name),
+      ),
+    ]);
+    const foreign = checks.find((check) => check.found !== undefined && !isOurs(check.found));
+    if (foreign !== undefined) throw notOurs(foreign.header, foreign.found!);
+  } catch (error) {
+    if (error instanceof ClusterError) throw error;
+    throw new ClusterError(
+      `namespace/${namespace}`,
+      `the target's objects could not be read: ${apiMessage(error)}`,
+    );
+  }
+}
+
 async function readDeployment(
   cluster: Cluster,
   namespace: string,
@@ -217,6 +267,7 @@ export async function preflight(
 /** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
 export async function deployCanary(ctx: RolloutContext, image: string): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
+  await checkOwnership(ctx);
   // Only a 404 means a first deploy; any other error stops the run before a change.
   const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
   const router = await resolveRouter(ctx);
@@ -234,7 +285,7 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
 
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
   for (const role of ['user', 'stable', 'canary'] as const) {
-    await applyObject(cluster, renderService(plan, serving, role, router.kind));
+    await apply(ctx, renderService(plan, serving, role, router.kind));
   }
   const deployment = renderDeployment(plan, settings, serving, {
     track: 'canary',
@@ -244,7 +295,7 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
     ...(stableImage !== undefined ? { previousImage: stableImage } : {}),
   });
   note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`, 'canary');
-  await applyObject(cluster, deployment);
+  await apply(ctx, deployment);
   ctx.log(`canary ${plan.objects.canaryDeployment}: ${canaryReplicas} replica(s) of ${image}`);
   const available = await waitForTrack(ctx, 'canary', image);
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
@@ -275,18 +326,19 @@ async function deployFirstVersion(
   router: Router,
   previous?: string,
 ): Promise<CanaryState> {
-  const { cluster, plan, settings, serving } = ctx;
+  const { plan, settings, serving } = ctx;
   ctx.log(
     plan.preview !== undefined
       ? `preview ${plan.namespace}/${plan.objects.stableDeployment} runs ${image}`
       : `no stable Deployment ${plan.namespace}/${plan.objects.stableDeployment}: first deploy, the new version becomes stable after its checks`,
   );
+  await checkOwnership(ctx);
   if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.workload.replicas);
   const pending = previous === undefined ? 'first' : 'promotion';
   const restore = previous === undefined ? {} : { restore: previous };
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
   for (const role of ['user', 'stable'] as const) {
-    await applyObject(cluster, renderService(plan, serving, role, router.kind));
+    await apply(ctx, renderService(plan, serving, role, router.kind));
   }
   const available = await applyStable(ctx, image, { pending, ...restore });
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
@@ -334,7 +386,7 @@ export async function setCanaryWeight(
   state: CanaryState,
   weight: number,
 ): Promise<CanaryState> {
-  const { cluster, plan, settings, serving } = ctx;
+  const { plan, settings, serving } = ctx;
   if (state.firstDeploy) return state;
   const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
   if (canaryReplicas !== state.canaryReplicas) {
@@ -343,8 +395,8 @@ export async function setCanaryWeight(
       `scale Deployment ${plan.namespace}/${plan.objects.canaryDeployment} to ${canaryReplicas}`,
       'canary',
     );
-    await applyObject(
-      cluster,
+    await apply(
+      ctx,
       renderDeployment(plan, settings, serving, {
         track: 'canary',
         image: state.image,
@@ -465,15 +517,15 @@ async function applyStable(
   change: Pick<RolloutChange, 'pending' | 'restore'>,
   arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'> = {},
 ): Promise<RolloutResult> {
-  const { cluster, plan, settings, serving } = ctx;
+  const { plan, settings, serving } = ctx;
   note(
     ctx,
     `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${image}`,
     change.pending,
     change.restore !== undefined ? { restore: change.restore } : {},
   );
-  await applyObject(
-    cluster,
+  await apply(
+    ctx,
     renderDeployment(plan, settings, serving, {
       track: 'stable',
       image,
@@ -497,10 +549,7 @@ export async function removeCanary(ctx: RolloutContext, router: Router | undefin
 /** Deletes every object of the target (a first version or a preview), found by its labels. */
 export async function removeTarget(ctx: RolloutContext): Promise<void> {
   const { plan } = ctx;
-  await deleteLabelled(
-    ctx,
-    `${LABELS.target}=${plan.target}${plan.preview !== undefined ? `,${LABELS.preview}=${plan.preview}` : ''}`,
-  );
+  await deleteLabelled(ctx, ownerSelector(plan.target, plan.preview));
 }
 
 async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<void> {
@@ -511,6 +560,7 @@ async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<vo
   const services = (
     await cluster.core.listNamespacedService({ namespace: plan.namespace, labelSelector: selector })
   ).items;
+  // Listed with their labels and uids: deleteObject deletes exactly these, and only if ours.
   for (const object of [
     ...deployments.map((d) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: d.metadata! })),
     ...services.map((s) => ({ apiVersion: 'v1', kind: 'Service', metadata: s.metadata! })),

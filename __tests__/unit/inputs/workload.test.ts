@@ -62,6 +62,7 @@ const BAD_WORKLOAD_INPUTS: BadInput[] = [
     'resources',
     /above its limit/,
   ],
+  ['adopt not a boolean', { ...VALID, adopt: 'yes' }, 'adopt', /true or false/],
 ];
 
 describe('workload inputs: bad values', () => {
