@@ -35,12 +35,8 @@ export async function decideStage(
     await session.undo(cause.message);
     return { canary, analyses, outcome: { decision: 'reverted', reason: cause.message, cause } };
   }
-  if (session.lease.lostTo !== undefined) {
-    throw new ClusterError(
-      `Lease ${plan.namespace}/${plan.objects.lease}`,
-      `was taken by ${session.lease.lostTo} during the analysis; not promoting over another run`,
-    );
-  }
+  // Not promoting over another run that took the target during the analysis.
+  session.lease.assertHeld();
   const pinned = await promoteCanary(session.ctx, canary);
   session.settle();
   const tags = await moveReleaseTags(run);
