@@ -232,7 +232,7 @@ export function pinnedFromImageId(image: string, imageIds: string[]): string {
  */
 export async function preflight(
   ctx: RolloutContext,
-  router: 'replicas' | 'gateway-api',
+  router: Router,
   extraReplicas: number,
   gpuProduct?: string,
   replaces?: Track,
@@ -240,7 +240,7 @@ export async function preflight(
   const { cluster, plan, settings } = ctx;
   const namespace = await ensureNamespace(cluster, plan.namespace);
   if (namespace === 'created') ctx.log(`namespace ${plan.namespace} created`);
-  await checkAccess(cluster, plan.namespace, rolloutAccessNeeds(router));
+  await checkAccess(cluster, plan.namespace, rolloutAccessNeeds(router, plan.objects));
   const selector = {
     ...settings.workload.nodeSelector,
     ...(gpuProduct !== undefined ? { [GPU_PRODUCT_LABEL]: gpuProduct } : {}),
@@ -280,7 +280,7 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
       : undefined;
   const weight = plan.traffic.steps[0] ?? 10;
   const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
-  if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct, 'canary');
+  if (ctx.preflight !== false) await preflight(ctx, router, canaryReplicas, gpuProduct, 'canary');
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
@@ -333,7 +333,7 @@ async function deployFirstVersion(
       : `no stable Deployment ${plan.namespace}/${plan.objects.stableDeployment}: first deploy, the new version becomes stable after its checks`,
   );
   await checkOwnership(ctx);
-  if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.workload.replicas);
+  if (ctx.preflight !== false) await preflight(ctx, router, settings.workload.replicas);
   const pending = previous === undefined ? 'first' : 'promotion';
   const restore = previous === undefined ? {} : { restore: previous };
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
