@@ -78,6 +78,8 @@ export interface Plan {
   preview?: string;
   labels: Record<string, string>;
   objects: ObjectNames;
+  /** Input `adopt`: Deployments and Services of these names that another manager made are taken over. */
+  adopt: boolean;
   image?: ImagePlan;
   stages: readonly StageName[];
   traffic: { router: Settings['traffic']['router']; steps: number[] };
@@ -112,6 +114,7 @@ export function planRun(settings: Settings): Plan {
     ...(preview !== undefined ? { preview } : {}),
     labels: ownerLabels(target, preview),
     objects: objectNames(target),
+    adopt: settings.workload.adopt,
     ...(image !== undefined ? { image } : {}),
     stages: STAGES_BY_MODE[settings.mode],
     traffic: { router: settings.traffic.router, steps: settings.traffic.steps },

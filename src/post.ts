@@ -6,7 +6,7 @@
  */
 import * as runner from './github/runner.ts';
 import { reportFailure } from './github/annotations.ts';
-import { loadPending } from './github/step-state.ts';
+import { loadBuildScratch, loadPending } from './github/step-state.ts';
 import { readInputs } from './inputs/read.ts';
 import type { Settings } from './inputs/settings.ts';
 import { planRun } from './plan.ts';
@@ -19,6 +19,13 @@ export async function run(): Promise<void> {
   let settings: Settings | undefined;
   const settingsOf = (): Settings => (settings ??= readInputs());
   try {
+    // A build cut short leaves its Docker config (registry credentials) in its scratch folder.
+    const scratch = loadBuildScratch();
+    if (scratch !== undefined) {
+      const { removeBuildScratch } = await import('./image/buildkit.ts');
+      if (await removeBuildScratch(scratch).catch(() => false))
+        runner.info("post: removed the unfinished build's credentials");
+    }
     const pending = loadPending();
     if (pending === undefined) {
       runner.info('model-canary post: nothing pending, no canary was left unfinished.');

@@ -9,6 +9,7 @@ import type { Settings } from './inputs/settings.ts';
 import type { CanaryState, CanaryStep } from './kube/rollout.ts';
 import type { RolloutSession } from './kube/session.ts';
 import type { MeasuredLoad } from './stages/analyse.ts';
+import type { ReleaseTags } from './stages/tag-release.ts';
 import type { Plan } from './plan.ts';
 
 /** The image the deploy stages run: built (build) or re-tagged (tag-release). */
@@ -59,6 +60,8 @@ export interface Run {
   readonly plan: Plan;
   /** build, tag-release. */
   readonly image?: BuiltImage;
+  /** tag-release: the floating tags decide moves once the release canary is promoted. */
+  readonly release?: ReleaseTags;
   /** Opened by main.ts before the first stage that changes the cluster. */
   readonly rollout?: RolloutSession;
   /** deploy-canary, deploy-preview; decide moves it through the steps. */

@@ -1,7 +1,8 @@
 /**
  * examples/rbac/model-canary.yaml against the real API server's RBAC: applied in a fresh
  * namespace, then, as the ServiceAccount (a token from the TokenRequest API), every verb the action
- * uses must be allowed and a sample of everything else denied — asked of the API server with
+ * uses must be allowed (on the target's objects by name) and a sample of everything else denied —
+ * other objects of the namespace and pods cluster-wide among them — asked of the API server with
  * SelfSubjectAccessReview, the same check the action's preflight makes, and confirmed with real calls.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -19,6 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { rolloutAccessNeeds } from '../../src/kube/preflight.ts';
+import { objectNames } from '../../src/plan.ts';
 import { createTestNamespace, deleteTestNamespace, REPO_ROOT, requireLocalCluster } from './local-cluster.ts';
 
 const EXAMPLE = join(REPO_ROOT, 'examples/rbac/model-canary.yaml');
@@ -29,35 +31,42 @@ interface Access {
   resource: string;
   subresource?: string;
   verb: string;
+  /** The object's name, for verbs the Role grants on named objects only. */
+  name?: string;
   /** Cluster-scoped question (nodes, or pods in every namespace). */
   clusterWide?: boolean;
 }
 
+/** The example's target (input name) and the names of its objects. */
+const OBJECTS = objectNames('resnet');
+const named = (group: string, resource: string, verbs: string[], names: string[]): Access[] =>
+  verbs.flatMap((verb) => names.map((name) => ({ group, resource, verb, name })));
+
 /** What the action does in its namespace, stage by stage (see the comments in the example). */
 const NEEDED: Access[] = [
-  ...['get', 'list', 'watch', 'create', 'patch', 'delete'].map((verb) => ({
-    group: 'apps',
-    resource: 'deployments',
-    verb,
-  })),
-  ...['get', 'list', 'create', 'patch', 'delete'].map((verb) => ({ group: '', resource: 'services', verb })),
+  ...named(
+    'apps',
+    'deployments',
+    ['get', 'watch', 'patch', 'delete'],
+    [OBJECTS.stableDeployment, OBJECTS.canaryDeployment],
+  ),
+  ...['create', 'list'].map((verb) => ({ group: 'apps', resource: 'deployments', verb })),
+  ...named(
+    '',
+    'services',
+    ['get', 'patch', 'delete'],
+    [OBJECTS.service, OBJECTS.stableService, OBJECTS.canaryService],
+  ),
+  ...['create', 'list'].map((verb) => ({ group: '', resource: 'services', verb })),
   ...['get', 'create'].map((verb) => ({ group: '', resource: 'services', subresource: 'proxy', verb })),
   ...['get', 'list', 'watch'].map((verb) => ({ group: '', resource: 'pods', verb })),
-  ...['list', 'watch'].map((verb) => ({ group: '', resource: 'events', verb })),
-  ...['get', 'create', 'update', 'delete'].map((verb) => ({
-    group: 'coordination.k8s.io',
-    resource: 'leases',
-    verb,
-  })),
-  ...['get', 'list', 'patch'].map((verb) => ({
-    group: 'gateway.networking.k8s.io',
-    resource: 'httproutes',
-    verb,
-  })),
-  // GPU capacity (optional ClusterRole): nodes and every namespace's pods, read-only.
+  ...named('coordination.k8s.io', 'leases', ['get', 'update', 'delete'], [OBJECTS.lease]),
+  { group: 'coordination.k8s.io', resource: 'leases', verb: 'create' },
+  ...named('gateway.networking.k8s.io', 'httproutes', ['get', 'patch'], ['resnet']),
+  { group: 'gateway.networking.k8s.io', resource: 'httproutes', verb: 'list' },
+  // GPU product of stable's nodes (optional ClusterRole): nodes, read-only.
   { group: '', resource: 'nodes', verb: 'list', clusterWide: true },
   { group: '', resource: 'nodes', verb: 'get', clusterWide: true },
-  { group: '', resource: 'pods', verb: 'list', clusterWide: true },
   // Every authenticated user may ask what it may do (system:basic-user); the preflight relies on it.
   { group: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', verb: 'create', clusterWide: true },
 ];
@@ -88,11 +97,18 @@ const DENIED: Access[] = [
   { group: '', resource: 'nodes', verb: 'delete', clusterWide: true },
   { group: '', resource: 'serviceaccounts', subresource: 'token', verb: 'create' },
   { group: 'apps', resource: 'deployments', verb: 'list', clusterWide: true },
+  // Nothing of the namespace that is not the target's, and no pod list anywhere else.
+  { group: 'apps', resource: 'deployments', verb: 'patch', name: 'someone-elses' },
+  { group: 'apps', resource: 'deployments', verb: 'delete', name: 'someone-elses' },
+  { group: '', resource: 'services', verb: 'delete', name: 'someone-elses' },
+  { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', name: 'someone-elses' },
+  { group: 'gateway.networking.k8s.io', resource: 'httproutes', verb: 'patch', name: 'someone-elses' },
+  { group: '', resource: 'pods', verb: 'list', clusterWide: true },
 ];
 
 function describeAccess(access: Access): string {
   const resource = `${access.group === '' ? '' : `${access.group}/`}${access.resource}${access.subresource ? `/${access.subresource}` : ''}`;
-  return `${access.verb} ${resource}${access.clusterWide ? ' (cluster-wide)' : ''}`;
+  return `${access.verb} ${resource}${access.name !== undefined ? ` ${access.name}` : ''}${access.clusterWide ? ' (cluster-wide)' : ''}`;
 }
 
 /** The example's objects, moved into `namespace`; cluster-scoped names get the namespace as suffix. */
@@ -161,6 +177,7 @@ describe('examples/rbac: least privilege on the real API server', () => {
             resource: access.resource,
             verb: access.verb,
             ...(access.subresource !== undefined ? { subresource: access.subresource } : {}),
+            ...(access.name !== undefined ? { name: access.name } : {}),
             ...(access.clusterWide ? {} : { namespace }),
           },
         },
@@ -222,8 +239,17 @@ describe('examples/rbac: least privilege on the real API server', () => {
   });
 
   it("covers every verb the action's own preflight asks for", () => {
-    const preflight = rolloutAccessNeeds('gateway-api').flatMap((need) =>
-      need.verbs.map((verb) => describeAccess({ group: need.group, resource: need.resource, verb })),
+    const preflight = rolloutAccessNeeds({ kind: 'gateway-api', route: 'resnet' }, OBJECTS).flatMap((need) =>
+      need.verbs.flatMap((verb) =>
+        (need.names ?? [undefined]).map((name) =>
+          describeAccess({
+            group: need.group,
+            resource: need.resource,
+            verb,
+            ...(name !== undefined ? { name } : {}),
+          }),
+        ),
+      ),
     );
     const needed = new Set(NEEDED.map(describeAccess));
     expect(preflight.filter((what) => !needed.has(what))).toEqual([]);
@@ -238,6 +264,7 @@ describe('examples/rbac: least privilege on the real API server', () => {
     const core = serviceAccount.makeApiClient(CoreV1Api);
     await expect(core.listNamespacedPod({ namespace })).resolves.toBeDefined();
     await expect(core.listNode()).resolves.toBeDefined();
+    await expect(core.listPodForAllNamespaces()).rejects.toMatchObject({ code: 403 });
     await expect(core.listNamespacedSecret({ namespace })).rejects.toMatchObject({ code: 403 });
     await expect(core.deleteNamespace({ name: namespace })).rejects.toMatchObject({ code: 403 });
   });

@@ -111,20 +111,22 @@ describe('the Lease on a target', () => {
         metadata: { name: 'model-canary-stale' },
         spec: {
           holderIdentity: 'org/repo/1/1',
-          leaseDurationSeconds: 30,
+          leaseDurationSeconds: 2,
           acquireTime: long,
           renewTime: long,
         },
       },
     });
-    const started = Date.now();
+    // Expiry is judged by our own clock: the Lease is taken once it stayed unchanged for its
+    // duration while we watched, however old its renewTime reads.
     const taken = await acquireLease(ctx.cluster, {
       namespace,
       name: 'model-canary-stale',
       holder: 'org/repo/2/1',
-      waitSeconds: 5,
+      waitSeconds: 10,
     });
     // An attempt 2 of run 2 does not wait for attempt 1's fresh Lease: that attempt is over.
+    const started = Date.now();
     const retaken = await acquireLease(ctx.cluster, {
       namespace,
       name: 'model-canary-stale',

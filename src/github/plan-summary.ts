@@ -18,6 +18,12 @@ export function planFacts(plan: Plan, { probe, gate }: Pick<Settings, 'probe' | 
       `Deployments ${plan.objects.stableDeployment}, ${plan.objects.canaryDeployment}; Services ${plan.objects.service}, ${plan.objects.stableService}, ${plan.objects.canaryService}; Lease ${plan.objects.lease}`,
     ],
     [
+      'adopt',
+      plan.adopt
+        ? 'yes: a Deployment or Service of these names that another manager made is taken over'
+        : 'no: a Deployment or Service of these names that another manager made stops the run',
+    ],
+    [
       'labels',
       Object.entries(plan.labels)
         .map(([k, v]) => `${k}=${v}`)

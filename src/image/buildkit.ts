@@ -1,12 +1,15 @@
 /**
  * Runs a build on BuildKit (adapter): `docker buildx build` or `buildctl build`, with registry
- * login, cache import/export, build arguments and secrets, and the pushed digest read from
+ * credentials, cache import/export, build arguments and secrets, and the pushed digest read from
  * BuildKit's metadata file (never from the log). The command lines are built by pure functions
- * (`buildxArguments`, `buildctlArguments`) that tests read directly.
+ * (`buildxArguments`, `buildctlArguments`) that tests read directly; no secret is ever on them
+ * (any process on the runner can read a command line): secrets and the cache token travel in the
+ * builder's environment (`builderEnvironment`), registry credentials in a Docker config folder of
+ * the build's own, removed after it (and by the post step when the build was killed).
  */
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import * as runner from '../github/runner.ts';
 import * as exec from '@actions/exec';
@@ -47,7 +50,10 @@ export type CacheSettings =
   | { mode: Extract<CacheMode, 'none'> }
   /** `ref`: e.g. ghcr.io/org/model:buildcache (`mode=max`, so every stage's layers are cached). */
   | { mode: Extract<CacheMode, 'registry'>; ref: string }
-  /** GitHub Actions cache service; `scope` keeps images of one repository apart. */
+  /**
+   * GitHub Actions cache service; `scope` keeps images of one repository apart. `token` reaches the
+   * builder as ACTIONS_RUNTIME_TOKEN, which buildx and buildctl read when the cache spec has none.
+   */
   | { mode: Extract<CacheMode, 'gha'>; scope: string; url?: string; urlV2?: string; token?: string };
 
 export interface BuildOutcome {
@@ -74,7 +80,6 @@ function cacheExportAndImport(cache: CacheSettings): { from?: string; to?: strin
       const service = [
         cache.url !== undefined ? `url=${cache.url}` : undefined,
         cache.urlV2 !== undefined ? `url_v2=${cache.urlV2}` : undefined,
-        cache.token !== undefined ? `token=${cache.token}` : undefined,
       ].filter((part) => part !== undefined);
       const common = ['type=gha', `scope=${cache.scope}`, ...service].join(',');
       return { from: common, to: `${common},mode=max` };
@@ -154,40 +159,55 @@ export async function chooseBuilder(
   return { builder: 'buildctl', reason: 'docker buildx is not available' };
 }
 
-/** Builds (and pushes) with BuildKit; returns the digest from BuildKit's metadata file. */
-export async function runBuild(request: BuildRequest): Promise<BuildOutcome> {
-  const scratch = await mkdtemp(join(tmpdir(), 'model-canary-build-'));
+/** Prefix of the scratch folder a build keeps its metadata file and Docker config in. */
+const SCRATCH_PREFIX = 'model-canary-build-';
+
+/**
+ * The builder's environment (pure): `base` plus each build secret, the gha cache token and the
+ * build's own Docker config folder, none of which may be on its command line.
+ */
+export function builderEnvironment(
+  request: Pick<BuildRequest, 'secrets' | 'cache'>,
+  base: Record<string, string>,
+  dockerConfig?: string,
+): Record<string, string> {
+  const env = { ...base };
+  Object.keys(request.secrets)
+    .sort()
+    .forEach((id, index) => (env[secretVariable(index)] = request.secrets[id]!));
+  if (request.cache.mode === 'gha' && request.cache.token !== undefined)
+    env['ACTIONS_RUNTIME_TOKEN'] = request.cache.token;
+  if (dockerConfig !== undefined) env['DOCKER_CONFIG'] = dockerConfig;
+  return env;
+}
+
+/**
+ * Builds (and pushes) with BuildKit; returns the digest from BuildKit's metadata file.
+ * `onScratch` hears of the scratch folder (credentials inside) when it is made and, with
+ * undefined, when it is gone, so the post step can remove it after a kill.
+ */
+export async function runBuild(
+  request: BuildRequest,
+  onScratch: (folder: string | undefined) => void = () => undefined,
+): Promise<BuildOutcome> {
+  const scratch = await mkdtemp(join(tmpdir(), SCRATCH_PREFIX));
+  onScratch(scratch);
   const started = Date.now();
-  let loggedInWithDocker = false;
   try {
     const metadataFile = join(scratch, 'metadata.json');
-    const env: Record<string, string> = { ...stringEnvironment() };
-    Object.keys(request.secrets)
-      .sort()
-      .forEach((id, index) => {
-        runner.setSecret(request.secrets[id]!);
-        env[secretVariable(index)] = request.secrets[id]!;
-      });
+    for (const value of Object.values(request.secrets)) runner.setSecret(value);
     if (request.cache.mode === 'gha' && request.cache.token !== undefined)
       runner.setSecret(request.cache.token);
+    const dockerConfig =
+      request.registryAuth !== undefined
+        ? await writeDockerConfig(scratch, request.registryAuth, runnerDockerConfig(process.env))
+        : undefined;
+    const env = builderEnvironment(request, stringEnvironment(), dockerConfig);
     const output = request.log !== undefined ? { outStream: request.log, errStream: request.log } : {};
-
-    let command: string;
-    let args: string[];
-    if (request.builder === 'buildx') {
-      if (request.registryAuth !== undefined) {
-        await dockerLogin(request.registryAuth, output);
-        loggedInWithDocker = true;
-      }
-      command = 'docker';
-      args = buildxArguments(request, metadataFile);
-    } else {
-      if (request.registryAuth !== undefined) {
-        env.DOCKER_CONFIG = await writeDockerConfig(scratch, request.registryAuth);
-      }
-      command = 'buildctl';
-      args = buildctlArguments(request, metadataFile);
-    }
+    const [command, args] =
+      request.builder === 'buildx'
+        ? ['docker', buildxArguments(request, metadataFile)]
+        : ['buildctl', buildctlArguments(request, metadataFile)];
     const exitCode = await exec.exec(command, args, { env, ignoreReturnCode: true, ...output }).catch(() => {
       // @actions/exec throws only when the program cannot be started at all.
       throw new BuildFailed(
@@ -215,50 +235,63 @@ export async function runBuild(request: BuildRequest): Promise<BuildOutcome> {
       durationMs: Date.now() - started,
     };
   } finally {
-    if (loggedInWithDocker && request.registryAuth !== undefined) {
-      await exec.exec('docker', ['logout', request.registryAuth.registry], {
-        ignoreReturnCode: true,
-        silent: true,
-      });
-    }
-    // Removes the temporary DOCKER_CONFIG (credentials) along with the metadata file.
+    // The build's Docker config (credentials) goes with the metadata file; the runner's own config
+    // was never written, so no login an earlier step made is touched.
     await rm(scratch, { recursive: true, force: true });
+    onScratch(undefined);
   }
 }
 
-async function dockerLogin(
-  auth: NonNullable<BuildRequest['registryAuth']>,
-  output: { outStream?: Writable; errStream?: Writable },
-): Promise<void> {
-  runner.setSecret(auth.password);
-  const args = ['login', '--username', auth.username, '--password-stdin'];
-  if (auth.registry !== 'docker.io') args.push(auth.registry);
-  const exitCode = await exec.exec('docker', args, {
-    input: Buffer.from(auth.password),
-    ignoreReturnCode: true,
-    ...output,
-  });
-  if (exitCode !== 0) {
-    throw new BuildFailed(
-      `docker login to ${auth.registry} failed (exit code ${exitCode})`,
-      'registry-username',
-    );
-  }
+/**
+ * Removes a scratch folder a killed build left (the post step); anything that is not one of ours,
+ * in the temporary folder, is left alone.
+ */
+export async function removeBuildScratch(folder: string): Promise<boolean> {
+  const path = resolve(folder);
+  if (dirname(path) !== resolve(tmpdir()) || !basename(path).startsWith(SCRATCH_PREFIX)) return false;
+  await rm(path, { recursive: true, force: true });
+  return true;
 }
 
-/** A DOCKER_CONFIG folder for buildctl with only this registry's credentials, readable by us only. */
-async function writeDockerConfig(
+/** The runner's Docker config folder, as the docker CLI finds it. */
+export function runnerDockerConfig(env: NodeJS.ProcessEnv): string {
+  return env['DOCKER_CONFIG'] || join(homedir(), '.docker');
+}
+
+/**
+ * The build's own DOCKER_CONFIG folder (0700; config.json 0600): the runner's config with this
+ * registry's login added, so the team's other logins still work, and links to everything else the
+ * runner's folder holds (buildx builders, contexts, CLI plugins such as buildx itself). Nothing is
+ * written to the runner's folder.
+ */
+export async function writeDockerConfig(
   scratch: string,
   auth: NonNullable<BuildRequest['registryAuth']>,
+  runnerConfig: string,
 ): Promise<string> {
   runner.setSecret(auth.password);
   const dir = join(scratch, 'docker-config');
   await mkdir(dir, { mode: 0o700 });
+  await chmod(dir, 0o700);
+  const entries = await readdir(runnerConfig).catch(() => [] as string[]);
+  for (const entry of entries.filter((name) => name !== 'config.json'))
+    await symlink(join(runnerConfig, entry), join(dir, entry));
+  const config = await readFile(join(runnerConfig, 'config.json'), 'utf8')
+    .then((text) => JSON.parse(text) as Record<string, unknown>)
+    .catch(() => ({}) as Record<string, unknown>);
   const server = auth.registry === 'docker.io' ? 'https://index.docker.io/v1/' : auth.registry;
   const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
   runner.setSecret(encoded);
+  const auths = { ...(config['auths'] as Record<string, unknown> | undefined), [server]: { auth: encoded } };
+  // A credential helper would be asked instead of the file; an empty helper name for this
+  // registry sends the docker CLI (and BuildKit's auth provider) to the file's entry.
+  const helpers = config['credHelpers'] as Record<string, string> | undefined;
+  const credHelpers =
+    config['credsStore'] !== undefined || helpers !== undefined
+      ? { credHelpers: { ...helpers, [server]: '' } }
+      : {};
   const file = join(dir, 'config.json');
-  await writeFile(file, JSON.stringify({ auths: { [server]: { auth: encoded } } }), { mode: 0o600 });
+  await writeFile(file, JSON.stringify({ ...config, auths, ...credHelpers }), { mode: 0o600 });
   await chmod(file, 0o600);
   return dir;
 }

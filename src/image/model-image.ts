@@ -56,6 +56,8 @@ export interface ModelImageOptions {
   noCache?: boolean;
   /** Where the builder's progress goes (the runner's log by default). */
   log?: Writable;
+  /** Hears of the build's scratch folder (registry credentials inside) and, with undefined, of its removal. */
+  onScratch?: (folder: string | undefined) => void;
 }
 
 export interface ModelImage {
@@ -171,23 +173,28 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
       `builder: ${builder} (${builderReason}); cache: ${describeCache(options.cache)}; tags: ${options.tags.join(', ')}`,
     );
     const registry = parseImageReference(options.repository)?.registry ?? 'docker.io';
-    const outcome = await runBuild({
-      builder,
-      ...(options.buildkitHost !== undefined ? { buildkitHost: options.buildkitHost } : {}),
-      contextDir,
-      dockerfile: dockerfilePath,
-      namedContexts,
-      tags: options.tags.map((tag) => `${options.repository}:${tag}`),
-      platforms: options.platforms,
-      buildArgs,
-      labels: builderLabels,
-      secrets,
-      cache: options.cache,
-      push: options.push ?? true,
-      ...(options.noCache ? { noCache: true } : {}),
-      ...(options.registryAuth !== undefined ? { registryAuth: { registry, ...options.registryAuth } } : {}),
-      ...(options.log !== undefined ? { log: options.log } : {}),
-    });
+    const outcome = await runBuild(
+      {
+        builder,
+        ...(options.buildkitHost !== undefined ? { buildkitHost: options.buildkitHost } : {}),
+        contextDir,
+        dockerfile: dockerfilePath,
+        namedContexts,
+        tags: options.tags.map((tag) => `${options.repository}:${tag}`),
+        platforms: options.platforms,
+        buildArgs,
+        labels: builderLabels,
+        secrets,
+        cache: options.cache,
+        push: options.push ?? true,
+        ...(options.noCache ? { noCache: true } : {}),
+        ...(options.registryAuth !== undefined
+          ? { registryAuth: { registry, ...options.registryAuth } }
+          : {}),
+        ...(options.log !== undefined ? { log: options.log } : {}),
+      },
+      options.onScratch,
+    );
     const reference = `${options.repository}:${options.tags[0]}@${outcome.digest}`;
     runner.info(`pushed ${reference} in ${(outcome.durationMs / 1000).toFixed(1)} s`);
     return {

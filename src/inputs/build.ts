@@ -156,11 +156,10 @@ function parseBuildSecrets(read: InputReader): Record<string, string> {
     false,
     (k) => SECRET_ID.test(k),
     'a secret id ([A-Za-z0-9_.-])',
+    (value) => value !== '',
+    'set: it is empty (is the repository secret set?)',
+    true,
   );
-  for (const [key, value] of Object.entries(buildSecrets)) {
-    if (value === '')
-      read.problem('build-secrets', `secret '${key}' is empty (is the repository secret set?)`);
-  }
   return buildSecrets;
 }
 

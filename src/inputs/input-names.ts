@@ -29,6 +29,7 @@ export const INPUT_DEFAULTS = {
   tolerance: '0.001',
   'min-similarity': '0.9',
   'min-agreement': '99%',
+  adopt: 'false',
   'dry-run': 'false',
 } as const satisfies Record<string, string>;
 
@@ -65,6 +66,7 @@ export const INPUT_NAMES = [
   'args',
   'service-account',
   'image-pull-secret',
+  'adopt',
   'traffic',
   'canary-weight',
   'canary-steps',

@@ -153,7 +153,11 @@ export class InputReader {
       .filter((item) => item !== '' && !item.startsWith('#'));
   }
 
-  /** `KEY=VALUE` items; VALUE may contain `=`. Keys are checked by `validKey`. */
+  /**
+   * `KEY=VALUE` items; VALUE may contain `=`. Keys are checked by `validKey`. For a `secret` input
+   * a problem names the item by its number only: a line of a pasted key or certificate can look
+   * like KEY=VALUE, so even its key part may be secret.
+   */
   keyValues(
     name: InputName,
     splitOnCommas: boolean,
@@ -161,6 +165,7 @@ export class InputReader {
     keyRule: string,
     validValue: (value: string) => boolean = () => true,
     valueRule = '',
+    secret = false,
   ): Record<string, string> {
     const result: Record<string, string> = {};
     for (const [index, item] of this.items(name, splitOnCommas).entries()) {
@@ -173,9 +178,11 @@ export class InputReader {
       }
       const key = item.slice(0, equals).trim();
       const value = item.slice(equals + 1).trim();
-      if (!validKey(key)) this.problem(name, `${where}: key '${key}' is not ${keyRule}`);
-      else if (key in result) this.problem(name, `key '${key}' is given twice`);
-      else if (!validValue(value)) this.problem(name, `${where}: value of '${key}' is not ${valueRule}`);
+      const keyText = secret ? 'its key' : `key '${key}'`;
+      if (!validKey(key)) this.problem(name, `${where}: ${keyText} is not ${keyRule}`);
+      else if (key in result) this.problem(name, `${where}: ${keyText} is given twice`);
+      else if (!validValue(value))
+        this.problem(name, `${where}: value of ${secret ? 'that item' : `'${key}'`} is not ${valueRule}`);
       else result[key] = value;
     }
     return result;

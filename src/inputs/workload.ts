@@ -48,6 +48,8 @@ export interface WorkloadSettings {
   serviceAccount?: string;
   /** An existing Secret the pods pull the image with (input image-pull-secret): the action makes none. */
   imagePullSecret?: string;
+  /** Input `adopt`: take over a Deployment or Service of our names that another manager created. */
+  adopt: boolean;
 }
 
 /** What Kubernetes accepts as an environment variable name (C identifiers, dots and dashes). */
@@ -87,7 +89,7 @@ export function parseName(read: InputReader, build: Pick<BuildSettings, 'model' 
   return derived;
 }
 
-/** Reads replicas, gpus, gpu-resource, node-selector, tolerations, shm-size and resources. */
+/** Reads replicas, gpus, gpu-resource, node-selector, tolerations, shm-size, resources and adopt. */
 export function parseWorkload(read: InputReader): WorkloadSettings {
   const replicas = read.integer('replicas', 1, 100);
   const gpus = read.integer('gpus', 0, 16);
@@ -142,6 +144,7 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
       `expected a Secret name (an RFC 1123 subdomain); got '${imagePullSecret}'`,
     );
   }
+  const adopt = read.boolean('adopt');
   return withoutUndefined<WorkloadSettings>({
     replicas,
     gpus,
@@ -156,6 +159,7 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
     envFrom,
     args,
     serviceAccount,
+    adopt,
   });
 }
 

@@ -2,8 +2,14 @@
  * A coordination.k8s.io Lease per target, so two workflow runs never change one target at the
  * same time. The holder is the workflow run (`repository/runId/attempt`); the lease is renewed
  * while we work, a second run waits up to a bound and then fails naming the holder, and a lease
- * whose holder stopped renewing (past its duration) is taken over. A later attempt of the same
- * run takes over at once: GitHub never runs two attempts of one run together.
+ * whose holder stopped renewing is taken over. A later attempt of the same run takes over at once:
+ * GitHub never runs two attempts of one run together.
+ *
+ * Clocks of different runners disagree, so, as client-go's leader election does, expiry is judged
+ * by this run's own clock: from when it saw the holder or renewTime last change. A renewal that
+ * fails is retried with backoff; the lease counts as lost only when a read that succeeded shows
+ * another holder, and a run that could not renew within the lease's duration may no longer
+ * change anything (`assertHeld`), since another run may by then have taken over.
  */
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
@@ -25,8 +31,13 @@ export interface LeaseOptions {
 
 export interface HeldLease {
   readonly holder: string;
-  /** Set when a renewal found the lease taken: whoever holds it now. */
+  /** Set when a read showed another holder: whoever holds it now. */
   readonly lostTo: string | undefined;
+  /**
+   * Throws (a ClusterError naming the Lease) unless the lease is still ours: not lost, and renewed
+   * within its duration. Called before every change, reverts included.
+   */
+  assertHeld(): void;
   /** Stops renewing and deletes the lease if it is still ours. */
   release(): Promise<void>;
 }
@@ -34,15 +45,46 @@ export interface HeldLease {
 const DEFAULT_DURATION_SECONDS = 30;
 const DEFAULT_WAIT_SECONDS = 600;
 const RETRY_MS = 1000;
+/** First wait before a failed renewal is tried again; doubled each time, up to a renewal period. */
+const RENEW_BACKOFF_MS = 200;
 
-/** Pure: the lease is free for `holder` at time `now` (no holder, ours, expired, or an earlier attempt of our run). */
-export function leaseAvailable(lease: V1Lease, holder: string, now: number): boolean {
+/** What this run saw of another holder's lease, and when (by its own clock) that last changed. */
+export interface LeaseObservation {
+  holder: string;
+  renewTime: string;
+  observedAt: number;
+}
+
+/** Pure: the observation after reading `lease` at `now`; the same one when holder and renewTime are unchanged. */
+export function observeLease(
+  previous: LeaseObservation | undefined,
+  lease: V1Lease,
+  now: number,
+): LeaseObservation {
+  const holder = lease.spec?.holderIdentity ?? '';
+  const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
+  const renewTime = renewed === undefined ? '' : new Date(renewed).toISOString();
+  if (previous !== undefined && previous.holder === holder && previous.renewTime === renewTime)
+    return previous;
+  return { holder, renewTime, observedAt: now };
+}
+
+/**
+ * Pure: the lease is free for `holder` at `now` — no holder, ours, an earlier attempt of our run,
+ * or unchanged for its whole duration since this run observed it (the holder's renewTime, written
+ * by another runner's clock, is only compared with itself).
+ */
+export function leaseAvailable(
+  lease: V1Lease,
+  holder: string,
+  observation: LeaseObservation,
+  now: number,
+): boolean {
   const current = lease.spec?.holderIdentity ?? '';
   if (current === '' || current === holder) return true;
   if (sameRunEarlierAttempt(current, holder)) return true;
-  const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
   const duration = lease.spec?.leaseDurationSeconds ?? DEFAULT_DURATION_SECONDS;
-  return renewed === undefined || new Date(renewed).getTime() + duration * 1000 < now;
+  return observation.observedAt + duration * 1000 <= now;
 }
 
 /** Pure: `a` is `repo/run/n`, `b` is `repo/run/m` with m > n. */
@@ -64,9 +106,11 @@ export async function acquireLease(cluster: Cluster, options: LeaseOptions): Pro
   const { namespace, name, holder } = options;
   const where = `Lease ${namespace}/${name}`;
   let announced = '';
+  let observation: LeaseObservation | undefined;
   for (;;) {
     const existing = await unlessNotFound(cluster.coordination.readNamespacedLease({ name, namespace }));
     const now = new V1MicroTime();
+    if (existing !== undefined) observation = observeLease(observation, existing, Date.now());
     try {
       if (existing === undefined) {
         const created = await cluster.coordination.createNamespacedLease({
@@ -85,9 +129,9 @@ export async function acquireLease(cluster: Cluster, options: LeaseOptions): Pro
             },
           },
         });
-        return renew(cluster, created, duration, log);
+        return renew(cluster, created, duration, log, options.labels);
       }
-      if (leaseAvailable(existing, holder, now.getTime())) {
+      if (leaseAvailable(existing, holder, observation!, Date.now())) {
         const previous = existing.spec?.holderIdentity ?? '';
         const taken = await cluster.coordination.replaceNamespacedLease({
           name,
@@ -105,8 +149,8 @@ export async function acquireLease(cluster: Cluster, options: LeaseOptions): Pro
           },
         });
         if (previous !== '' && previous !== holder)
-          log(`${where}: took over from ${previous} (expired or an earlier attempt)`);
-        return renew(cluster, taken, duration, log);
+          log(`${where}: took over from ${previous} (not renewed for ${duration}s, or an earlier attempt)`);
+        return renew(cluster, taken, duration, log, options.labels);
       }
     } catch (error) {
       // 409: another run created or updated the lease between our read and write; read again.
@@ -130,44 +174,118 @@ export async function acquireLease(cluster: Cluster, options: LeaseOptions): Pro
   }
 }
 
-function renew(cluster: Cluster, lease: V1Lease, duration: number, log: (line: string) => void): HeldLease {
+/**
+ * Renews the lease every third of its duration until released. A failed renewal is retried with
+ * backoff until the next one is due; the lease is lost only when a read shows another holder (a
+ * lease deleted under us is created again).
+ */
+function renew(
+  cluster: Cluster,
+  lease: V1Lease,
+  duration: number,
+  log: (line: string) => void,
+  labels: Record<string, string> = {},
+): HeldLease {
   let current = lease;
   let lostTo: string | undefined;
+  let renewedAt = Date.now();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
   const name = lease.metadata!.name!;
   const namespace = lease.metadata!.namespace!;
   const holder = lease.spec!.holderIdentity!;
-  let renewing: Promise<void> = Promise.resolve();
-  const timer = setInterval(
-    () => {
-      renewing = (async () => {
-        try {
-          current = await cluster.coordination.replaceNamespacedLease({
-            name,
+  const where = `Lease ${namespace}/${name}`;
+  const periodMs = Math.max(1000, (duration * 1000) / 3);
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    });
+
+  /** One renewal; false when it failed. Learns from a read who holds the lease when it did. */
+  const renewOnce = async (): Promise<boolean> => {
+    try {
+      current = await cluster.coordination.replaceNamespacedLease({
+        name,
+        namespace,
+        body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime() } },
+      });
+      renewedAt = Date.now();
+      return true;
+    } catch (error) {
+      let seen: V1Lease | undefined;
+      try {
+        seen = await unlessNotFound(cluster.coordination.readNamespacedLease({ name, namespace }));
+      } catch {
+        // Unreadable too (API server away): nothing learnt, retried.
+        log(`${where}: renewal failed (${apiMessage(error)}); retrying`);
+        return false;
+      }
+      if (seen === undefined) {
+        const now = new V1MicroTime();
+        current = await cluster.coordination
+          .createNamespacedLease({
             namespace,
-            body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime() } },
-          });
-        } catch (error) {
-          const now = await unlessNotFound(
-            cluster.coordination.readNamespacedLease({ name, namespace }),
-          ).catch(() => undefined);
-          if (now?.spec?.holderIdentity !== holder) {
-            lostTo = now?.spec?.holderIdentity ?? 'nobody (deleted)';
-            log(`Lease ${namespace}/${name} was lost to ${lostTo}: ${apiMessage(error)}`);
-            clearInterval(timer);
-          } else if (now !== undefined) current = now;
-        }
-      })();
-    },
-    Math.max(1000, (duration * 1000) / 3),
-  );
-  timer.unref();
+            body: {
+              metadata: { name, namespace, labels: { ...labels, [LABELS.managedBy]: MANAGED_BY_VALUE } },
+              spec: {
+                holderIdentity: holder,
+                leaseDurationSeconds: duration,
+                acquireTime: now,
+                renewTime: now,
+              },
+            },
+          })
+          .catch(() => current);
+        return false;
+      }
+      if (seen.spec?.holderIdentity !== holder) {
+        lostTo = seen.spec?.holderIdentity || 'nobody';
+        log(`${where} was lost to ${lostTo}: ${apiMessage(error)}`);
+        return false;
+      }
+      // Still ours (an update conflicted with a stale copy): renew the fresh one.
+      current = seen;
+      return false;
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!stopped && lostTo === undefined) {
+      await pause(periodMs);
+      let backoff = RENEW_BACKOFF_MS;
+      const due = Date.now() + periodMs;
+      while (!stopped && lostTo === undefined && !(await renewOnce()) && Date.now() + backoff < due) {
+        await pause(backoff);
+        backoff = Math.min(backoff * 2, periodMs);
+      }
+    }
+  };
+  const renewing = loop();
+
   return {
     holder,
     get lostTo() {
       return lostTo;
     },
+    assertHeld() {
+      if (lostTo !== undefined)
+        throw new ClusterError(where, `was taken by ${lostTo}; this run changes nothing more`);
+      const silentMs = Date.now() - renewedAt;
+      if (silentMs > duration * 1000) {
+        throw new ClusterError(
+          where,
+          `could not be renewed for ${Math.round(silentMs / 1000)}s (its duration is ${duration}s), so another run ` +
+            'may hold it now; this run changes nothing more (the next run, or the post step, finishes the undo)',
+        );
+      }
+    },
     async release() {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
       await renewing;
       if (lostTo !== undefined) return;
       try {

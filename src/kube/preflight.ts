@@ -13,17 +13,59 @@ export interface AccessNeed {
   group: string;
   resource: string;
   verbs: string[];
+  /** The objects the verbs are used on, when their names are known (a Role may grant only these). */
+  names?: string[];
 }
 
-/** Every verb a rollout uses in the target namespace. */
-export function rolloutAccessNeeds(router: 'replicas' | 'gateway-api'): AccessNeed[] {
+/** The names of the objects a rollout touches by name (plan.ts objectNames). */
+export interface NamedObjects {
+  stableDeployment: string;
+  canaryDeployment: string;
+  service: string;
+  stableService: string;
+  canaryService: string;
+  lease: string;
+}
+
+/**
+ * Every verb a rollout uses in the target namespace. Verbs on an object of a known name are asked
+ * for that name, so a Role that grants them with resourceNames (examples/rbac) passes; creating
+ * and listing by label have no name to restrict.
+ */
+export function rolloutAccessNeeds(
+  router: { kind: 'replicas' } | { kind: 'gateway-api'; route: string },
+  objects: NamedObjects,
+): AccessNeed[] {
+  const deployments = [objects.stableDeployment, objects.canaryDeployment];
+  const services = [...new Set([objects.service, objects.stableService, objects.canaryService])];
   return [
-    { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-    { group: '', resource: 'services', verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+    {
+      group: 'apps',
+      resource: 'deployments',
+      verbs: ['get', 'watch', 'patch', 'delete'],
+      names: deployments,
+    },
+    { group: 'apps', resource: 'deployments', verbs: ['create', 'list'] },
+    { group: '', resource: 'services', verbs: ['get', 'patch', 'delete'], names: services },
+    { group: '', resource: 'services', verbs: ['create', 'list'] },
     { group: '', resource: 'pods', verbs: ['list', 'watch'] },
-    { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update', 'delete'] },
-    ...(router === 'gateway-api'
-      ? [{ group: 'gateway.networking.k8s.io', resource: 'httproutes', verbs: ['get', 'list', 'patch'] }]
+    {
+      group: 'coordination.k8s.io',
+      resource: 'leases',
+      verbs: ['get', 'update', 'delete'],
+      names: [objects.lease],
+    },
+    { group: 'coordination.k8s.io', resource: 'leases', verbs: ['create'] },
+    ...(router.kind === 'gateway-api'
+      ? [
+          {
+            group: 'gateway.networking.k8s.io',
+            resource: 'httproutes',
+            verbs: ['get', 'patch'],
+            names: [router.route],
+          },
+          { group: 'gateway.networking.k8s.io', resource: 'httproutes', verbs: ['list'] },
+        ]
       : []),
   ];
 }
@@ -49,15 +91,23 @@ export async function ensureNamespace(cluster: Cluster, namespace: string): Prom
   }
 }
 
-/** Asks the API server (SelfSubjectAccessReview) for each verb; fails listing every denied one. */
+/** Asks the API server (SelfSubjectAccessReview) for each verb (on each named object); fails listing every denied one. */
 export async function checkAccess(cluster: Cluster, namespace: string, needs: AccessNeed[]): Promise<void> {
-  const checks = needs.flatMap((need) => need.verbs.map((verb) => ({ ...need, verb })));
+  const checks = needs.flatMap((need) =>
+    need.verbs.flatMap((verb) => (need.names ?? [undefined]).map((name) => ({ ...need, verb, name }))),
+  );
   const answers = await Promise.all(
     checks.map(async (check) => {
       const review = await cluster.authorization.createSelfSubjectAccessReview({
         body: {
           spec: {
-            resourceAttributes: { namespace, group: check.group, resource: check.resource, verb: check.verb },
+            resourceAttributes: {
+              namespace,
+              group: check.group,
+              resource: check.resource,
+              verb: check.verb,
+              ...(check.name !== undefined ? { name: check.name } : {}),
+            },
           },
         },
       });
@@ -67,11 +117,14 @@ export async function checkAccess(cluster: Cluster, namespace: string, needs: Ac
   const denied = answers.filter((answer) => !answer.allowed).map(({ check }) => check);
   if (denied.length > 0) {
     const list = denied
-      .map((d) => `${d.verb} ${d.group === '' ? '' : `${d.group}/`}${d.resource}`)
+      .map(
+        (d) =>
+          `${d.verb} ${d.group === '' ? '' : `${d.group}/`}${d.resource}${d.name !== undefined ? ` ${d.name}` : ''}`,
+      )
       .join(', ');
     throw new ClusterError(
       `namespace/${namespace}`,
-      `the kubeconfig's user may not: ${list}. Grant these in a Role bound to it (examples/ has one).`,
+      `the kubeconfig's user may not: ${list}. Grant these in a Role bound to it (examples/rbac has one).`,
     );
   }
 }

@@ -7,14 +7,21 @@
  * back from that record alone. Everything it creates carries our labels; clean-up finds objects by
  * label, never by memory.
  */
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import { digestOf, isDigest, pinnedReference, repositoryOfReference } from '../registry/image-ref.ts';
-import { applyObject, deleteObject } from './apply.ts';
+import { applyObject, deleteObject, isOurs, notOurs } from './apply.ts';
 import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
-import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackLabels, trackSelector, type Track } from './labels.ts';
+import {
+  ANNOTATIONS,
+  GPU_PRODUCT_LABEL,
+  ownerSelector,
+  trackLabels,
+  trackSelector,
+  type Track,
+} from './labels.ts';
 import {
   achievedShare,
   canaryReplicasFor,
@@ -158,6 +165,49 @@ function note(
   ctx.onChange?.({ action, pending, ...extra, at: Date.now() });
 }
 
+/** Applies one of the target's objects (kube/apply.ts: ours, or adopted with input adopt). */
+function apply<T extends KubernetesObject>(ctx: RolloutContext, object: T): Promise<T> {
+  return applyObject(ctx.cluster, object, { adopt: ctx.plan.adopt });
+}
+
+/**
+ * Before the first change: every Deployment and Service of the target's names that exists is ours,
+ * or adopted; someone else's Deployment of our name is never taken for stable.
+ */
+export async function checkOwnership(ctx: RolloutContext): Promise<void> {
+  const { cluster, plan } = ctx;
+  if (plan.adopt) return;
+  const { namespace, objects } = plan;
+  const read = async (kind: 'Deployment' | 'Service', name: string) => {
+    const found =
+      kind === 'Deployment'
+        ? await unlessNotFound(cluster.apps.readNamespacedDeployment({ name, namespace }))
+        : await unlessNotFound(cluster.core.readNamespacedService({ name, namespace }));
+    return {
+      kind,
+      found,
+      header: { apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', kind, metadata: { name, namespace } },
+    };
+  };
+  try {
+    const checks = await Promise.all([
+      read('Deployment', objects.stableDeployment),
+      read('Deployment', objects.canaryDeployment),
+      ...[...new Set([objects.service, objects.stableService, objects.canaryService])].map((name) =>
+        read('Service', name),
+      ),
+    ]);
+    const foreign = checks.find((check) => check.found !== undefined && !isOurs(check.found));
+    if (foreign !== undefined) throw notOurs(foreign.header, foreign.found!);
+  } catch (error) {
+    if (error instanceof ClusterError) throw error;
+    throw new ClusterError(
+      `namespace/${namespace}`,
+      `the target's objects could not be read: ${apiMessage(error)}`,
+    );
+  }
+}
+
 async function readDeployment(
   cluster: Cluster,
   namespace: string,
@@ -189,7 +239,7 @@ export function pinnedFromImageId(image: string, imageIds: string[]): string {
  */
 export async function preflight(
   ctx: RolloutContext,
-  router: 'replicas' | 'gateway-api',
+  router: Router,
   extraReplicas: number,
   gpuProduct?: string,
   replaces?: Track,
@@ -197,7 +247,7 @@ export async function preflight(
   const { cluster, plan, settings } = ctx;
   const namespace = await ensureNamespace(cluster, plan.namespace);
   if (namespace === 'created') ctx.log(`namespace ${plan.namespace} created`);
-  await checkAccess(cluster, plan.namespace, rolloutAccessNeeds(router));
+  await checkAccess(cluster, plan.namespace, rolloutAccessNeeds(router, plan.objects));
   const selector = {
     ...settings.workload.nodeSelector,
     ...(gpuProduct !== undefined ? { [GPU_PRODUCT_LABEL]: gpuProduct } : {}),
@@ -228,6 +278,7 @@ export async function deployCanary(
   pull?: PullCredentials,
 ): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
+  await checkOwnership(ctx);
   // Only a 404 means a first deploy; any other error stops the run before a change.
   const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
   const router = await resolveRouter(ctx);
@@ -240,13 +291,13 @@ export async function deployCanary(
       : undefined;
   const weight = plan.traffic.steps[0] ?? 10;
   const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
-  if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct, 'canary');
+  if (ctx.preflight !== false) await preflight(ctx, router, canaryReplicas, gpuProduct, 'canary');
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
   await applyPullSecret(ctx, pull, 'canary');
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
   for (const role of ['user', 'stable', 'canary'] as const) {
-    await applyObject(cluster, renderService(plan, serving, role, router.kind));
+    await apply(ctx, renderService(plan, serving, role, router.kind));
   }
   const deployment = renderDeployment(plan, settings, serving, {
     track: 'canary',
@@ -257,7 +308,7 @@ export async function deployCanary(
     ...(stableImage !== undefined ? { previousImage: stableImage } : {}),
   });
   note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`, 'canary');
-  await applyObject(cluster, deployment);
+  await apply(ctx, deployment);
   ctx.log(`canary ${plan.objects.canaryDeployment}: ${canaryReplicas} replica(s) of ${image}`);
   const available = await waitForTrack(ctx, 'canary', image);
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
@@ -289,19 +340,20 @@ async function deployFirstVersion(
   previous?: string,
   pull?: PullCredentials,
 ): Promise<CanaryState> {
-  const { cluster, plan, settings, serving } = ctx;
+  const { plan, settings, serving } = ctx;
   ctx.log(
     plan.preview !== undefined
       ? `preview ${plan.namespace}/${plan.objects.stableDeployment} runs ${image}`
       : `no stable Deployment ${plan.namespace}/${plan.objects.stableDeployment}: first deploy, the new version becomes stable after its checks`,
   );
-  if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.workload.replicas);
+  await checkOwnership(ctx);
+  if (ctx.preflight !== false) await preflight(ctx, router, settings.workload.replicas);
   const pending = previous === undefined ? 'first' : 'promotion';
   const restore = previous === undefined ? {} : { restore: previous };
   await applyPullSecret(ctx, pull, pending);
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
   for (const role of ['user', 'stable'] as const) {
-    await applyObject(cluster, renderService(plan, serving, role, router.kind));
+    await apply(ctx, renderService(plan, serving, role, router.kind));
   }
   const available = await applyStable(ctx, image, { pending, ...restore });
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
@@ -353,7 +405,7 @@ export async function setCanaryWeight(
   state: CanaryState,
   weight: number,
 ): Promise<CanaryState> {
-  const { cluster, plan, settings, serving } = ctx;
+  const { plan, settings, serving } = ctx;
   if (state.firstDeploy) return state;
   const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
   if (canaryReplicas !== state.canaryReplicas) {
@@ -362,13 +414,13 @@ export async function setCanaryWeight(
       `scale Deployment ${plan.namespace}/${plan.objects.canaryDeployment} to ${canaryReplicas}`,
       'canary',
     );
-    await applyObject(
-      cluster,
+    await apply(
+      ctx,
       renderDeployment(plan, settings, serving, {
         track: 'canary',
         image: state.image,
         replicas: canaryReplicas,
-        imagePullSecrets: await pullSecretsOf(cluster, plan, settings),
+        imagePullSecrets: await pullSecretsOf(ctx.cluster, plan, settings),
         ...(state.stableImage !== undefined ? { previousImage: state.stableImage } : {}),
         ...(state.gpuProduct !== undefined ? { gpuProduct: state.gpuProduct } : {}),
       }),
@@ -485,21 +537,21 @@ async function applyStable(
   change: Pick<RolloutChange, 'pending' | 'restore'>,
   arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'> = {},
 ): Promise<RolloutResult> {
-  const { cluster, plan, settings, serving } = ctx;
+  const { plan, settings, serving } = ctx;
   note(
     ctx,
     `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${image}`,
     change.pending,
     change.restore !== undefined ? { restore: change.restore } : {},
   );
-  await applyObject(
-    cluster,
+  await apply(
+    ctx,
     renderDeployment(plan, settings, serving, {
       track: 'stable',
       image,
       replicas: settings.workload.replicas,
       // Every render of stable names the same secrets: server-side apply would drop a field left out.
-      imagePullSecrets: await pullSecretsOf(cluster, plan, settings),
+      imagePullSecrets: await pullSecretsOf(ctx.cluster, plan, settings),
       ...arm,
     }),
   );
@@ -519,21 +571,14 @@ export async function removeCanary(ctx: RolloutContext, router: Router | undefin
 /** Deletes every object of the target (a first version or a preview), found by its labels, and our pull secret. */
 export async function removeTarget(ctx: RolloutContext): Promise<void> {
   const { cluster, plan } = ctx;
-  await deleteLabelled(
-    ctx,
-    `${LABELS.target}=${plan.target}${plan.preview !== undefined ? `,${LABELS.preview}=${plan.preview}` : ''}`,
-  );
-  // By name, not by listing: a Role need not allow listing Secrets; only one with our label goes.
-  if (
-    ctx.settings.workload.imagePullSecret === undefined &&
-    (await ourPullSecret(cluster, plan)) !== undefined
-  ) {
+  await deleteLabelled(ctx, ownerSelector(plan.target, plan.preview));
+  // By name, not by listing: a Role need not allow listing Secrets; only one with our label goes,
+  // pinned by the uid it was read with.
+  const secret =
+    ctx.settings.workload.imagePullSecret === undefined ? await ourPullSecret(cluster, plan) : undefined;
+  if (secret !== undefined) {
     note(ctx, `delete Secret ${plan.namespace}/${pullSecretName(plan)}`, 'none');
-    await deleteObject(cluster, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: pullSecretName(plan), namespace: plan.namespace },
-    });
+    await deleteObject(cluster, { ...secret, apiVersion: 'v1', kind: 'Secret' });
   }
 }
 
@@ -564,6 +609,7 @@ async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<vo
   const services = (
     await cluster.core.listNamespacedService({ namespace: plan.namespace, labelSelector: selector })
   ).items;
+  // Listed with their labels and uids: deleteObject deletes exactly these, and only if ours.
   for (const object of [
     ...deployments.map((d) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: d.metadata! })),
     ...services.map((s) => ({ apiVersion: 'v1', kind: 'Service', metadata: s.metadata! })),

@@ -82,6 +82,9 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
     log,
     warn: options.warn,
     onChange: (change) => {
+      // Every change, an undo's too, only while the Lease is surely ours: else another run may be
+      // changing the target, and the next run (or the post step) undoes ours from the record.
+      lease.assertHeld();
       const next = recordChange(record, change);
       if (next !== record) options.journal(next);
       record = next;
@@ -98,6 +101,7 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
     settle,
     async undo(cause) {
       if (record.changes.length === 0) return false;
+      lease.assertHeld();
       await undoChanges(ctx, record, cause);
       settle();
       return true;

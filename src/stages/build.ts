@@ -1,6 +1,7 @@
 /** Stage `build`: the model's serving image, built and pushed (src/image/model-image.ts) from the settings. */
 import { resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import { saveBuildScratch } from '../github/step-state.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { CacheSettings } from '../image/buildkit.ts';
 import { buildModelImage, type ModelImageOptions } from '../image/model-image.ts';
@@ -65,6 +66,7 @@ export async function buildStage({
     ...(settings.run.sha !== '' ? { revision: settings.run.sha } : {}),
     ...(process.env['HF_TOKEN'] ? { hfToken: process.env['HF_TOKEN'] } : {}),
     ...(process.env['HF_ENDPOINT'] ? { hfEndpoint: process.env['HF_ENDPOINT'] } : {}),
+    onScratch: saveBuildScratch,
   });
   return {
     image: {

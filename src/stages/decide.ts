@@ -8,6 +8,7 @@ import { CanaryFailed, ClusterError } from '../errors.ts';
 import { canaryStep, promoteCanary, setCanaryWeight } from '../kube/rollout.ts';
 import { rolloutOf, type Run, type StageResult } from '../run.ts';
 import { analyseStep } from './analyse.ts';
+import { moveFloatingTags, releaseCredentials } from './tag-release.ts';
 
 /** Walks the remaining canary steps, then promotes or reverts on the last step's verdict. */
 export async function decideStage(
@@ -34,13 +35,46 @@ export async function decideStage(
     await session.undo(cause.message);
     return { canary, analyses, outcome: { decision: 'reverted', reason: cause.message, cause } };
   }
-  if (session.lease.lostTo !== undefined) {
-    throw new ClusterError(
-      `Lease ${plan.namespace}/${plan.objects.lease}`,
-      `was taken by ${session.lease.lostTo} during the analysis; not promoting over another run`,
-    );
-  }
+  // Not promoting over another run that took the target during the analysis.
+  session.lease.assertHeld();
   const pinned = await promoteCanary(session.ctx, canary);
   session.settle();
-  return { canary, analyses, outcome: { decision: 'promoted', reason: last.verdict.reason, image: pinned } };
+  const tags = await moveReleaseTags(run);
+  return {
+    canary,
+    analyses,
+    outcome: { decision: 'promoted', reason: `${last.verdict.reason}${tags}`, image: pinned },
+  };
+}
+
+/**
+ * Release mode, after the promotion: the floating tags (v1.2, v1) follow the promoted release.
+ * The promotion stands when they cannot be moved (they are put back as they were); the reason
+ * says so. Returns what to add to the reason.
+ */
+export async function moveReleaseTags({
+  plan,
+  settings,
+  release,
+}: Pick<Run, 'plan' | 'settings' | 'release'>): Promise<string> {
+  if (release === undefined || release.floatingTags.length === 0 || plan.image === undefined) return '';
+  try {
+    const credentials = await releaseCredentials({ plan, settings });
+    const moved = await moveFloatingTags(
+      {
+        repository: plan.image.repository,
+        releaseTags: release.floatingTags,
+        ...(credentials !== undefined ? { credentials } : {}),
+      },
+      release.digest,
+    );
+    runner.info(`release promoted: ${moved.map((m) => m.tag).join(', ')} now name ${release.digest}`);
+    return '';
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    runner.warning(
+      `The release was promoted but ${release.floatingTags.join(', ')} were not moved: ${message}`,
+    );
+    return `; floating tags ${release.floatingTags.join(', ')} not moved (${message})`;
+  }
 }

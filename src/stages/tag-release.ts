@@ -1,7 +1,9 @@
 /**
  * `release` mode's first stage: give the image that was built and verified for this commit its
- * release tags (v1.2.3, v1.2, v1) by copying its manifest under each tag through the registry API.
- * Nothing is built: the manifest's bytes are put back unchanged, so every tag has the same digest.
+ * exact release tag (v1.2.3) by copying its manifest under it through the registry API. Nothing is
+ * built: the manifest's bytes are put back unchanged, so every tag has the same digest. The
+ * floating tags (v1.2, v1) are what users pull: they move only once the release canary is promoted
+ * (`moveFloatingTags`, from decide), so a reverted release never becomes `v1`.
  */
 import * as runner from '../github/runner.ts';
 import type { BuiltImage, Run } from '../run.ts';
@@ -26,13 +28,18 @@ export interface TaggedRelease {
   tags: string[];
 }
 
-/** Puts the commit's image under every release tag and checks each tag resolves to its digest. */
-export async function tagVerifiedImage(request: ReleaseTagging): Promise<TaggedRelease> {
-  const registry = new RegistrySession(
+/** A registry session for the release's repository; messages say where the credentials came from. */
+function sessionFor(request: Pick<ReleaseTagging, 'repository' | 'credentials'>): RegistrySession {
+  return new RegistrySession(
     request.repository,
     request.credentials,
     ...(request.credentials?.source !== undefined ? [request.credentials.source] : []),
   );
+}
+
+/** Puts the commit's image under every release tag and checks each tag resolves to its digest. */
+export async function tagVerifiedImage(request: ReleaseTagging): Promise<TaggedRelease> {
+  const registry = sessionFor(request);
   const source = `${request.repository}:${request.commitTag}`;
   const digest = await registry.resolve(request.commitTag);
   if (digest === undefined) {
@@ -64,12 +71,82 @@ export async function tagVerifiedImage(request: ReleaseTagging): Promise<TaggedR
   };
 }
 
+/** A floating tag moved to the release, and the digest it named before (none: it is new). */
+export interface MovedTag {
+  tag: string;
+  previous?: string;
+}
+
 /**
- * Stage `tag-release`: tags the commit's verified image (credentials from the inputs, else the
- * runner's Docker config: a docker/login-action before this step is enough) and
- * hands `repository@digest` on for deploy-canary to run.
+ * Moves each floating tag to `digest`, recording where it was. When one cannot be moved, those
+ * already moved are put back before the error is thrown, so the tags never disagree.
  */
-export async function tagReleaseStage({ plan, settings }: Run): Promise<{ image: BuiltImage }> {
+export async function moveFloatingTags(
+  request: Omit<ReleaseTagging, 'commitTag'>,
+  digest: string,
+): Promise<MovedTag[]> {
+  const registry = sessionFor(request);
+  const manifest = await registry.manifest(digest);
+  const moved: MovedTag[] = [];
+  try {
+    for (const tag of request.releaseTags) {
+      const previous = await registry.resolve(tag);
+      moved.push({ tag, ...(previous !== undefined ? { previous } : {}) });
+      const stored = await registry.putManifest(tag, manifest);
+      if (stored !== digest)
+        throw new RegistryError(`${request.repository}:${tag}`, `was stored as ${stored}, not ${digest}`);
+    }
+    return moved;
+  } catch (error) {
+    await putTagsBack(registry, moved);
+    throw error;
+  }
+}
+
+/**
+ * Puts moved tags back on the digests they named. A tag that did not exist before is left on the
+ * release: the registry API deletes manifests, not tags, and deleting the manifest would take the
+ * exact tag with it.
+ */
+export async function putTagsBack(registry: RegistrySession, moved: readonly MovedTag[]): Promise<void> {
+  for (const { tag, previous } of moved) {
+    if (previous !== undefined) await registry.putManifest(tag, await registry.manifest(previous));
+  }
+}
+
+/** What release mode hands from tag-release to decide: the digest, and the tags still to move. */
+export interface ReleaseTags {
+  digest: string;
+  /** v1.2, v1: moved only after the release canary is promoted. */
+  floatingTags: readonly string[];
+}
+
+/**
+ * The credentials release tagging uses: the inputs, else the runner's Docker config (a
+ * docker/login-action before this step is enough). The password is masked.
+ */
+export async function releaseCredentials({
+  plan,
+  settings,
+}: Pick<Run, 'plan' | 'settings'>): Promise<ReleaseTagging['credentials']> {
+  const repository = plan.image?.repository ?? '';
+  const registry = parseImageReference(repository)?.registry ?? repository;
+  const credentials = await registryCredentials(registry, {
+    ...(settings.build.registryAuth !== undefined ? { inputs: settings.build.registryAuth } : {}),
+  });
+  if (credentials !== undefined) runner.setSecret(credentials.password);
+  return credentials;
+}
+
+/**
+ * Stage `tag-release`: tags the commit's verified image with its exact version (registry
+ * credentials from releaseCredentials) and hands `repository@digest` on for deploy-canary to run, and the
+ * floating tags on for decide to move after a promotion.
+ */
+export async function tagReleaseStage({
+  plan,
+  settings,
+}: Run): Promise<{ image: BuiltImage; release: ReleaseTags }> {
   if (plan.image === undefined || plan.image.releaseTags.length === 0) {
     throw new RegistryError(
       plan.image?.repository ?? 'image',
@@ -77,19 +154,22 @@ export async function tagReleaseStage({ plan, settings }: Run): Promise<{ image:
       'image',
     );
   }
-  const registry = parseImageReference(plan.image.repository)?.registry ?? plan.image.repository;
-  const credentials = await registryCredentials(registry, {
-    ...(settings.build.registryAuth !== undefined ? { inputs: settings.build.registryAuth } : {}),
-  });
-  if (credentials !== undefined) runner.setSecret(credentials.password);
+  const [exact, ...floatingTags] = plan.image.releaseTags;
+  const credentials = await releaseCredentials({ plan, settings });
   const release = await tagVerifiedImage({
     repository: plan.image.repository,
     commitTag: plan.image.commitTag,
-    releaseTags: plan.image.releaseTags,
+    releaseTags: [exact!],
     ...(credentials !== undefined ? { credentials } : {}),
   });
   runner.info(
-    `Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)`,
+    `Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)` +
+      (floatingTags.length > 0
+        ? `; ${floatingTags.join(', ')} move once the release canary is promoted`
+        : ''),
   );
-  return { image: { reference: release.image, digest: release.digest } };
+  return {
+    image: { reference: release.image, digest: release.digest },
+    release: { digest: release.digest, floatingTags },
+  };
 }

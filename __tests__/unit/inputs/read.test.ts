@@ -144,4 +144,23 @@ describe('parseInputs: bad inputs', () => {
       expect(text).not.toContain(secret);
     }
   });
+
+  it('never echoes any part of a malformed build-secrets line, not even its key part', () => {
+    // A pasted PEM: base64 lines, some with `=` inside, one that reads as a key with an empty value.
+    const pem = [
+      'pem=-----BEGIN PRIVATE KEY-----',
+      'MIIEvQIBADANBgkq/hkiG9w0BAQEFAASC==',
+      'KEYPARTPLANTED=',
+      'tls+PLANTED2=abc',
+      'PLANTEDTWICE=1',
+      'PLANTEDTWICE=2',
+      '-----END PRIVATE KEY-----',
+    ].join('\n');
+    const problems = problemsOf({ ...VALID, 'build-secrets': pem });
+    expect(problems.filter((p) => p.input === 'build-secrets').length).toBeGreaterThanOrEqual(4);
+    const text = new InputError(problems).message;
+    for (const part of ['MIIEvQ', 'hkiG9w0', 'KEYPARTPLANTED', 'PLANTED2', 'PLANTEDTWICE', 'PRIVATE KEY']) {
+      expect(text).not.toContain(part);
+    }
+  });
 });

@@ -25,3 +25,52 @@ describe('secret masking of a kubeconfig that does not parse', () => {
     ]);
   });
 });
+
+describe('secretValuesOf: every credential a kubeconfig or build-secrets can hold', () => {
+  it('masks auth-provider config tokens and secrets and the values an exec plugin is given', () => {
+    const kubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'users:',
+      '- name: oidc',
+      '  user:',
+      '    auth-provider:',
+      '      name: oidc',
+      '      config:',
+      '        client-id: kubernetes',
+      '        client-secret: PLANTED-client-secret',
+      '        access-token: PLANTED-access-token',
+      '        id-token: PLANTED-id-token',
+      '        refresh-token: PLANTED-refresh-token',
+      '- name: cloud',
+      '  user:',
+      '    exec:',
+      '      apiVersion: client.authentication.k8s.io/v1',
+      '      command: cloud-auth',
+      '      env:',
+      '      - name: CLOUD_API_KEY',
+      '        value: PLANTED-exec-env-key',
+      '      - name: VERBOSE',
+      '        value: "1"',
+      '- name: basic',
+      '  user: { username: admin, password: PLANTED-password }',
+    ].join('\n');
+    expect(secretValuesOf('kubeconfig', kubeconfig).sort()).toEqual([
+      'PLANTED-access-token',
+      'PLANTED-client-secret',
+      'PLANTED-exec-env-key',
+      'PLANTED-id-token',
+      'PLANTED-password',
+      'PLANTED-refresh-token',
+    ]);
+  });
+
+  it('masks a build-secrets line that is no KEY=VALUE whole, `=` inside it or not', () => {
+    expect(secretValuesOf('build-secrets', 'pem=-----BEGIN\nMIIEv+Qk/AB==\nplain\n-----END')).toEqual([
+      '-----BEGIN',
+      'MIIEv+Qk/AB==',
+      'plain',
+      '-----END',
+    ]);
+  });
+});

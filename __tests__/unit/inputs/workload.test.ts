@@ -65,6 +65,7 @@ const BAD_WORKLOAD_INPUTS: BadInput[] = [
     'resources',
     /above its limit/,
   ],
+  ['adopt not a boolean', { ...VALID, adopt: 'yes' }, 'adopt', /true or false/],
 ];
 
 const BAD_TEMPLATE_INPUTS: BadInput[] = [

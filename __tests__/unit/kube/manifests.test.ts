@@ -4,7 +4,7 @@ import type { InputName } from '../../../src/inputs/input-names.ts';
 import { parseInputs } from '../../../src/inputs/read.ts';
 import { conflictingManagers } from '../../../src/kube/apply.ts';
 import { ANNOTATIONS, LABELS } from '../../../src/kube/labels.ts';
-import { leaseAvailable, sameRunEarlierAttempt } from '../../../src/kube/lease.ts';
+import { leaseAvailable, observeLease, sameRunEarlierAttempt } from '../../../src/kube/lease.ts';
 import {
   achievedShare,
   canaryReplicasFor,
@@ -359,17 +359,36 @@ describe('gpuCapacity', () => {
 });
 
 describe('Lease availability', () => {
-  const lease = (holder: string, renewedMsAgo: number, now: number) => ({
-    spec: { holderIdentity: holder, leaseDurationSeconds: 30, renewTime: new Date(now - renewedMsAgo) },
+  const lease = (holder: string, renewTime: Date) => ({
+    spec: { holderIdentity: holder, leaseDurationSeconds: 30, renewTime },
   });
 
-  it('is free when ours, expired, or held by an earlier attempt of our run', () => {
-    const now = Date.now();
-    expect(leaseAvailable(lease('o/r/1/1', 1000, now), 'o/r/1/1', now)).toBe(true);
-    expect(leaseAvailable(lease('o/r/2/1', 1000, now), 'o/r/1/1', now)).toBe(false);
-    expect(leaseAvailable(lease('o/r/2/1', 31_000, now), 'o/r/1/1', now)).toBe(true);
-    expect(leaseAvailable(lease('o/r/1/1', 1000, now), 'o/r/1/2', now)).toBe(true);
-    expect(leaseAvailable(lease('o/r/1/2', 1000, now), 'o/r/1/1', now)).toBe(false);
+  it('is free when ours, held by an earlier attempt of our run, or unchanged for its duration as we saw it', () => {
+    const now = Date.parse('2025-01-01T10:00:00Z');
+    const seenNow = { holder: 'x', renewTime: '', observedAt: now };
+    const any = new Date(now);
+    expect(leaseAvailable(lease('o/r/1/1', any), 'o/r/1/1', seenNow, now)).toBe(true);
+    expect(leaseAvailable(lease('o/r/2/1', any), 'o/r/1/1', seenNow, now)).toBe(false);
+    expect(leaseAvailable(lease('o/r/2/1', any), 'o/r/1/1', seenNow, now + 30_000)).toBe(true);
+    expect(leaseAvailable(lease('o/r/1/1', any), 'o/r/1/2', seenNow, now)).toBe(true);
+    expect(leaseAvailable(lease('o/r/1/2', any), 'o/r/1/1', seenNow, now)).toBe(false);
+  });
+
+  it("judges expiry by when this run saw renewTime change, not by the holder's clock", () => {
+    const now = Date.parse('2025-01-01T10:00:00Z');
+    // The holder's clock is two minutes behind ours: its fresh renewTime reads as long past.
+    const skewed = lease('o/r/2/1', new Date(now - 120_000));
+    const first = observeLease(undefined, skewed, now);
+    expect(leaseAvailable(skewed, 'o/r/3/1', first, now)).toBe(false);
+    // Unchanged when read again: the observation keeps its time, and expiry comes a duration later.
+    expect(observeLease(first, skewed, now + 10_000)).toBe(first);
+    expect(leaseAvailable(skewed, 'o/r/3/1', first, now + 29_000)).toBe(false);
+    expect(leaseAvailable(skewed, 'o/r/3/1', first, now + 30_000)).toBe(true);
+    // A renewal (renewTime changed, even to a time still behind ours) starts the duration again.
+    const renewed = lease('o/r/2/1', new Date(now - 100_000));
+    const again = observeLease(first, renewed, now + 20_000);
+    expect(again.observedAt).toBe(now + 20_000);
+    expect(leaseAvailable(renewed, 'o/r/3/1', again, now + 30_000)).toBe(false);
   });
 
   it('compares attempts of one run only', () => {

@@ -1,8 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Node, V1Pod, V1SelfSubjectAccessReview } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import type { Cluster } from '../../../src/kube/cluster.ts';
 import { trackLabels } from '../../../src/kube/labels.ts';
-import { checkGpuCapacity, gpuCapacity } from '../../../src/kube/preflight.ts';
+import {
+  checkAccess,
+  checkGpuCapacity,
+  gpuCapacity,
+  rolloutAccessNeeds,
+} from '../../../src/kube/preflight.ts';
+import { objectNames } from '../../../src/plan.ts';
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 
 const GPU = 'nvidia.com/gpu';
 const node = (name: string, gpus: string): V1Node => ({
@@ -84,5 +95,59 @@ describe('checkGpuCapacity', () => {
     await expect(checkGpuCapacity(clusterWith(NODES, PODS), GPU, 1, {}, () => {})).rejects.toThrow(
       /1 needed but only 0 free/,
     );
+  });
+});
+
+describe('checkAccess against the example RBAC (examples/rbac/model-canary.yaml)', () => {
+  interface Rule {
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[];
+  }
+  const documents = parseAllDocuments(
+    readFileSync(join(REPO_ROOT, 'examples/rbac/model-canary.yaml'), 'utf8'),
+  ).map((document) => document.toJS() as { kind: string; rules?: Rule[] });
+  const rules = documents.filter((d) => d.kind === 'Role').flatMap((d) => d.rules ?? []);
+  const clusterRules = documents.filter((d) => d.kind === 'ClusterRole').flatMap((d) => d.rules ?? []);
+
+  /** The API server's answer to a SelfSubjectAccessReview under the example's Role, as RBAC decides it. */
+  function exampleCluster(asked: string[] = []): Cluster {
+    const allows = (rule: Rule, a: { group?: string; resource?: string; verb?: string; name?: string }) =>
+      rule.apiGroups.includes(a.group ?? '') &&
+      rule.resources.includes(a.resource ?? '') &&
+      rule.verbs.includes(a.verb ?? '') &&
+      (rule.resourceNames === undefined || (a.name !== undefined && rule.resourceNames.includes(a.name)));
+    return {
+      authorization: {
+        createSelfSubjectAccessReview: async ({ body }: { body: V1SelfSubjectAccessReview }) => {
+          const attributes = body.spec.resourceAttributes!;
+          asked.push(`${attributes.verb} ${attributes.resource} ${attributes.name ?? ''}`.trim());
+          return { status: { allowed: rules.some((rule) => allows(rule, attributes)) } };
+        },
+      },
+    } as unknown as Cluster;
+  }
+
+  it("passes the action's own pre-flight for the example's target, both routers", async () => {
+    for (const router of [{ kind: 'replicas' as const }, { kind: 'gateway-api' as const, route: 'resnet' }]) {
+      const asked: string[] = [];
+      await expect(
+        checkAccess(exampleCluster(asked), 'ml-serving', rolloutAccessNeeds(router, objectNames('resnet'))),
+      ).resolves.toBeUndefined();
+      expect(asked).toContain('patch deployments resnet-canary');
+    }
+  });
+
+  it('names every verb it lacks on another target, with the object, and grants no cluster-wide pod list', async () => {
+    const failure = checkAccess(
+      exampleCluster(),
+      'ml-serving',
+      rolloutAccessNeeds({ kind: 'replicas' }, objectNames('bert')),
+    );
+    await expect(failure).rejects.toThrow(
+      /may not: get apps\/deployments bert, get apps\/deployments bert-canary, .*delete services bert-canary, .*update coordination\.k8s\.io\/leases model-canary-bert/,
+    );
+    expect(clusterRules.some((rule) => rule.resources.includes('pods'))).toBe(false);
   });
 });

@@ -1,0 +1,121 @@
+/**
+ * Renewing the target's Lease against a stand-in coordination API whose answers a test scripts,
+ * on jest's fake clock: failed renewals are retried with backoff, the lease is lost only when a
+ * read shows another holder, and once it is not surely ours no change (an undo's included) is made.
+ */
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { ApiException, type V1Lease } from '@kubernetes/client-node';
+import { ClusterError } from '../../../src/errors.ts';
+import type { Cluster } from '../../../src/kube/cluster.ts';
+import { acquireLease } from '../../../src/kube/lease.ts';
+import { v2Serving } from '../../../src/kube/manifests.ts';
+import { openRolloutSession } from '../../../src/kube/session.ts';
+import { planRun } from '../../../src/plan.ts';
+import { fixtureSettings } from '../../fixtures/rollout/rollout-context.ts';
+
+type Answer = 'ok' | 'fail' | { holder: string };
+
+/** A Lease store whose next replace and read answers are taken from the scripts (then `ok`). */
+function standIn() {
+  let stored: V1Lease | undefined;
+  const script = { replace: [] as Answer[], read: [] as Answer[] };
+  const calls = { replace: 0, read: 0 };
+  const unavailable = () => new ApiException(503, 'unavailable', {}, {});
+  const coordination = {
+    readNamespacedLease: async () => {
+      calls.read++;
+      const answer = script.read.shift() ?? 'ok';
+      if (answer === 'fail') throw unavailable();
+      if (stored === undefined) throw new ApiException(404, 'not found', {}, {});
+      return typeof answer === 'object'
+        ? { ...stored, spec: { ...stored.spec, holderIdentity: answer.holder } }
+        : stored;
+    },
+    createNamespacedLease: async ({ body }: { body: V1Lease }) =>
+      (stored = { ...body, metadata: { ...body.metadata, resourceVersion: '1' } }),
+    replaceNamespacedLease: async ({ body }: { body: V1Lease }) => {
+      calls.replace++;
+      const answer = script.replace.shift() ?? 'ok';
+      if (answer === 'fail') throw unavailable();
+      return (stored = body);
+    },
+    deleteNamespacedLease: async () => ({}),
+  };
+  return { cluster: { coordination, requests: 0 } as unknown as Cluster, script, calls };
+}
+
+const OPTIONS = { namespace: 'ml', name: 'model-canary-resnet', holder: 'o/r/1/1', durationSeconds: 3 };
+
+beforeEach(() => {
+  jest.useFakeTimers();
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('renewing the Lease', () => {
+  it('retries a failed renewal with backoff, and a failed read loses nothing', async () => {
+    const { cluster, script, calls } = standIn();
+    const lease = await acquireLease(cluster, OPTIONS);
+    script.replace.push('fail', 'fail');
+    script.read.push('fail', 'fail');
+    // The renewal is due after a third of the duration; two retries follow at 200 and 400 ms.
+    await jest.advanceTimersByTimeAsync(1000 + 200 + 400);
+    expect(calls.replace).toBe(3);
+    expect(lease.lostTo).toBeUndefined();
+    expect(() => lease.assertHeld()).not.toThrow();
+    await lease.release();
+  });
+
+  it('counts the lease lost only when a read that succeeded shows another holder', async () => {
+    const { cluster, script } = standIn();
+    const lease = await acquireLease(cluster, OPTIONS);
+    script.replace.push('fail');
+    script.read.push({ holder: 'o/r/2/1' });
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(lease.lostTo).toBe('o/r/2/1');
+    expect(() => lease.assertHeld()).toThrow(/Lease ml\/model-canary-resnet: was taken by o\/r\/2\/1/);
+    await lease.release();
+  });
+
+  it('is no longer surely ours once no renewal succeeded for its duration', async () => {
+    const { cluster, script } = standIn();
+    const lease = await acquireLease(cluster, OPTIONS);
+    script.replace.push(...Array<Answer>(40).fill('fail'));
+    script.read.push(...Array<Answer>(40).fill('fail'));
+    await jest.advanceTimersByTimeAsync(2500);
+    expect(() => lease.assertHeld()).not.toThrow();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(lease.lostTo).toBeUndefined();
+    expect(() => lease.assertHeld()).toThrow(/could not be renewed for \d+s \(its duration is 3s\)/);
+    await lease.release();
+  });
+});
+
+describe('a rollout session whose Lease is lost', () => {
+  it('makes no change, an undo included', async () => {
+    const { cluster, script } = standIn();
+    const settings = fixtureSettings({ name: 'resnet', namespace: 'ml' });
+    const session = await openRolloutSession({
+      cluster,
+      plan: planRun(settings),
+      settings,
+      serving: v2Serving('resnet'),
+      holder: 'o/r/1/1',
+      journal: () => undefined,
+      log: () => undefined,
+      warn: () => undefined,
+    });
+    session.ctx.onChange!({ action: 'apply Deployment ml/resnet-canary', pending: 'canary', at: 0 });
+    script.replace.push('fail');
+    script.read.push({ holder: 'o/r/2/1' });
+    // The default duration is 30 s: the renewal is due after 10 s.
+    await jest.advanceTimersByTimeAsync(10_000);
+    // The stand-in cluster has no Deployments API: any change the undo tried would fail otherwise.
+    const undo = session.undo('the analysis failed');
+    await expect(undo).rejects.toThrow(ClusterError);
+    await expect(undo).rejects.toThrow(/was taken by o\/r\/2\/1/);
+    expect(session.pending().changes).toEqual(['canary']);
+    await session.close();
+  });
+});
