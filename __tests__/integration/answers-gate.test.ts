@@ -6,19 +6,13 @@
  * protocol, streamed and not (examples/models/tiny-chat, the user's own Dockerfile).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { runActionJob, type ActionJob } from '../support/runner-step.ts';
+import { pushJob } from './action-job.ts';
 import {
-  BUILDKIT_HOST,
   createTestNamespace,
   deleteTestNamespace,
-  KUBECONFIG_PATH,
   PYTHON_BASE_IMAGE,
   REGISTRY,
-  REPO_ROOT,
   requireLocalCluster,
 } from './local-cluster.ts';
 
@@ -29,52 +23,6 @@ let config: KubeConfig;
 beforeAll(async () => {
   config = await requireLocalCluster();
 });
-
-/** The PATH with the buildctl hack/ built, which the action drives as builder buildctl. */
-function pathWithBuildctl(): string {
-  const bin = join(homedir(), '.cache/model-canary/bin');
-  const buildkit = readdirSync(bin).find((name) => name.startsWith('buildkit-'));
-  if (buildkit === undefined) throw new Error(`no buildkit-* in ${bin}: run npm run cluster:up`);
-  return `${join(bin, buildkit)}:${process.env['PATH']}`;
-}
-
-/** A distinct commit SHA per push, so each push tags its own image. */
-function shaOf(label: string): string {
-  const hex = Buffer.from(`${label}-${Date.now()}`).toString('hex');
-  return hex.padEnd(40, '0').slice(0, 40);
-}
-
-/** One push of the main job on `target` in `namespace`: the canary run and its post step. */
-async function push(
-  namespace: string,
-  target: string,
-  label: string,
-  inputs: Record<string, string>,
-): Promise<ActionJob> {
-  const job = await runActionJob({
-    workspace: REPO_ROOT,
-    sha: shaOf(label),
-    runId: Math.floor(Math.random() * 1e9),
-    extraEnv: { PATH: pathWithBuildctl() },
-    inputs: {
-      name: target,
-      namespace,
-      image: `${REGISTRY}/model-canary/test/${target}`,
-      builder: 'buildctl',
-      'buildkit-host': BUILDKIT_HOST,
-      kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
-      gpus: '1',
-      'probe-rate': '50',
-      'probe-duration': '15s',
-      warmup: '3s',
-      ...inputs,
-    },
-  });
-  expect([job.post.code, job.post.output]).toEqual([0, expect.not.stringMatching(/::error/)]);
-  // A failed expectation on the decision prints this: the decision, and the log that led to it.
-  const said = `${label}: exit ${job.code}, decision ${job.outputs['decision']}: ${job.outputs['reason']}\n${job.output.slice(-4000)}`;
-  return { ...job, output: said };
-}
 
 describe('answers of a V2 tensor model (MLServer, tiny-mlp)', () => {
   let namespace: string;
@@ -91,19 +39,19 @@ describe('answers of a V2 tensor model (MLServer, tiny-mlp)', () => {
   });
 
   it('holds the first version to its expected outputs, reverts a wrong canary and promotes an fp16 one', async () => {
-    const first = await push(namespace, 'mlp', 'first', {
+    const first = await pushJob(namespace, 'mlp', 'first', {
       ...model('tiny-mlp'),
       'expected-outputs': 'examples/models/payloads/tiny-mlp-v2.expected.json',
     });
     expect([first.outputs['decision'], first.code, first.output]).toEqual(['promoted', 0, first.output]);
     expect(first.summary).toMatch(/answers agree with the expected outputs on 100% of \d+ requests/);
 
-    const wrong = await push(namespace, 'mlp', 'wrong', model('tiny-mlp-wrong'));
+    const wrong = await pushJob(namespace, 'mlp', 'wrong', model('tiny-mlp-wrong'));
     expect([wrong.outputs['decision'], wrong.output]).toEqual(['reverted', wrong.output]);
     expect(wrong.outputs['reason']).toMatch(/answers disagree with stable on 100% of requests/);
     expect(wrong.summary).toMatch(/top-1 0\/3 rows agree/);
 
-    const fp16 = await push(namespace, 'mlp', 'fp16', model('tiny-mlp-fp16'));
+    const fp16 = await pushJob(namespace, 'mlp', 'fp16', model('tiny-mlp-fp16'));
     expect([fp16.outputs['decision'], fp16.code, fp16.output]).toEqual(['promoted', 0, fp16.output]);
   });
 });
@@ -125,19 +73,19 @@ describe('answers of a chat model (OpenAI protocol, streamed and not; the userâ€
   });
 
   it('reverts a variant that answers some prompts differently and promotes the same model under a new tag', async () => {
-    const first = await push(namespace, 'chat', 'first', {
+    const first = await pushJob(namespace, 'chat', 'first', {
       ...chat('weights.json'),
       'expected-outputs': 'examples/models/payloads/tiny-chat.expected.jsonl',
     });
     expect([first.outputs['decision'], first.code, first.output]).toEqual(['promoted', 0, first.output]);
     expect(first.summary).toMatch(/answers agree with the expected outputs on 100% of \d+ requests/);
 
-    const wrong = await push(namespace, 'chat', 'wrong', chat('weights-wrong.json'));
+    const wrong = await pushJob(namespace, 'chat', 'wrong', chat('weights-wrong.json'));
     expect([wrong.outputs['decision'], wrong.output]).toEqual(['reverted', wrong.output]);
     // 7 of the 24 prompts get other answers (examples/models/generate.py).
     expect(wrong.outputs['reason']).toMatch(/answers disagree with stable on (2\d|3\d)(\.\d+)?% of requests/);
 
-    const again = await push(namespace, 'chat', 'again', chat('weights.json'));
+    const again = await pushJob(namespace, 'chat', 'again', chat('weights.json'));
     expect([again.outputs['decision'], again.code, again.output]).toEqual(['promoted', 0, again.output]);
   });
 });

@@ -149,17 +149,23 @@ export function parseAuthChallenge(header: string): AuthChallenge {
   return { scheme, parameters };
 }
 
-/** Registries on this machine's loopback speak plain HTTP (as docker allows for localhost). */
+/** The registry's HTTPS address (Docker Hub's API lives at registry-1.docker.io). */
 export function registryBaseUrl(registry: string): string {
+  return `https://${registry === 'docker.io' ? 'registry-1.docker.io' : registry}`;
+}
+
+/** True for a registry on this machine's loopback, which may speak plain HTTP. */
+export function isLoopbackRegistry(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '');
-  const loopback = host === 'localhost' || /^127\./.test(host) || host === '[::1]';
-  return `${loopback ? 'http' : 'https'}://${registry === 'docker.io' ? 'registry-1.docker.io' : registry}`;
+  return host === 'localhost' || /^127\./.test(host) || host === '[::1]';
 }
 
 /** One repository of one registry, with the credentials and the tokens they earned (one session per run). */
 export class RegistrySession {
   readonly repository: string;
-  private readonly baseUrl: string;
+  private readonly registry: string;
+  /** HTTPS, or plain HTTP once a loopback registry turned out not to speak TLS. */
+  private baseUrl: string;
   private readonly path: string;
   private readonly credentials: RegistryCredentials | undefined;
   /** Where the credentials came from, for messages. */
@@ -180,6 +186,7 @@ export class RegistrySession {
       );
     }
     this.repository = repository;
+    this.registry = parsed.registry;
     this.baseUrl = registryBaseUrl(parsed.registry);
     this.path = parsed.path;
     this.credentials = credentials;
@@ -310,6 +317,20 @@ export class RegistrySession {
     try {
       return await fetch(url, init);
     } catch (error) {
+      // As docker does for localhost: a loopback registry that does not speak TLS is asked again
+      // over plain HTTP, and the session keeps to HTTP from then on.
+      const plain = String(url).replace(/^https:/, 'http:');
+      if (
+        plain !== String(url) &&
+        String(url).startsWith(this.baseUrl) &&
+        isLoopbackRegistry(this.registry)
+      ) {
+        const response = await fetch(plain, init).catch(() => undefined);
+        if (response !== undefined) {
+          this.baseUrl = this.baseUrl.replace(/^https:/, 'http:');
+          return response;
+        }
+      }
       throw describeRegistryFailure(
         { image: this.repository, action: 'reach the registry', access: 'pull', url: String(url) },
         { error },

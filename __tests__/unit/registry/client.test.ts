@@ -38,8 +38,9 @@ describe('parseAuthChallenge', () => {
 
 describe('registryBaseUrl', () => {
   it.each([
-    ['localhost:5000', 'http://localhost:5000'],
-    ['127.0.0.1:41234', 'http://127.0.0.1:41234'],
+    // Loopback registries are tried over HTTPS first too (a private one may speak TLS).
+    ['localhost:5000', 'https://localhost:5000'],
+    ['127.0.0.1:41234', 'https://127.0.0.1:41234'],
     ['ghcr.io', 'https://ghcr.io'],
     ['docker.io', 'https://registry-1.docker.io'],
     ['registry.example.com:5000', 'https://registry.example.com:5000'],

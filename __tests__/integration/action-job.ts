@@ -1,0 +1,60 @@
+/**
+ * One push of a workflow's main job on the local cluster, as the runner runs the action: `node
+ * dist/index.js` with the inputs, then its post step. Shared by the integration tests that drive
+ * the whole action (answers gate, team fit).
+ */
+import { expect } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { runActionJob, type ActionJob } from '../support/runner-step.ts';
+import { BUILDKIT_HOST, buildctlPath, KUBECONFIG_PATH, REGISTRY, REPO_ROOT } from './local-cluster.ts';
+
+/** A distinct commit SHA per push, so each push tags its own image. */
+export function shaOf(label: string): string {
+  const hex = Buffer.from(`${label}-${Date.now()}`).toString('hex');
+  return hex.padEnd(40, '0').slice(0, 40);
+}
+
+export interface PushOptions {
+  /** GITHUB_WORKSPACE; the repository itself unless a test makes its own. */
+  workspace?: string;
+  sha?: string;
+  /** Further runner variables (DOCKER_CONFIG, GITHUB_REF, NODE_EXTRA_CA_CERTS…). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One push on `target` in `namespace`: the main step and its post step, with the local BuildKit and
+ * registry and short probe windows unless `inputs` say otherwise. The post step must succeed; the
+ * returned output says the decision and the log's end, for a failed expectation to print.
+ */
+export async function pushJob(
+  namespace: string,
+  target: string,
+  label: string,
+  inputs: Record<string, string>,
+  options: PushOptions = {},
+): Promise<ActionJob> {
+  const job = await runActionJob({
+    workspace: options.workspace ?? REPO_ROOT,
+    sha: options.sha ?? shaOf(label),
+    runId: Math.floor(Math.random() * 1e9),
+    extraEnv: { PATH: `${dirname(buildctlPath())}:${process.env['PATH']}`, ...options.env },
+    inputs: {
+      name: target,
+      namespace,
+      image: `${REGISTRY}/model-canary/test/${target}`,
+      builder: 'buildctl',
+      'buildkit-host': BUILDKIT_HOST,
+      kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
+      gpus: '1',
+      'probe-rate': '50',
+      'probe-duration': '15s',
+      warmup: '3s',
+      ...inputs,
+    },
+  });
+  expect([job.post.code, job.post.output]).toEqual([0, expect.not.stringMatching(/::error/)]);
+  const said = `${label}: exit ${job.code}, decision ${job.outputs['decision']}: ${job.outputs['reason']}\n${job.output.slice(-6000)}`;
+  return { ...job, output: said };
+}
