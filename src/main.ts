@@ -48,9 +48,9 @@ export async function run(): Promise<void> {
     if (cause !== undefined) reportFailure(cause);
     await finishRunReport(reporting, reportOfRun(finished, failure), failure === undefined);
   } catch (error) {
-    // Refused before any stage ran (bad input): nothing changed.
+    // Before any stage ran, so nothing changed: refused input is skipped, anything else failed.
     reportFailure(error);
-    runner.setOutput('decision', 'skipped');
+    runner.setOutput('decision', error instanceof InputError ? 'skipped' : 'failed');
     runner.setOutput('reason', oneLineReason(error));
   }
 }

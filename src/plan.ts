@@ -5,6 +5,7 @@
  */
 import type { Mode, Settings } from './inputs/settings.ts';
 import { ownerLabels } from './kube/labels.ts';
+import { podTemplateOverrides } from './kube/pod-spec.ts';
 
 /** The stages the modes run (docs/architecture.md lists them per mode). */
 export type StageName =
@@ -80,6 +81,19 @@ export interface Plan {
   image?: ImagePlan;
   stages: readonly StageName[];
   traffic: { router: Settings['traffic']['router']; steps: number[] };
+  /** What the action does to the user's pod template (input pod-template), when there is one. */
+  podTemplate?: PodTemplatePlan;
+}
+
+/** The user's pod template: its file, the model's container and why, and what the action sets. */
+export interface PodTemplatePlan {
+  file: string;
+  modelContainer: string;
+  modelContainerReason: 'named model' | 'first container';
+  /** Fields the action overrides or adds; everything else in the template is kept. */
+  overridden: string[];
+  /** Fields the action would set that the template's values keep (the model container's probes). */
+  kept: string[];
 }
 
 /** Decides names, labels, image tags and stages for a run; no I/O. */
@@ -88,6 +102,8 @@ export function planRun(settings: Settings): Plan {
     settings.mode === 'preview' || settings.mode === 'cleanup' ? `pr-${settings.run.pullRequest}` : undefined;
   const target = preview === undefined ? settings.name : `${settings.name}-${preview}`;
   const image = settings.build.image === undefined ? undefined : planImage(settings, settings.build.image);
+  const podTemplate = settings.workload.podTemplate;
+  const overrides = podTemplateOverrides(settings);
   return {
     mode: settings.mode,
     dryRun: settings.dryRun,
@@ -99,6 +115,16 @@ export function planRun(settings: Settings): Plan {
     ...(image !== undefined ? { image } : {}),
     stages: STAGES_BY_MODE[settings.mode],
     traffic: { router: settings.traffic.router, steps: settings.traffic.steps },
+    ...(podTemplate !== undefined && overrides !== undefined
+      ? {
+          podTemplate: {
+            file: podTemplate.file,
+            modelContainer: podTemplate.modelContainer,
+            modelContainerReason: podTemplate.modelContainerReason,
+            ...overrides,
+          },
+        }
+      : {}),
   };
 }
 

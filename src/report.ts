@@ -110,7 +110,7 @@ export interface RunFailure {
 
 /**
  * The report of a run from its final context: a failure is `reverted` when the cluster was put
- * back (or the canary itself failed), any other failure `skipped`; otherwise the outcome a stage
+ * back (or the canary itself failed), any other failure `failed`; otherwise the outcome a stage
  * decided, or the mode's completed decision, for the last analysis's reason.
  */
 export function reportOfRun(run: Run, failure?: RunFailure): RunReport {
@@ -120,7 +120,7 @@ export function reportOfRun(run: Run, failure?: RunFailure): RunReport {
     failure !== undefined
       ? failure.reverted
         ? 'reverted'
-        : 'skipped'
+        : 'failed'
       : (run.outcome?.decision ?? COMPLETED_DECISION[plan.mode]);
   const reason =
     failure?.reason ??

@@ -38,7 +38,11 @@ export interface StepAnalysis {
 }
 
 /** The `decision` output's values (action.yml). */
-export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped';
+/**
+ * `skipped`: refused input, a dry run, or nothing to do; `failed`: the run failed before it changed
+ * the cluster (a build, a registry or a pre-flight check), so there was nothing to revert.
+ */
+export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped' | 'failed';
 
 /** How the run ended, when a stage decided it (promote, revert, a reverted canary). */
 export interface Outcome {

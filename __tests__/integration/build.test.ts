@@ -186,6 +186,7 @@ describe('build stage (real BuildKit and registry)', () => {
     const settings = parseInputs({
       get: (name) => inputs[name] ?? '',
       pathExists: () => true,
+      outsideWorkspace: () => undefined,
       readText: () => undefined,
       listFolder: () => undefined,
       run: {

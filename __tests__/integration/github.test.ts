@@ -51,6 +51,7 @@ function settingsFor(mode: string, sha: string, token = TOKEN) {
     get: (name) => inputs[name] ?? '',
     run,
     pathExists: () => true,
+    outsideWorkspace: () => undefined,
     readText: () => undefined,
     listFolder: () => undefined,
   });

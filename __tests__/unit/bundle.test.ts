@@ -97,7 +97,21 @@ describe('dist/index.js as the runner runs it', () => {
   it('stops at a missing builder before any cluster change, naming input builder', () => {
     const step = runStep(
       'dist/index.js',
-      { model: 'examples/models/tiny-mlp', image: 'localhost:5000/demo', builder: 'buildctl', cache: 'none' },
+      {
+        model: 'examples/models/tiny-mlp',
+        image: 'localhost:5000/demo',
+        builder: 'buildctl',
+        cache: 'none',
+        // A usable kubeconfig (its server is never called: the build comes first).
+        kubeconfig: [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]',
+          'users: [{ name: u, user: { token: not-used } }]',
+          'contexts: [{ name: x, context: { cluster: c, user: u } }]',
+          'current-context: x',
+        ].join('\n'),
+      },
       // Only node itself on PATH: no buildctl, whatever the developer's machine has.
       { GITHUB_SHA: SHA, PATH: dirname(process.execPath) },
     );
@@ -107,7 +121,7 @@ describe('dist/index.js as the runner runs it', () => {
     );
     expect(step.stdout).not.toContain('Unexpected error');
     expect(step.stdout).not.toMatch(/model-canary: deploy-canary/);
-    expect(step.outputs['decision']).toBe('skipped');
+    expect(step.outputs['decision']).toBe('failed');
     expect(step.outputs['reason']).toMatch(/^buildctl is not installed/);
   });
 });

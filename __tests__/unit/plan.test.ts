@@ -20,6 +20,7 @@ function settingsOf(inputs: Partial<Record<InputName, string>>, run: RunContext 
     get: (name) => inputs[name] ?? '',
     run,
     pathExists: (path) => path === 'models/resnet',
+    outsideWorkspace: () => undefined,
     readText: () => undefined,
     listFolder: () => undefined,
   });

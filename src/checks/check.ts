@@ -7,6 +7,7 @@ import type { Settings } from '../inputs/settings.ts';
 import type { Memo } from '../stats/memo.ts';
 import type { AnswerEvidence } from './answers.ts';
 import type { ArmSample } from './arm.ts';
+import type { ContainerCrash } from './canary-pods.ts';
 
 /** What a check concluded at one look; `inconclusive` before the last look means "look again". */
 export type CheckOutcome = 'pass' | 'fail' | 'inconclusive';
@@ -38,6 +39,8 @@ export interface StepEvidence {
   memo: Memo;
   /** The compared answers (check `answers`); absent when no answers were compared. */
   answers?: AnswerEvidence;
+  /** Canary containers that exited during the analysis (check `canary-pods`); absent when not watched. */
+  crashes?: readonly ContainerCrash[];
 }
 
 /** The decision of a step's checks at one look; `continue` asks for another look. */

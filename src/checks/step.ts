@@ -7,6 +7,7 @@ import type { Settings } from '../inputs/settings.ts';
 import { Memo } from '../stats/memo.ts';
 import { answersCheck, type AnswerEvidence, type AnswersResult } from './answers.ts';
 import { armSample, type ArmNumbers, type ArmObservations } from './arm.ts';
+import { canaryPodsCheck, type CanaryPodsResult, type ContainerCrash } from './canary-pods.ts';
 import {
   combineChecks,
   falseRevertBudget,
@@ -22,14 +23,22 @@ import { tpotCheck, ttftCheck, type TpotResult, type TtftResult } from './stream
 
 /** The result of any check a step runs. */
 export type StepCheckResult =
-  ErrorRateResult | LatencyLimitsResult | AnswersResult | TtftResult | TpotResult | LatencyResult;
+  | CanaryPodsResult
+  | ErrorRateResult
+  | LatencyLimitsResult
+  | AnswersResult
+  | TtftResult
+  | TpotResult
+  | LatencyResult;
 
 /**
- * Errors first (a canary that fails requests is reverted whatever its latency), the latency
- * comparison last; a check that does not apply to a step returns undefined. TTFT and TPOT come
- * before the end-to-end latency, so a stream that got slower is reverted for what got slower.
+ * A crashed canary first (its cause is the reason, whatever the error rate), then errors (a canary
+ * that fails requests is reverted whatever its latency), the latency comparison last; a check that
+ * does not apply to a step returns undefined. TTFT and TPOT come before the end-to-end latency, so
+ * a stream that got slower is reverted for what got slower.
  */
 const STEP_CHECKS: readonly ((evidence: StepEvidence) => StepCheckResult | undefined)[] = [
+  canaryPodsCheck,
   errorRateCheck,
   latencyLimitsCheck,
   answersCheck,
@@ -49,6 +58,8 @@ export interface JudgeInput {
   memo?: Memo;
   /** The answers compared so far in this step (check `answers`). */
   answers?: AnswerEvidence;
+  /** Canary containers that exited so far in this step (check `canary-pods`); omitted when not watched. */
+  crashes?: readonly ContainerCrash[];
 }
 
 /** What the checks of one step concluded at one look, with every figure they used. */
@@ -80,6 +91,7 @@ export function judgeStep(input: JudgeInput): StepJudgement {
     budget: falseRevertBudget(input.gate.confidence),
     memo,
     ...(input.answers !== undefined ? { answers: input.answers } : {}),
+    ...(input.crashes !== undefined ? { crashes: input.crashes } : {}),
   };
   const checks = STEP_CHECKS.flatMap((check) => check(evidence) ?? []);
   return {

@@ -10,6 +10,7 @@ import type { Plan } from '../plan.ts';
 import {
   createDeployment,
   deactivateEnvironment,
+  describeGitHubFailure,
   githubClient,
   parseRepository,
   setDeploymentStatus,
@@ -59,12 +60,7 @@ async function tolerate<T>(what: string, permission: string, call: () => Promise
   try {
     return await call();
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    const hint =
-      status === 403 || status === 404
-        ? ` Give the workflow \`permissions: ${permission}\` (fork pull requests get a read-only token).`
-        : '';
-    runner.warning(`Could not ${what}: ${(error as Error).message}.${hint}`, {
+    runner.warning(describeGitHubFailure(error, what, permission), {
       title: `model-canary: GitHub ${what}`,
     });
     return undefined;

@@ -4,6 +4,7 @@
  * GITHUB_API_URL (GitHub Enterprise Server, and the local API server the tests run).
  */
 import { getOctokit } from '@actions/github';
+import { connectionFailureOf, originOf } from '../errors.ts';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
@@ -24,6 +25,41 @@ export function parseRepository(fullName: string): Repository {
 /** An authenticated client for the API at GITHUB_API_URL (https://api.github.com by default). */
 export function githubClient(token: string, env: NodeJS.ProcessEnv = process.env): GitHubClient {
   return getOctokit(token, { baseUrl: env.GITHUB_API_URL || 'https://api.github.com' });
+}
+
+/**
+ * Describes a failed GitHub API call (Octokit's RequestError, or no connection): the API's
+ * address, the request, the HTTP status and GitHub's message, and for 401/403/404 the workflow
+ * permission the token needs. The one place that words GitHub's failures.
+ */
+export function describeGitHubFailure(error: unknown, what: string, permission: string): string {
+  const failed = error as {
+    status?: unknown;
+    request?: { method?: string; url?: string };
+    response?: { data?: { message?: unknown } };
+    message?: unknown;
+  };
+  const url = failed.request?.url ?? 'https://api.github.com';
+  const api = originOf(url);
+  const request =
+    failed.request?.method !== undefined ? `${failed.request.method} ${new URL(url, api).pathname}` : what;
+  if (typeof failed.status === 'number' && failed.status > 0) {
+    const said =
+      typeof failed.response?.data?.message === 'string' ? `: ${failed.response.data.message}` : '';
+    const advice =
+      failed.status === 401
+        ? ' The token was refused: check input github-token.'
+        : failed.status === 403 || failed.status === 404
+          ? ` Give the workflow \`permissions: ${permission}\` (fork pull requests get a read-only token).`
+          : failed.status >= 500
+            ? ' GitHub failed; re-run the job.'
+            : '';
+    return `Could not ${what}: the GitHub API ${api} answered ${request} with HTTP ${failed.status}${said}.${advice}`;
+  }
+  const connection = connectionFailureOf(error, url);
+  const why =
+    connection?.description ?? (typeof failed.message === 'string' ? failed.message : String(error));
+  return `Could not ${what}: ${why} (${request}). Check GITHUB_API_URL and that the runner can reach it (a proxy goes in HTTPS_PROXY/NO_PROXY).`;
 }
 
 /** What became of the sticky comment. */

@@ -18,6 +18,7 @@ const DECISION_HEADLINE: Record<Decision, string> = {
   reverted: '⏪ reverted',
   preview: '🔍 preview',
   skipped: '⏭️ skipped',
+  failed: '❌ failed',
 };
 
 const PERCENTILES = [

@@ -29,6 +29,14 @@ export function planFacts(plan: Plan, { probe, gate }: Pick<Settings, 'probe' | 
     if (plan.image.releaseTags.length > 0) rows.push(['release tags', plan.image.releaseTags.join(', ')]);
     if (plan.image.cacheReference) rows.push(['build cache', plan.image.cacheReference]);
   }
+  if (plan.podTemplate !== undefined) {
+    const pod = plan.podTemplate;
+    rows.push([
+      'pod template',
+      `${pod.file}: model container '${pod.modelContainer}' (${pod.modelContainerReason === 'named model' ? 'named model' : 'the first container; name one model to choose another'}); ` +
+        `overridden: ${pod.overridden.join(', ')}; kept from the template: ${[...pod.kept, 'everything else'].join(', ')}`,
+    ]);
+  }
   rows.push([
     'traffic',
     `${plan.traffic.router}, canary steps ${plan.traffic.steps.map((s) => `${s}%`).join(' → ')}`,

@@ -11,7 +11,7 @@ import { InputError } from '../errors.ts';
 import { tritonWeights, type TritonBackend } from './detect.ts';
 import { HF_FETCH_SCRIPT } from './hf-fetch-script.ts';
 import { compareText, isWeightFile } from './model-files.ts';
-import { RUNTIME_PRESETS, type ServingRuntime } from './runtimes.ts';
+import { RUNTIME_PRESETS, serverCommand, type ServingRuntime } from './runtimes.ts';
 
 /** The named build context that carries the model folder. */
 export const MODEL_CONTEXT = 'model';
@@ -240,16 +240,14 @@ function startInstructions(spec: ImageSpec, modelDir: string): string[] {
   switch (spec.runtime) {
     case 'triton':
       // The image's entrypoint (nvidia_entrypoint.sh) stays; it runs the command.
-      return [
-        expose,
-        `CMD ["tritonserver", "--model-repository=${preset.modelRoot}", "--http-port=${preset.port}", "--strict-readiness=true"]`,
-      ];
+      return [expose, `CMD ${execForm(serverCommand('triton'))}`];
     case 'vllm':
       return [
         'ENV HF_HUB_OFFLINE=1',
         expose,
-        'ENTRYPOINT ["python3", "-m", "vllm.entrypoints.openai.api_server"]',
-        `CMD ${JSON.stringify(['--model', modelDir, '--served-model-name', spec.modelName, '--host', '0.0.0.0', '--port', String(preset.port)]).replaceAll('","', '", "')}`,
+        // Every argument the image needs is in ENTRYPOINT, so a pod's args (input args,
+        // --tensor-parallel-size) add to them rather than replace them, as they would replace CMD.
+        `ENTRYPOINT ${execForm(['python3', '-m', 'vllm.entrypoints.openai.api_server', '--model', modelDir, '--served-model-name', spec.modelName, '--host', '0.0.0.0', '--port', String(preset.port)])}`,
       ];
     case 'mlserver':
       // One server process per GPU: each parallel worker would load its own copy of the model
@@ -257,9 +255,14 @@ function startInstructions(spec: ImageSpec, modelDir: string): string[] {
       return [
         `ENV MLSERVER_MODELS_DIR=${preset.modelRoot} MLSERVER_HTTP_PORT=${preset.port} MLSERVER_PARALLEL_WORKERS=0`,
         expose,
-        `CMD ["mlserver", "start", "${preset.modelRoot}"]`,
+        `CMD ${execForm(serverCommand('mlserver'))}`,
       ];
   }
+}
+
+/** An instruction's JSON (exec) form, spaced as the golden files write it. */
+function execForm(words: readonly string[]): string {
+  return JSON.stringify(words).replaceAll('","', '", "');
 }
 
 function envPairs(values: Record<string, string>): string {

@@ -56,6 +56,35 @@ export const RUNTIME_PRESETS: Readonly<Record<ServingRuntime, Readonly<RuntimePr
   },
 };
 
+/**
+ * The image's CMD for each runtime: the deploy stage starts a container's `args` from it when it
+ * adds arguments (Kubernetes args replace CMD). vLLM's server arguments are all in its ENTRYPOINT,
+ * which the Dockerfile writes with the model's folder and name, so its CMD is empty and args add.
+ */
+export function serverCommand(runtime: ServingRuntime): string[] {
+  const preset = RUNTIME_PRESETS[runtime];
+  switch (runtime) {
+    case 'triton':
+      return [
+        'tritonserver',
+        `--model-repository=${preset.modelRoot}`,
+        `--http-port=${preset.port}`,
+        '--strict-readiness=true',
+      ];
+    case 'vllm':
+      return [];
+    case 'mlserver':
+      return ['mlserver', 'start', preset.modelRoot];
+  }
+}
+
+/** The flag a runtime takes for the number of GPUs one server spreads the model over. */
+export const TENSOR_PARALLEL_FLAGS: Readonly<
+  Partial<Record<ServingRuntime, { flag: string; aliases: string[] }>>
+> = {
+  vllm: { flag: '--tensor-parallel-size', aliases: ['-tp'] },
+};
+
 /** How the deploy and analysis stages reach a model served by a preset. */
 export interface ServingEndpoints {
   port: number;

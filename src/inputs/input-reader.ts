@@ -10,6 +10,7 @@ import {
   type RequestSet,
 } from '../answers/request-set.ts';
 import type { InputProblem } from '../errors.ts';
+import type { DefaultKubeconfig } from './cluster.ts';
 import { INPUT_DEFAULTS, type InputName } from './input-names.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -19,6 +20,14 @@ export interface InputSource extends RepositoryFiles {
   run: RunContext;
   /** True when a path relative to the repository root exists. */
   pathExists(relativePath: string): boolean;
+  /**
+   * Where an existing repository path really leads when that is outside the workspace: the path
+   * itself through a symbolic link (its own or a parent folder's), or, for a folder, any link
+   * inside it. Undefined when everything stays inside.
+   */
+  outsideWorkspace(relativePath: string): string | undefined;
+  /** The kubeconfig used when input kubeconfig is empty; undefined: not checked. */
+  defaultKubeconfig?: DefaultKubeconfig;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
@@ -172,7 +181,11 @@ export class InputReader {
     return result;
   }
 
-  /** A path relative to the repository root that must exist and stay inside it. */
+  /**
+   * A path relative to the repository root that must exist and stay inside it, symbolic links
+   * resolved: a workflow that checks out a pull request's code would otherwise build, or send as
+   * a request body, any file on the runner that a link in that code points at.
+   */
   repositoryPath(name: InputName, value: string): string | undefined {
     const normalized = value.replace(/^\.\/+/, '').replace(/\/+$/, '') || '.';
     if (value.startsWith('/') || normalized.split('/').includes('..')) {
@@ -186,7 +199,21 @@ export class InputReader {
       );
       return undefined;
     }
+    const outside = this.source.outsideWorkspace(normalized);
+    if (outside !== undefined) {
+      this.problem(
+        name,
+        `'${value}' leads outside the workspace, to ${outside}, through a symbolic link; ` +
+          'use a path whose files are in the repository itself',
+      );
+      return undefined;
+    }
     return normalized;
+  }
+
+  /** The text of a repository file at `path` (already checked by repositoryPath), or undefined. */
+  fileText(path: string): string | undefined {
+    return this.source.readText(path);
   }
 
   /**

@@ -1,8 +1,9 @@
 /** The workload section: the name of the deployments and how their pods are sized and scheduled. */
-import { isDnsLabel, isLabelValue, isQualifiedName, toDnsLabel } from '../kube/names.ts';
+import { isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, toDnsLabel } from '../kube/names.ts';
 import { compareQuantities, isQuantity, parseQuantity } from '../kube/quantities.ts';
 import type { BuildSettings } from './build.ts';
 import { withoutUndefined, type InputReader } from './input-reader.ts';
+import { readPodTemplate, type PodTemplate } from './pod-template.ts';
 
 export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 
@@ -23,6 +24,12 @@ export interface ResourceAmounts {
   limits: Record<string, string>;
 }
 
+/** A Secret or ConfigMap whose keys all become environment variables (input env-from). */
+export interface EnvSource {
+  kind: 'secret' | 'configmap';
+  name: string;
+}
+
 export interface WorkloadSettings {
   replicas: number;
   gpus: number;
@@ -31,7 +38,20 @@ export interface WorkloadSettings {
   tolerations: Toleration[];
   shmSize?: string;
   resources: ResourceAmounts;
+  /** The user's pod template both arms start from (input pod-template). */
+  podTemplate?: PodTemplate;
+  /** Environment variables of the model container (input env), in the order given. */
+  env: Record<string, string>;
+  envFrom: EnvSource[];
+  /** Arguments added to the model server's own (input args). */
+  args: string[];
+  serviceAccount?: string;
+  /** An existing Secret the pods pull the image with (input image-pull-secret): the action makes none. */
+  imagePullSecret?: string;
 }
+
+/** What Kubernetes accepts as an environment variable name (C identifiers, dots and dashes). */
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 const RESOURCE_NAMES = ['cpu', 'memory', 'ephemeral-storage'];
 
@@ -95,6 +115,33 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
     );
   }
   const resources = parseResources(read);
+  const podTemplate = parsePodTemplate(read);
+  const env = read.keyValues('env', false, (key) => ENV_NAME.test(key), 'an environment variable name');
+  const envFrom = parseEnvFrom(read);
+  const args = read.items('args', false);
+  for (const arg of args) {
+    // `--max-model-len 4096` on one line reaches the server as one argument, which it refuses.
+    if (/^-\S*\s/.test(arg)) {
+      read.problem(
+        'args',
+        `'${arg}' is one argument with a space in it; write one argument per line (--flag=value, or the flag and its value on two lines)`,
+      );
+    }
+  }
+  const serviceAccount = read.optional('service-account');
+  if (serviceAccount !== undefined && !isDnsSubdomain(serviceAccount)) {
+    read.problem(
+      'service-account',
+      `expected a ServiceAccount name (an RFC 1123 subdomain); got '${serviceAccount}'`,
+    );
+  }
+  const imagePullSecret = read.optional('image-pull-secret');
+  if (imagePullSecret !== undefined && !isDnsSubdomain(imagePullSecret)) {
+    read.problem(
+      'image-pull-secret',
+      `expected a Secret name (an RFC 1123 subdomain); got '${imagePullSecret}'`,
+    );
+  }
   return withoutUndefined<WorkloadSettings>({
     replicas,
     gpus,
@@ -103,7 +150,47 @@ export function parseWorkload(read: InputReader): WorkloadSettings {
     tolerations,
     shmSize,
     resources,
+    podTemplate,
+    imagePullSecret,
+    env,
+    envFrom,
+    args,
+    serviceAccount,
   });
+}
+
+/** The pod template file, read and checked now so a bad one fails before anything is built. */
+function parsePodTemplate(read: InputReader): PodTemplate | undefined {
+  const value = read.optional('pod-template');
+  if (value === undefined) return undefined;
+  const path = read.repositoryPath('pod-template', value);
+  if (path === undefined) return undefined;
+  const text = read.fileText(path);
+  if (text === undefined) {
+    read.problem(
+      'pod-template',
+      `'${value}' is not a file; give the YAML file that holds the Deployment or pod template`,
+    );
+    return undefined;
+  }
+  const template = readPodTemplate(path, text);
+  if (!Array.isArray(template)) return template;
+  for (const problem of template) read.problem('pod-template', problem);
+  return undefined;
+}
+
+/** `secret/<name>` and `configmap/<name>` lines. */
+function parseEnvFrom(read: InputReader): EnvSource[] {
+  const sources: EnvSource[] = [];
+  for (const item of read.items('env-from', true)) {
+    const match = /^(secret|configmap)\/(.+)$/i.exec(item);
+    if (match === null || !isDnsSubdomain(match[2]!)) {
+      read.problem('env-from', `expected secret/<name> or configmap/<name>; got '${item}'`);
+      continue;
+    }
+    sources.push({ kind: match[1]!.toLowerCase() as EnvSource['kind'], name: match[2]! });
+  }
+  return sources;
 }
 
 function parseTolerations(read: InputReader): Toleration[] {

@@ -5,7 +5,7 @@
  */
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
-import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
+import { apiMessage, serverMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
 import { FIELD_MANAGER, LABELS, MANAGED_BY_VALUE } from './labels.ts';
 
 /** `Kind namespace/name`, the way errors and the log name an object. */
@@ -28,12 +28,12 @@ export async function applyObject<T extends KubernetesObject>(cluster: Cluster, 
   } catch (error) {
     if (statusOf(error) !== 409) throw asClusterError(object, 'apply', error);
     const existing = await unlessNotFound(cluster.objects.read(headerOf(object)));
-    const managers = conflictingManagers(apiMessage(error));
+    const managers = conflictingManagers(serverMessage(error));
     if (existing?.metadata?.labels?.[LABELS.managedBy] !== MANAGED_BY_VALUE) {
       throw new ClusterError(
         describeObject(object),
         `exists and is managed by ${managers.map((m) => `"${m}"`).join(', ') || 'another field manager'}, ` +
-          `not by model-canary (${apiMessage(error)}). Rename the target (input name) or remove that object.`,
+          `not by model-canary (${serverMessage(error)}). Rename the target (input name) or remove that object.`,
       );
     }
     try {

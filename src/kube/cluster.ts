@@ -9,12 +9,16 @@ import {
   AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  createConfiguration,
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
+  ServerConfiguration,
+  setHeaderMiddleware,
   Watch,
 } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
+import { describingHttpLibrary, KubeApiError } from './api-failure.ts';
 import type { Settings } from '../inputs/settings.ts';
 
 const WATCH_IDLE_TIMEOUT_MS = 330_000;
@@ -57,12 +61,25 @@ export class Cluster {
       this.requests += 1;
       return authenticate(context);
     };
-    this.core = this.config.makeApiClient(CoreV1Api);
-    this.apps = this.config.makeApiClient(AppsV1Api);
-    this.coordination = this.config.makeApiClient(CoordinationV1Api);
-    this.authorization = this.config.makeApiClient(AuthorizationV1Api);
-    this.custom = this.config.makeApiClient(CustomObjectsApi);
-    this.objects = KubernetesObjectApi.makeApiClient(this.config);
+    // As KubeConfig.makeApiClient builds them, but sending through describingHttpLibrary, so every
+    // failed call names the server, the request and what to do (src/kube/api-failure.ts).
+    const server = this.server;
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      authMethods: { default: this.config },
+      middleware: [setHeaderMiddleware('User-Agent', 'model-canary')],
+      httpApi: describingHttpLibrary(server),
+    });
+    this.core = new CoreV1Api(configuration);
+    this.apps = new AppsV1Api(configuration);
+    this.coordination = new CoordinationV1Api(configuration);
+    this.authorization = new AuthorizationV1Api(configuration);
+    this.custom = new CustomObjectsApi(configuration);
+    this.objects = new KubernetesObjectApi(configuration);
+    // Protected in client-node; KubernetesObjectApi.makeApiClient calls it the same way.
+    (this.objects as unknown as { setDefaultNamespace(config: KubeConfig): void }).setDefaultNamespace(
+      this.config,
+    );
     this.watcher = new Watch(this.config);
     // client-node drops a watch after 30 s without data and we would reconnect, so quiet waits
     // (a model loading) would cost a request every 30 s. The server ends each watch at its
@@ -97,17 +114,28 @@ function loadConfig(options: ClusterOptions): KubeConfig {
 
 /** The HTTP status of an API error, or undefined for anything else. */
 export function statusOf(error: unknown): number | undefined {
+  if (error instanceof KubeApiError) return error.status;
   return error instanceof ApiException ? error.code : undefined;
 }
 
-/** The Status message the API server sent with an error, or the error's own message. */
+/**
+ * What the API server said about a failed call: for our clients' errors, the server, the request,
+ * the status and what to do (KubeApiError.detail); the Status message of an ApiException; or the
+ * error's own message.
+ */
 export function apiMessage(error: unknown): string {
+  if (error instanceof KubeApiError) return error.detail;
   if (error instanceof ApiException) {
     const body: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
     if (body !== null && typeof body === 'object' && 'message' in body) return String(body.message);
     return `HTTP ${error.code}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Only the Status message the API server sent (or the error's message), without our advice. */
+export function serverMessage(error: unknown): string {
+  return error instanceof KubeApiError ? error.serverMessage : apiMessage(error);
 }
 
 function safeJson(text: string): unknown {

@@ -3,20 +3,19 @@
  * user-facing Service, one Service per arm, and the weights written into a user's HTTPRoute.
  * Nothing here reads the cluster; what the cluster told us (stable's GPU product) comes in as values.
  */
-import type { V1Deployment, V1Service, V1Toleration } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Protocol } from '../inputs/probe.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
-import { RUNTIME_PRESETS, servingEndpoints, type ServingRuntime } from '../image/runtimes.ts';
 import {
-  ANNOTATIONS,
-  GPU_PRODUCT_LABEL,
-  GPU_TAINT_KEY,
-  LABELS,
-  ownerLabels,
-  trackLabels,
-  type Track,
-} from './labels.ts';
+  RUNTIME_PRESETS,
+  serverCommand,
+  servingEndpoints,
+  TENSOR_PARALLEL_FLAGS,
+  type ServingRuntime,
+} from '../image/runtimes.ts';
+import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, ownerLabels, trackLabels, type Track } from './labels.ts';
+import { renderPodTemplate } from './pod-spec.ts';
 
 /** How the serving container is reached and probed; the build stage's runtime presets provide it. */
 export interface ServingSpec {
@@ -29,6 +28,10 @@ export interface ServingSpec {
   readyPath: string;
   /** How long the model may take to load before the startup probe gives up on a container. */
   startupBudgetSeconds: number;
+  /** The image's CMD, which added arguments start from (Kubernetes args replace CMD); unknown for a user's Dockerfile. */
+  serverCommand?: string[];
+  /** The runtime's flag for the number of GPUs one server spreads the model over (vLLM). */
+  tensorParallel?: { flag: string; aliases: string[] };
 }
 
 /** Open Inference Protocol (V2) defaults, as Triton, MLServer and KServe serve them. */
@@ -59,12 +62,15 @@ export function servingFor(runtime: string, modelName: string, protocol: Protoco
     return protocol === 'openai' ? openAiServing(modelName) : v2Serving(modelName);
   }
   const endpoints = servingEndpoints(runtime as ServingRuntime, modelName);
+  const tensorParallel = TENSOR_PARALLEL_FLAGS[runtime as ServingRuntime];
   return {
     modelName,
     port: endpoints.port,
     healthPath: endpoints.livenessPath,
     readyPath: endpoints.readinessPath,
     startupBudgetSeconds: 600,
+    serverCommand: serverCommand(runtime as ServingRuntime),
+    ...(tensorParallel !== undefined ? { tensorParallel } : {}),
   };
 }
 
@@ -80,10 +86,9 @@ export interface ArmSpec {
   previousImage?: string;
   /** Digest of `image`, when known (from the build or from the pods' imageID). */
   imageDigest?: string;
+  /** Secrets the node pulls the image with. */
+  imagePullSecrets?: string[];
 }
-
-const PROBE_PERIOD_SECONDS = 2;
-const STARTUP_PROBE_PERIOD_SECONDS = 5;
 
 /** Workflow run identity, also the Lease holder: `owner/repo/runId/attempt`. */
 export function runIdentity(run: Settings['run']): string {
@@ -102,42 +107,7 @@ function deploymentName(plan: Plan, track: Track): string {
   return track === 'stable' ? plan.objects.stableDeployment : plan.objects.canaryDeployment;
 }
 
-/** Resource requests/limits: the `resources` input plus `gpus` × `gpu-resource` in limits. */
-export function containerResources(settings: Settings): {
-  requests?: Record<string, string>;
-  limits?: Record<string, string>;
-} {
-  const limits: Record<string, string> = { ...settings.workload.resources.limits };
-  if (settings.workload.gpus > 0) limits[settings.workload.gpuResource] = String(settings.workload.gpus);
-  const requests = { ...settings.workload.resources.requests };
-  // Extended resources cannot be overcommitted: a request, when given, must equal the limit.
-  if (settings.workload.gpus > 0 && settings.workload.gpuResource in requests)
-    requests[settings.workload.gpuResource] = String(settings.workload.gpus);
-  return {
-    ...(Object.keys(requests).length > 0 ? { requests } : {}),
-    ...(Object.keys(limits).length > 0 ? { limits } : {}),
-  };
-}
-
-/** The GPU taint toleration (any value, any effect) followed by the user's own tolerations. */
-export function podTolerations(settings: Settings): V1Toleration[] {
-  const gpu: V1Toleration[] =
-    settings.workload.gpus > 0 &&
-    !settings.workload.tolerations.some((t) => t.key === GPU_TAINT_KEY && t.operator === 'Exists')
-      ? [{ key: GPU_TAINT_KEY, operator: 'Exists' }]
-      : [];
-  return [
-    ...gpu,
-    ...settings.workload.tolerations.map((t) => ({
-      key: t.key,
-      operator: t.operator,
-      ...(t.value !== undefined ? { value: t.value } : {}),
-      ...(t.effect !== undefined ? { effect: t.effect } : {}),
-    })),
-  ];
-}
-
-/** One arm's Deployment: GPU limits, tolerations, node pinning, /dev/shm, probes and our labels. */
+/** One arm's Deployment: its pod template (src/kube/pod-spec.ts), replicas, selector and our labels. */
 export function renderDeployment(
   plan: Plan,
   settings: Settings,
@@ -152,14 +122,6 @@ export function renderDeployment(
     ...(arm.imageDigest !== undefined ? { [ANNOTATIONS.imageDigest]: arm.imageDigest } : {}),
     ...(arm.previousImage !== undefined ? { [ANNOTATIONS.previousImage]: arm.previousImage } : {}),
   };
-  const nodeSelector: Record<string, string> = {
-    ...settings.workload.nodeSelector,
-    ...(arm.gpuProduct !== undefined && settings.workload.gpus > 0
-      ? { [GPU_PRODUCT_LABEL]: arm.gpuProduct }
-      : {}),
-  };
-  const tolerations = podTolerations(settings);
-  const startupFailures = Math.max(1, Math.ceil(serving.startupBudgetSeconds / STARTUP_PROBE_PERIOD_SECONDS));
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -170,46 +132,17 @@ export function renderDeployment(
       // Kubernetes' own verdict arrives after the startup budget plus a margin; ours comes sooner.
       progressDeadlineSeconds: serving.startupBudgetSeconds + 60,
       revisionHistoryLimit: 3,
-      strategy: { type: 'RollingUpdate', rollingUpdate: rollingUpdateFor(settings, arm.replicas) },
-      template: {
-        metadata: { labels, annotations },
-        spec: {
-          containers: [
-            {
-              name: 'model',
-              image: arm.image,
-              ports: [{ name: 'http', containerPort: serving.port, protocol: 'TCP' }],
-              resources: containerResources(settings),
-              startupProbe: {
-                httpGet: { path: serving.healthPath, port: 'http' },
-                periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
-                failureThreshold: startupFailures,
-                timeoutSeconds: 2,
-              },
-              readinessProbe: {
-                httpGet: { path: serving.readyPath, port: 'http' },
-                periodSeconds: PROBE_PERIOD_SECONDS,
-                failureThreshold: 2,
-                timeoutSeconds: 2,
-              },
-              volumeMounts: [{ name: 'dshm', mountPath: '/dev/shm' }],
-            },
-          ],
-          // Frameworks use /dev/shm for inter-process tensors; the runtime's 64 MiB default is too small.
-          volumes: [
-            {
-              name: 'dshm',
-              emptyDir: {
-                medium: 'Memory',
-                ...(settings.workload.shmSize !== undefined ? { sizeLimit: settings.workload.shmSize } : {}),
-              },
-            },
-          ],
-          ...(Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
-          ...(tolerations.length > 0 ? { tolerations } : {}),
-          terminationGracePeriodSeconds: 30,
-        },
-      },
+      strategy: { type: 'RollingUpdate', rollingUpdate: rollingUpdateFor(settings, arm.replicas, arm.track) },
+      template: renderPodTemplate(settings, serving, {
+        image: arm.image,
+        labels,
+        annotations,
+        extraNodeSelector:
+          arm.gpuProduct !== undefined && settings.workload.gpus > 0
+            ? { [GPU_PRODUCT_LABEL]: arm.gpuProduct }
+            : {},
+        ...(arm.imagePullSecrets !== undefined ? { imagePullSecrets: arm.imagePullSecrets } : {}),
+      }),
     },
   };
 }
@@ -217,13 +150,16 @@ export function renderDeployment(
 /**
  * GPU clusters rarely have a spare GPU for a surge pod, so with several GPU replicas one old pod
  * goes before its replacement starts (the canary keeps serving beside them during a promotion). A
- * single replica, or CPU pods, surge instead: a new pod is ready before the old one goes.
+ * single stable replica, or CPU pods, surge instead: a new pod is ready before the old one goes.
+ * A GPU canary never surges: stable serves while a canary pod is replaced, and the pre-flight
+ * counts an earlier canary's GPUs (a killed attempt's, which a re-run rolls) as free for the new one.
  */
 export function rollingUpdateFor(
   settings: Settings,
   replicas: number,
+  track: Track,
 ): { maxSurge: number; maxUnavailable: number } {
-  return settings.workload.gpus > 0 && replicas > 1
+  return settings.workload.gpus > 0 && (replicas > 1 || track === 'canary')
     ? { maxSurge: 0, maxUnavailable: 1 }
     : { maxSurge: 1, maxUnavailable: 0 };
 }

@@ -6,7 +6,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
-import { GPU_PRODUCT_LABEL } from './labels.ts';
+import { GPU_PRODUCT_LABEL, LABELS } from './labels.ts';
 import { parseQuantity } from './quantities.ts';
 
 export interface AccessNeed {
@@ -80,10 +80,32 @@ export interface GpuCapacity {
   resource: string;
   /** Allocatable on nodes that match the selector. */
   allocatable: number;
-  /** Requested by pods not yet finished on those nodes. */
+  /** Requested by other pods not yet finished on those nodes. */
   requested: number;
+  /** Held on those nodes by the pods this deploy replaces (`ours`), so free for it to reuse. */
+  heldByTarget: number;
   free: number;
   nodes: string[];
+}
+
+/**
+ * The pods a deploy replaces in place: their GPUs come back to it. A canary left by a killed
+ * attempt of the same target is one; the re-run applies over it rather than beside it.
+ */
+export interface OwnPods {
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+function isOwn(pod: V1Pod, own: OwnPods | undefined): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  return (
+    own !== undefined &&
+    pod.metadata?.namespace === own.namespace &&
+    Object.entries(own.labels).every(([key, value]) => labels[key] === value) &&
+    // A preview's pods carry every label of the production target's, and one more.
+    labels[LABELS.preview] === own.labels[LABELS.preview]
+  );
 }
 
 /** Units of a resource as the API server writes them (`4`, `2k`); none when absent or unreadable. */
@@ -91,12 +113,13 @@ function quantity(value: string | undefined): number {
   return (value === undefined ? undefined : parseQuantity(value)) ?? 0;
 }
 
-/** Pure: free units of an extended resource on the nodes matching a selector. */
+/** Pure: free units of an extended resource on the nodes matching a selector, `own` pods' counted as free. */
 export function gpuCapacity(
   nodes: V1Node[],
   pods: V1Pod[],
   resource: string,
   nodeSelector: Record<string, string>,
+  own?: OwnPods,
 ): GpuCapacity {
   const matching = nodes.filter(
     (node) =>
@@ -106,23 +129,27 @@ export function gpuCapacity(
   );
   const names = new Set(matching.map((node) => node.metadata?.name ?? ''));
   const allocatable = matching.reduce((sum, node) => sum + quantity(node.status?.allocatable?.[resource]), 0);
-  const requested = pods
-    .filter(
-      (pod) =>
-        names.has(pod.spec?.nodeName ?? '') && !['Succeeded', 'Failed'].includes(pod.status?.phase ?? ''),
-    )
-    .flatMap((pod) => pod.spec?.containers ?? [])
-    .reduce(
-      (sum, c) => sum + quantity(c.resources?.limits?.[resource] ?? c.resources?.requests?.[resource]),
-      0,
-    );
-  return { resource, allocatable, requested, free: allocatable - requested, nodes: [...names] };
+  const holding = pods.filter(
+    (pod) =>
+      names.has(pod.spec?.nodeName ?? '') && !['Succeeded', 'Failed'].includes(pod.status?.phase ?? ''),
+  );
+  const units = (list: V1Pod[]): number =>
+    list
+      .flatMap((pod) => pod.spec?.containers ?? [])
+      .reduce(
+        (sum, c) => sum + quantity(c.resources?.limits?.[resource] ?? c.resources?.requests?.[resource]),
+        0,
+      );
+  const requested = units(holding.filter((pod) => !isOwn(pod, own)));
+  const heldByTarget = units(holding.filter((pod) => isOwn(pod, own)));
+  return { resource, allocatable, requested, heldByTarget, free: allocatable - requested, nodes: [...names] };
 }
 
 /**
  * Enough free units of `resource` for `needed`, on nodes matching the selector (and stable's GPU
- * product when pinned). Listing nodes needs cluster-wide read access: without it the check is
- * skipped with a warning rather than failing a user whose Role is namespace-scoped.
+ * product when pinned), counting what the `own` pods hold as free. Listing nodes needs cluster-wide
+ * read access: without it the check is skipped with a warning rather than failing a user whose
+ * Role is namespace-scoped.
  */
 export async function checkGpuCapacity(
   cluster: Cluster,
@@ -130,6 +157,7 @@ export async function checkGpuCapacity(
   needed: number,
   nodeSelector: Record<string, string>,
   warn: (line: string) => void,
+  own?: OwnPods,
 ): Promise<GpuCapacity | undefined> {
   if (needed <= 0) return undefined;
   let nodes: V1Node[];
@@ -148,7 +176,7 @@ export async function checkGpuCapacity(
     }
     throw new ClusterError('nodes', `could not be listed: ${apiMessage(error)}`);
   }
-  const capacity = gpuCapacity(nodes, pods, resource, nodeSelector);
+  const capacity = gpuCapacity(nodes, pods, resource, nodeSelector, own);
   if (capacity.free < needed) {
     const selector = Object.entries(nodeSelector)
       .map(([k, v]) => `${k}=${v}`)
@@ -156,7 +184,8 @@ export async function checkGpuCapacity(
     throw new ClusterError(
       resource,
       `${needed} needed but only ${Math.max(0, capacity.free)} free (${capacity.allocatable} allocatable, ` +
-        `${capacity.requested} requested) on ${capacity.nodes.length} node(s)` +
+        `${capacity.requested} requested by other pods` +
+        `${capacity.heldByTarget > 0 ? `, ${capacity.heldByTarget} held by this target's own pods and counted free` : ''}) on ${capacity.nodes.length} node(s)` +
         `${selector ? ` matching ${selector}` : ''}${capacity.nodes.length === 0 ? ` (no node offers ${resource})` : ''}`,
     );
   }

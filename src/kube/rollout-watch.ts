@@ -5,7 +5,9 @@
  * becomes ready within its startup budget, or Kubernetes' own ProgressDeadlineExceeded.
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { ContainerCrash } from '../checks/canary-pods.ts';
 import { CanaryFailed } from '../errors.ts';
+import { describeKubeFailure } from './api-failure.ts';
 import type { Cluster } from './cluster.ts';
 
 export interface RolloutTarget {
@@ -274,6 +276,95 @@ export async function waitForRollout(cluster: Cluster, target: RolloutTarget): P
   });
 }
 
+/** Each container's restart count, by name. */
+export function restartCounts(pod: V1Pod): Map<string, number> {
+  return new Map((pod.status?.containerStatuses ?? []).map((status) => [status.name, status.restartCount]));
+}
+
+/**
+ * Pure: the containers of a serving pod that exited since `sinceMs`: restarted more often than
+ * `restartsBefore` says, or terminated now. Any exit counts, code 0 too: a server does not finish.
+ */
+export function containerCrashes(
+  pod: V1Pod,
+  restartsBefore: ReadonlyMap<string, number>,
+  sinceMs: number,
+): ContainerCrash[] {
+  return (pod.status?.containerStatuses ?? []).flatMap((status) => {
+    const now = status.state?.terminated;
+    const exitedNow = now !== undefined && new Date(now.finishedAt ?? sinceMs).getTime() >= sinceMs;
+    if (!exitedNow && status.restartCount <= (restartsBefore.get(status.name) ?? 0)) return [];
+    const last = now ?? status.lastState?.terminated;
+    return [
+      {
+        pod: pod.metadata?.name ?? '?',
+        container: status.name,
+        ...(last?.exitCode !== undefined ? { exitCode: last.exitCode } : {}),
+        ...(last?.reason !== undefined ? { reason: last.reason } : {}),
+        restarts: status.restartCount,
+      },
+    ];
+  });
+}
+
+/** The canary containers that crashed while the watch ran; `stop` ends the watch. */
+export interface CrashWatch {
+  crashes(): readonly ContainerCrash[];
+  stop(): void;
+}
+
+/**
+ * Watches the pods behind the canary arm during an analysis and keeps every container exit it
+ * sees (the first per container). Restarts before the watch began are the rollout watch's
+ * business; a pod created after it counts from zero. A watch that fails is logged, not fatal:
+ * the other checks still judge the canary.
+ */
+export function watchForCrashes(
+  cluster: Cluster,
+  namespace: string,
+  podSelector: string,
+  log: (line: string) => void,
+): CrashWatch {
+  const since = Date.now();
+  const before = new Map<string, Map<string, number>>();
+  const seen = new Map<string, ContainerCrash>();
+  const aborts: AbortController[] = [];
+  let stopped = false;
+  watchForever(
+    cluster,
+    `/api/v1/namespaces/${namespace}/pods`,
+    { labelSelector: podSelector },
+    aborts,
+    () => stopped,
+    {
+      onEvent: (type, pod: V1Pod) => {
+        const name = pod.metadata?.name ?? '';
+        if (type === 'DELETED' || pod.metadata?.deletionTimestamp !== undefined) return;
+        if (!before.has(name)) {
+          const created = new Date(pod.metadata?.creationTimestamp ?? since).getTime();
+          before.set(name, created < since ? restartCounts(pod) : new Map());
+        }
+        for (const crash of containerCrashes(pod, before.get(name)!, since)) {
+          const key = `${crash.pod}/${crash.container}`;
+          if (seen.has(key)) continue;
+          seen.set(key, crash);
+          log(
+            `canary ${crash.container} of pod ${crash.pod} exited (${crash.reason ?? `code ${crash.exitCode ?? '?'}`})`,
+          );
+        }
+      },
+      onError: (error) => log(`warning: the canary's pods are not watched for crashes: ${error.message}`),
+    },
+  );
+  return {
+    crashes: () => [...seen.values()],
+    stop: () => {
+      stopped = true;
+      for (const abort of aborts) abort.abort();
+    },
+  };
+}
+
 interface WatchHandlers<T> {
   onEvent: (type: string, object: T) => void;
   onError: (error: Error) => void;
@@ -295,10 +386,13 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
   let resourceVersion = '0';
   let failures = 0;
   let lastError = '';
+  let lastFailure: Error | undefined;
   const retry = (): void => {
     failures += 1;
     if (failures > 5) {
-      handlers.onError(new Error(`watching ${path} failed ${failures} times in a row: ${lastError}`));
+      handlers.onError(
+        lastFailure ?? new Error(`watching ${path} failed ${failures} times in a row: ${lastError}`),
+      );
       return;
     }
     setTimeout(connect, 250 * 2 ** failures);
@@ -316,6 +410,7 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
             if (object.code === 410) resourceVersion = '0';
             else failed = true;
             lastError = object.message ?? `status ${object.code}`;
+            lastFailure = undefined;
             return;
           }
           if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
@@ -326,8 +421,15 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
           if (isStopped()) return;
           if (error !== null && error !== undefined && !isTimeout(error)) {
             lastError = (error as Error).message ?? String(error);
-            if ((error as { statusCode?: number }).statusCode === 403) {
-              handlers.onError(new Error(`watching ${path} is forbidden: ${lastError}`));
+            const status = (error as { statusCode?: number }).statusCode;
+            // The watch sends with fetch itself, not through the clients' describing library.
+            lastFailure = describeKubeFailure(
+              cluster.server,
+              { method: 'GET', url: `${path}?watch=true` },
+              status !== undefined ? { status, body: lastError } : { error },
+            );
+            if (status === 403) {
+              handlers.onError(lastFailure);
               return;
             }
             failed = true;

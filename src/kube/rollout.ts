@@ -14,7 +14,7 @@ import type { Plan } from '../plan.ts';
 import { digestOf, isDigest, pinnedReference, repositoryOfReference } from '../registry/image-ref.ts';
 import { applyObject, deleteObject } from './apply.ts';
 import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
-import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackSelector } from './labels.ts';
+import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, trackLabels, trackSelector, type Track } from './labels.ts';
 import {
   achievedShare,
   canaryReplicasFor,
@@ -30,6 +30,13 @@ import {
   rolloutAccessNeeds,
   stableGpuProduct,
 } from './preflight.ts';
+import {
+  ourPullSecret,
+  pullSecretName,
+  pullSecretsOf,
+  renderPullSecret,
+  type PullCredentials,
+} from './pull-secret.ts';
 import { waitForRollout, type RolloutResult } from './rollout-watch.ts';
 import { restoreRoute, resolveRouter, routeCanaryWeight, type Router } from './traffic.ts';
 
@@ -133,6 +140,8 @@ export interface CanaryStep {
   namespace: string;
   stableService: string;
   canaryService: string;
+  /** Label selector of the pods behind the canary arm, watched for crashes while it is measured. */
+  canaryPods: string;
   firstDeploy: boolean;
   weightPercent: number;
   achievedPercent: number;
@@ -174,12 +183,16 @@ export function pinnedFromImageId(image: string, imageIds: string[]): string {
   return digest === undefined ? image : pinnedReference(repositoryOfReference(image), digest);
 }
 
-/** Pre-flight: namespace, RBAC, and free GPUs for `extraReplicas` more pods. */
+/**
+ * Pre-flight: namespace, RBAC, and free GPUs for `extraReplicas` more pods. GPUs held by the pods
+ * of `replaces` (the canary a killed attempt left, which this deploy rolls in place) count as free.
+ */
 export async function preflight(
   ctx: RolloutContext,
   router: 'replicas' | 'gateway-api',
   extraReplicas: number,
   gpuProduct?: string,
+  replaces?: Track,
 ): Promise<void> {
   const { cluster, plan, settings } = ctx;
   const namespace = await ensureNamespace(cluster, plan.namespace);
@@ -195,22 +208,30 @@ export async function preflight(
     extraReplicas * settings.workload.gpus,
     selector,
     ctx.warn,
+    replaces !== undefined
+      ? { namespace: plan.namespace, labels: trackLabels(plan.target, replaces, plan.preview) }
+      : undefined,
   );
   if (capacity !== undefined) {
     ctx.log(
-      `${capacity.free} ${capacity.resource} free of ${capacity.allocatable}; ${extraReplicas * settings.workload.gpus} needed`,
+      `${capacity.free} ${capacity.resource} free of ${capacity.allocatable}` +
+        `${capacity.heldByTarget > 0 ? ` (${capacity.heldByTarget} held by an earlier ${replaces} of this target, reused)` : ''}` +
+        `; ${extraReplicas * settings.workload.gpus} needed`,
     );
   }
 }
 
 /** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
-/** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
-export async function deployCanary(ctx: RolloutContext, image: string): Promise<CanaryState> {
+export async function deployCanary(
+  ctx: RolloutContext,
+  image: string,
+  pull?: PullCredentials,
+): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
   // Only a 404 means a first deploy; any other error stops the run before a change.
   const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
   const router = await resolveRouter(ctx);
-  if (stable === undefined) return deployFirstVersion(ctx, image, router);
+  if (stable === undefined) return deployFirstVersion(ctx, image, router, undefined, pull);
 
   const stableImage = imageOf(stable);
   const gpuProduct =
@@ -219,9 +240,10 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
       : undefined;
   const weight = plan.traffic.steps[0] ?? 10;
   const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
-  if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct);
+  if (ctx.preflight !== false) await preflight(ctx, router.kind, canaryReplicas, gpuProduct, 'canary');
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
+  await applyPullSecret(ctx, pull, 'canary');
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
   for (const role of ['user', 'stable', 'canary'] as const) {
     await applyObject(cluster, renderService(plan, serving, role, router.kind));
@@ -230,6 +252,7 @@ export async function deployCanary(ctx: RolloutContext, image: string): Promise<
     track: 'canary',
     image,
     replicas: canaryReplicas,
+    imagePullSecrets: await pullSecretsOf(cluster, plan, settings),
     ...(gpuProduct !== undefined ? { gpuProduct } : {}),
     ...(stableImage !== undefined ? { previousImage: stableImage } : {}),
   });
@@ -264,6 +287,7 @@ async function deployFirstVersion(
   image: string,
   router: Router,
   previous?: string,
+  pull?: PullCredentials,
 ): Promise<CanaryState> {
   const { cluster, plan, settings, serving } = ctx;
   ctx.log(
@@ -274,6 +298,7 @@ async function deployFirstVersion(
   if (ctx.preflight !== false) await preflight(ctx, router.kind, settings.workload.replicas);
   const pending = previous === undefined ? 'first' : 'promotion';
   const restore = previous === undefined ? {} : { restore: previous };
+  await applyPullSecret(ctx, pull, pending);
   note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
   for (const role of ['user', 'stable'] as const) {
     await applyObject(cluster, renderService(plan, serving, role, router.kind));
@@ -294,10 +319,14 @@ async function deployFirstVersion(
 }
 
 /** A preview: the target's own Deployment (track stable) and Services, applied in place, waited for. */
-export async function deployPreview(ctx: RolloutContext, image: string): Promise<CanaryState> {
+export async function deployPreview(
+  ctx: RolloutContext,
+  image: string,
+  pull?: PullCredentials,
+): Promise<CanaryState> {
   const { cluster, plan } = ctx;
   const existing = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
-  const state = await deployFirstVersion(ctx, image, { kind: 'replicas' }, imageOf(existing));
+  const state = await deployFirstVersion(ctx, image, { kind: 'replicas' }, imageOf(existing), pull);
   return { ...state, firstDeploy: false, weightPercent: 0, achievedPercent: 0 };
 }
 
@@ -339,6 +368,7 @@ export async function setCanaryWeight(
         track: 'canary',
         image: state.image,
         replicas: canaryReplicas,
+        imagePullSecrets: await pullSecretsOf(cluster, plan, settings),
         ...(state.stableImage !== undefined ? { previousImage: state.stableImage } : {}),
         ...(state.gpuProduct !== undefined ? { gpuProduct: state.gpuProduct } : {}),
       }),
@@ -373,6 +403,7 @@ export function canaryStep(ctx: RolloutContext, state: CanaryState, index: numbe
     namespace: plan.namespace,
     stableService: plan.objects.stableService,
     canaryService: state.firstDeploy ? plan.objects.stableService : plan.objects.canaryService,
+    canaryPods: trackSelector(plan.target, state.firstDeploy ? 'stable' : 'canary', plan.preview),
     firstDeploy: state.firstDeploy,
     weightPercent: state.weightPercent,
     achievedPercent: state.achievedPercent,
@@ -467,6 +498,8 @@ async function applyStable(
       track: 'stable',
       image,
       replicas: settings.workload.replicas,
+      // Every render of stable names the same secrets: server-side apply would drop a field left out.
+      imagePullSecrets: await pullSecretsOf(cluster, plan, settings),
       ...arm,
     }),
   );
@@ -483,12 +516,43 @@ export async function removeCanary(ctx: RolloutContext, router: Router | undefin
   await deleteLabelled(ctx, trackSelector(plan.target, 'canary', plan.preview));
 }
 
-/** Deletes every object of the target (a first version or a preview), found by its labels. */
+/** Deletes every object of the target (a first version or a preview), found by its labels, and our pull secret. */
 export async function removeTarget(ctx: RolloutContext): Promise<void> {
-  const { plan } = ctx;
+  const { cluster, plan } = ctx;
   await deleteLabelled(
     ctx,
     `${LABELS.target}=${plan.target}${plan.preview !== undefined ? `,${LABELS.preview}=${plan.preview}` : ''}`,
+  );
+  // By name, not by listing: a Role need not allow listing Secrets; only one with our label goes.
+  if (
+    ctx.settings.workload.imagePullSecret === undefined &&
+    (await ourPullSecret(cluster, plan)) !== undefined
+  ) {
+    note(ctx, `delete Secret ${plan.namespace}/${pullSecretName(plan)}`, 'none');
+    await deleteObject(cluster, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: pullSecretName(plan), namespace: plan.namespace },
+    });
+  }
+}
+
+/**
+ * Applies our pull secret from the credentials the image was pushed with (announced first as
+ * `pending`, so an undo of a first version removes it). Nothing when the user names their own
+ * Secret (input image-pull-secret) or the registry pulls without credentials (`pull` undefined).
+ */
+async function applyPullSecret(
+  ctx: RolloutContext,
+  pull: PullCredentials | undefined,
+  pending: PendingChange,
+): Promise<void> {
+  const { cluster, plan } = ctx;
+  if (pull === undefined || ctx.settings.workload.imagePullSecret !== undefined) return;
+  note(ctx, `apply Secret ${plan.namespace}/${pullSecretName(plan)}`, pending);
+  await applyObject(cluster, renderPullSecret(plan, pull));
+  ctx.log(
+    `image pull secret ${pullSecretName(plan)}: ${pull.registry} needs credentials to pull; both arms use it`,
   );
 }
 

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { connectionFailureOf, originOf } from '../errors.ts';
 import { isDigest, parseImageReference, pinnedReference } from './image-ref.ts';
 
 /** Every manifest media type we copy as is: OCI and Docker, single images and indexes. */
@@ -33,6 +34,65 @@ export class RegistryError extends Error {
 export interface RegistryCredentials {
   username: string;
   password: string;
+  /** `password` is an OAuth2 refresh token (docker's identitytoken), exchanged at the token service. */
+  identityToken?: boolean;
+}
+
+/** One request to a registry, as a failure names it. */
+export interface RegistryRequest {
+  /** The image (or repository) the request was about. */
+  image: string;
+  /** What we tried, as a verb phrase: `fetch its manifest`, `tag it`. */
+  action: string;
+  access: 'pull' | 'push';
+  url: string;
+  /** Where the credentials offered came from (`registry-username/registry-password`); none: anonymous. */
+  login?: string;
+}
+
+/**
+ * Describes one failed registry request: an HTTP error status, or no connection at all. The one
+ * place that says, for every registry call, which server and image, which status, and what to do.
+ */
+export function describeRegistryFailure(
+  request: RegistryRequest,
+  failure: { status: number; body: string } | { error: unknown },
+): RegistryError {
+  const server = originOf(request.url);
+  if (!('status' in failure)) {
+    const connection = connectionFailureOf(failure.error, request.url);
+    const why =
+      connection?.description ??
+      `could not reach ${server} (${failure.error instanceof Error ? failure.error.message : String(failure.error)})`;
+    const advice = connection?.tls
+      ? "the registry's certificate is not trusted by the runner: put its CA in a file named by SSL_CERT_FILE (or NODE_EXTRA_CA_CERTS)"
+      : 'check the registry host in the image input and that the runner can reach it (a proxy goes in HTTPS_PROXY/NO_PROXY)';
+    return new RegistryError(request.image, `could not ${request.action}: ${why}; ${advice}`, 'image');
+  }
+  const status = `HTTP ${failure.status}`;
+  if (failure.status === 401 || failure.status === 403) {
+    const offered = request.login ?? 'no credentials (an anonymous request)';
+    const advice =
+      request.login !== undefined
+        ? `check them${request.access === 'push' ? ' and that they may push' : ''}`
+        : 'log in before this step (docker/login-action) or set registry-username and registry-password';
+    return new RegistryError(
+      request.image,
+      `${server} refused to ${request.action} (${status}) with ${offered}; ${advice}`,
+      'registry-password',
+    );
+  }
+  const text = failure.body.trim().slice(0, 200);
+  const advice =
+    failure.status >= 500
+      ? 'the registry failed: re-run the job, and check the registry if it keeps failing'
+      : failure.status === 404
+        ? 'check the image input and that the image was pushed'
+        : "check the image input and the registry's answer";
+  return new RegistryError(
+    request.image,
+    `${server} could not ${request.action}: ${status}${text !== '' ? ` ${text}` : ''}; ${advice}`,
+  );
 }
 
 /** A manifest exactly as the registry stored it: its bytes are what the digest covers. */
@@ -102,9 +162,15 @@ export class RegistrySession {
   private readonly baseUrl: string;
   private readonly path: string;
   private readonly credentials: RegistryCredentials | undefined;
+  /** Where the credentials came from, for messages. */
+  private readonly login: string | undefined;
   private authorization: string | undefined;
 
-  constructor(repository: string, credentials?: RegistryCredentials) {
+  constructor(
+    repository: string,
+    credentials?: RegistryCredentials,
+    login = 'registry-username/registry-password',
+  ) {
     const parsed = parseImageReference(repository);
     if (parsed === undefined || parsed.tag !== undefined || parsed.digest !== undefined) {
       throw new RegistryError(
@@ -117,6 +183,7 @@ export class RegistrySession {
     this.baseUrl = registryBaseUrl(parsed.registry);
     this.path = parsed.path;
     this.credentials = credentials;
+    this.login = credentials !== undefined ? login : undefined;
   }
 
   /** The digest a tag points at, or undefined when the tag does not exist. */
@@ -243,13 +310,9 @@ export class RegistrySession {
     try {
       return await fetch(url, init);
     } catch (error) {
-      // Duck-typed: fetch's TypeError may come from another realm (a test's VM context).
-      const { message, cause } = error as { message?: unknown; cause?: { message?: unknown } };
-      const why = [message, cause?.message].filter((part) => typeof part === 'string').join(': ');
-      throw new RegistryError(
-        this.repository,
-        `could not reach ${new URL(url).origin} (${why || String(error)}); check the registry host in the image input and that the runner can reach it`,
-        'image',
+      throw describeRegistryFailure(
+        { image: this.repository, action: 'reach the registry', access: 'pull', url: String(url) },
+        { error },
       );
     }
   }
@@ -257,7 +320,7 @@ export class RegistrySession {
   /** The Authorization header a challenge asks for, or undefined when we have nothing to offer. */
   private async authorize(challenge: AuthChallenge): Promise<string | undefined> {
     const basic =
-      this.credentials !== undefined
+      this.credentials !== undefined && this.credentials.identityToken !== true
         ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`
         : undefined;
     if (challenge.scheme === 'basic') return basic;
@@ -266,20 +329,34 @@ export class RegistrySession {
     if (challenge.parameters.service !== undefined)
       tokenUrl.searchParams.set('service', challenge.parameters.service);
     // Ask for push as well as pull: tagging writes, and one token then serves every call.
-    tokenUrl.searchParams.set('scope', `repository:${this.path}:pull,push`);
-    const response = await this.reach(tokenUrl, {
-      headers: basic !== undefined ? { authorization: basic } : {},
-    });
+    const scope = `repository:${this.path}:pull,push`;
+    tokenUrl.searchParams.set('scope', scope);
+    const response =
+      this.credentials?.identityToken === true
+        ? // A refresh token is exchanged by POST (the distribution spec's OAuth2 token request).
+          await this.reach(new URL(challenge.parameters.realm), {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              grant_type: 'refresh_token',
+              refresh_token: this.credentials.password,
+              service: challenge.parameters.service ?? '',
+              scope,
+              client_id: 'model-canary',
+            }).toString(),
+          })
+        : await this.reach(tokenUrl, { headers: basic !== undefined ? { authorization: basic } : {} });
     if (!response.ok) {
-      await response.arrayBuffer();
-      const [offered, advice] =
-        basic !== undefined
-          ? ['registry-username/registry-password', 'check them and that they may push']
-          : ['an anonymous request', 'set registry-username and registry-password'];
-      throw new RegistryError(
-        this.repository,
-        `the registry's token service (${tokenUrl.origin}) refused ${offered} (HTTP ${response.status}); ${advice}`,
-        'registry-password',
+      const body = await response.text().catch(() => '');
+      throw describeRegistryFailure(
+        {
+          image: this.repository,
+          action: `give a token for ${this.path} (the registry's token service)`,
+          access: 'push',
+          url: tokenUrl.toString(),
+          ...(this.login !== undefined ? { login: this.login } : {}),
+        },
+        { status: response.status, body },
       );
     }
     const token = (await response.json()) as { token?: string; access_token?: string };
@@ -295,26 +372,16 @@ export class RegistrySession {
     access: 'pull' | 'push',
   ): Promise<void> {
     if (response.ok) return;
-    const text = (await response.text().catch(() => '')).trim().slice(0, 200);
-    const status = `HTTP ${response.status}`;
-    if (response.status === 401 || response.status === 403) {
-      throw new RegistryError(
+    const body = await response.text().catch(() => '');
+    throw describeRegistryFailure(
+      {
         image,
-        `the registry refused to ${action} (${status}); check registry-username and registry-password${
-          access === 'push' ? ' and that they may push' : ''
-        }`,
-        'registry-password',
-      );
-    }
-    const advice =
-      response.status >= 500
-        ? 'the registry failed: re-run the job, and check the registry if it keeps failing'
-        : response.status === 404
-          ? 'check the image input and that the image was pushed'
-          : "check the image input and the registry's answer";
-    throw new RegistryError(
-      image,
-      `could not ${action}: ${status}${text !== '' ? ` ${text}` : ''}; ${advice}`,
+        action,
+        access,
+        url: response.url || this.baseUrl,
+        ...(this.login !== undefined ? { login: this.login } : {}),
+      },
+      { status: response.status, body },
     );
   }
 }

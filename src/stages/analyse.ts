@@ -10,12 +10,15 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { AnswerCollector } from '../answers/collector.ts';
 import { MAX_ANSWER_BYTES } from '../answers/pairing.ts';
 import { answersNeeded } from '../checks/answers.ts';
+import type { ContainerCrash } from '../checks/canary-pods.ts';
 import { DEFAULT_PLANNED_LOOKS } from '../checks/check.ts';
 import { judgeStep, warmChecks, type StepJudgement } from '../checks/step.ts';
 import { ClusterError } from '../errors.ts';
 import { compareModeFor } from '../inputs/answers.ts';
 import type { Settings } from '../inputs/settings.ts';
 import { clusterOf } from '../kube/cluster.ts';
+import { trackSelector } from '../kube/labels.ts';
+import { watchForCrashes } from '../kube/rollout-watch.ts';
 import { canaryStep, type CanaryStep } from '../kube/rollout.ts';
 import { objectNames, type Plan } from '../plan.ts';
 import type { Run, StepAnalysis, StepVerdict } from '../run.ts';
@@ -91,6 +94,8 @@ export interface AnalyseOptions {
   modelName?: string;
   /** The runtime the build found (runtime auto resolved), which says the probe's protocol. */
   runtime?: string;
+  /** The canary containers that crashed so far (a pod watch); any one stops the step with a revert. */
+  crashes?: () => readonly ContainerCrash[];
   log?: (line: string) => void;
 }
 
@@ -269,7 +274,9 @@ export async function analyse(
         look: { index, of: looks.length },
         memo,
         ...(answers !== undefined ? { answers: answers.evidence() } : {}),
+        ...(options.crashes !== undefined ? { crashes: options.crashes() } : {}),
       });
+    const crashed = (): boolean => (options.crashes?.().length ?? 0) > 0;
     const loadOptions: LoadOptions = {
       arms: arms.length,
       ratePerSecond: probe.ratePerSecond * arms.length,
@@ -283,6 +290,13 @@ export async function analyse(
         100,
       maxInFlight,
       shouldStop: (accounting) => {
+        // A crash is certain the moment it is seen: judged then, not at the next planned look.
+        if (crashed()) {
+          looksTaken = Math.min(looks.length, looksTaken + 1);
+          verdict = judgeNow(accounting, looksTaken);
+          log(`look ${looksTaken}/${looks.length}: ${verdict.decision}: ${verdict.reason}`);
+          return true;
+        }
         // The last planned look is taken once the window ends, on whatever arrived.
         // Looks count finished requests, so a canary that only fails is judged (on errors) in time.
         if (looksTaken >= looks.length - 1 || minFinished(accounting) < looks[looksTaken]!) return false;
@@ -299,9 +313,14 @@ export async function analyse(
       verdict = judgeNow(run.accounting, looks.length);
       log(`look ${looksTaken}/${looks.length}: ${verdict.decision}: ${verdict.reason}`);
     }
+    // A crash seen after the deciding look (or between the last request and now) still reverts.
+    if (verdict.decision !== 'revert' && crashed()) {
+      verdict = judgeNow(run.accounting, Math.max(1, looksTaken));
+      log(`the canary crashed: ${verdict.decision}: ${verdict.reason}`);
+    }
     const stoppedEarly = looksTaken < looks.length;
     let measuredMs = run.elapsedMs - probe.warmupMs;
-    if (verdict.decision === 'inconclusive' && settings.gate.onInconclusive === 'extend') {
+    if (verdict.decision === 'inconclusive' && settings.gate.onInconclusive === 'extend' && !crashed()) {
       log('inconclusive: on-inconclusive is extend, measuring one more window');
       const second = await measureWith(
         { ...loadOptions, warmupMs: 0, shouldStop: undefined },
@@ -353,14 +372,21 @@ export async function analyseStep(run: Run, step: CanaryStep): Promise<StepAnaly
   const { plan, settings } = run;
   // Its own connection: the rollout's request count stays the rollout's.
   const cluster = clusterOf(settings);
-  const { judgement, ...load } = await analyse(plan, settings, cluster.config, {
-    services: { canary: step.canaryService, stable: step.stableService },
-    compareWithStable: !step.firstDeploy,
-    ...(run.image?.modelName !== undefined ? { modelName: run.image.modelName } : {}),
-    ...(run.image?.runtime !== undefined ? { runtime: run.image.runtime } : {}),
-    log: (line) => runner.info(line),
-  });
-  return { step, judgement, verdict: stepVerdictOf(judgement, settings.gate.onInconclusive), load };
+  const log = (line: string): void => runner.info(line);
+  const crashWatch = watchForCrashes(cluster, step.namespace, step.canaryPods, log);
+  try {
+    const { judgement, ...load } = await analyse(plan, settings, cluster.config, {
+      services: { canary: step.canaryService, stable: step.stableService },
+      compareWithStable: !step.firstDeploy,
+      ...(run.image?.modelName !== undefined ? { modelName: run.image.modelName } : {}),
+      ...(run.image?.runtime !== undefined ? { runtime: run.image.runtime } : {}),
+      crashes: () => crashWatch.crashes(),
+      log,
+    });
+    return { step, judgement, verdict: stepVerdictOf(judgement, settings.gate.onInconclusive), load };
+  } finally {
+    crashWatch.stop();
+  }
 }
 
 /**
@@ -375,6 +401,7 @@ export function firstStep({ plan, settings, rollout, canary }: Run): CanaryStep 
     namespace: plan.namespace,
     stableService: objectNames(settings.name).stableService,
     canaryService: plan.objects.stableService,
+    canaryPods: trackSelector(plan.target, 'stable', plan.preview),
     firstDeploy: false,
     weightPercent: 0,
     achievedPercent: 0,

@@ -5,6 +5,9 @@ import type { Settings } from '../inputs/settings.ts';
 import type { CacheSettings } from '../image/buildkit.ts';
 import { buildModelImage, type ModelImageOptions } from '../image/model-image.ts';
 import type { BuiltImage, Run } from '../run.ts';
+import * as runner from '../github/runner.ts';
+import { registryCredentials } from '../registry/credentials.ts';
+import { parseImageReference } from '../registry/image-ref.ts';
 
 /**
  * Stage `build` (canary and preview modes): builds and pushes the model's image; deploy runs this
@@ -27,6 +30,19 @@ export async function buildStage({
           }
         : settings.build.model;
   const serverUrl = process.env['GITHUB_SERVER_URL'] || 'https://github.com';
+  // The one lookup (src/registry/credentials.ts). Credentials from inputs are handed to BuildKit;
+  // a login the runner already has is in the Docker config, which buildx and buildctl read
+  // themselves (with its helpers and every other registry's login, base images' included).
+  const registry = parseImageReference(plan.image.repository)?.registry ?? plan.image.repository;
+  const credentials = await registryCredentials(registry, {
+    ...(settings.build.registryAuth !== undefined ? { inputs: settings.build.registryAuth } : {}),
+  });
+  if (credentials !== undefined) runner.setSecret(credentials.password);
+  runner.info(
+    credentials !== undefined
+      ? `Pushing to ${registry} with ${credentials.source}`
+      : `No login for ${registry} in the inputs or the Docker config: pushing anonymously`,
+  );
   const image = await buildModelImage({
     ...(model !== undefined ? { model } : {}),
     runtime: settings.build.runtime,
@@ -42,7 +58,9 @@ export async function buildStage({
     platforms: settings.build.platforms,
     buildArgs: settings.build.buildArgs,
     buildSecrets: settings.build.buildSecrets,
-    ...(settings.build.registryAuth !== undefined ? { registryAuth: settings.build.registryAuth } : {}),
+    ...(credentials?.fromInputs === true
+      ? { registryAuth: { username: credentials.username, password: credentials.password } }
+      : {}),
     ...(settings.run.repository !== '' ? { sourceUrl: `${serverUrl}/${settings.run.repository}` } : {}),
     ...(settings.run.sha !== '' ? { revision: settings.run.sha } : {}),
     ...(process.env['HF_TOKEN'] ? { hfToken: process.env['HF_TOKEN'] } : {}),

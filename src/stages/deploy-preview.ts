@@ -6,13 +6,15 @@
 import { ClusterError } from '../errors.ts';
 import { deployPreview, type CanaryState } from '../kube/rollout.ts';
 import { rolloutOf, type Run } from '../run.ts';
+import { imagePullCredentials } from './deploy-canary.ts';
 
 /** Deploys the preview and waits until it serves; a deployed preview stays until cleanup. */
 export async function deployPreviewStage(run: Run): Promise<{ canary: CanaryState }> {
   if (run.image === undefined)
     throw new ClusterError('image', 'no image to deploy: the build stage produced none');
   const session = rolloutOf(run);
-  const canary = await deployPreview(session.ctx, run.image.reference);
+  const pull = await imagePullCredentials(run.settings, run.image.reference);
+  const canary = await deployPreview(session.ctx, run.image.reference, pull);
   // Finished work, not a pending change: a later failure (analysis, report) leaves it up.
   session.settle();
   return { canary };

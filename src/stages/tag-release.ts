@@ -6,13 +6,16 @@
 import * as runner from '../github/runner.ts';
 import type { BuiltImage, Run } from '../run.ts';
 import { RegistryError, RegistrySession, type RegistryCredentials } from '../registry/client.ts';
+import { registryCredentials } from '../registry/credentials.ts';
+import { parseImageReference } from '../registry/image-ref.ts';
 
 export interface ReleaseTagging {
   repository: string;
   /** The tag the verified build was pushed under (the commit SHA). */
   commitTag: string;
   releaseTags: readonly string[];
-  credentials?: RegistryCredentials;
+  /** With `source`, where they came from (registryCredentials), for messages. */
+  credentials?: RegistryCredentials & { source?: string };
 }
 
 export interface TaggedRelease {
@@ -25,7 +28,11 @@ export interface TaggedRelease {
 
 /** Puts the commit's image under every release tag and checks each tag resolves to its digest. */
 export async function tagVerifiedImage(request: ReleaseTagging): Promise<TaggedRelease> {
-  const registry = new RegistrySession(request.repository, request.credentials);
+  const registry = new RegistrySession(
+    request.repository,
+    request.credentials,
+    ...(request.credentials?.source !== undefined ? [request.credentials.source] : []),
+  );
   const source = `${request.repository}:${request.commitTag}`;
   const digest = await registry.resolve(request.commitTag);
   if (digest === undefined) {
@@ -58,7 +65,8 @@ export async function tagVerifiedImage(request: ReleaseTagging): Promise<TaggedR
 }
 
 /**
- * Stage `tag-release`: tags the commit's verified image (registry credentials from the inputs) and
+ * Stage `tag-release`: tags the commit's verified image (credentials from the inputs, else the
+ * runner's Docker config: a docker/login-action before this step is enough) and
  * hands `repository@digest` on for deploy-canary to run.
  */
 export async function tagReleaseStage({ plan, settings }: Run): Promise<{ image: BuiltImage }> {
@@ -69,11 +77,16 @@ export async function tagReleaseStage({ plan, settings }: Run): Promise<{ image:
       'image',
     );
   }
+  const registry = parseImageReference(plan.image.repository)?.registry ?? plan.image.repository;
+  const credentials = await registryCredentials(registry, {
+    ...(settings.build.registryAuth !== undefined ? { inputs: settings.build.registryAuth } : {}),
+  });
+  if (credentials !== undefined) runner.setSecret(credentials.password);
   const release = await tagVerifiedImage({
     repository: plan.image.repository,
     commitTag: plan.image.commitTag,
     releaseTags: plan.image.releaseTags,
-    ...(settings.build.registryAuth !== undefined ? { credentials: settings.build.registryAuth } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
   });
   runner.info(
     `Tagged ${release.image} as ${release.tags.join(', ')} (no rebuild: same manifest, same digest)`,

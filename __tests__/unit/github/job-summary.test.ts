@@ -385,6 +385,7 @@ function settingsFor(inputs: Record<string, string>, ref = 'refs/heads/main') {
       )[name] ?? '',
     run: { eventName: 'push', sha: SHA, ref, repository: 'acme/models', runId: 1, runAttempt: 1 },
     pathExists: () => true,
+    outsideWorkspace: () => undefined,
     readText: () => undefined,
     listFolder: () => undefined,
   });
@@ -404,6 +405,7 @@ const STEP: CanaryStep = {
   namespace: 'ml',
   stableService: 'resnet-stable',
   canaryService: 'resnet-canary',
+  canaryPods: 'model-canary.dev/target=resnet,model-canary.dev/track=canary',
   firstDeploy: false,
   weightPercent: 10,
   achievedPercent: 10,
@@ -479,13 +481,13 @@ describe('reportOfRun', () => {
     expect(report.reason).toMatch(/within max-regression/);
   });
 
-  it('a failure is reverted when the cluster was put back, else skipped, with the error as reason', () => {
+  it('a failure is reverted when the cluster was put back, else failed, with the error as reason', () => {
     expect(reportOfRun(runOf({}), { reverted: true, reason: 'CrashLoopBackOff' })).toMatchObject({
       decision: 'reverted',
       reason: 'CrashLoopBackOff',
     });
     expect(reportOfRun(runOf({ mode: 'promote' }), { reverted: false, reason: 'forbidden' }).decision).toBe(
-      'skipped',
+      'failed',
     );
   });
 

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readPodTemplate } from '../../../src/inputs/pod-template.ts';
 import { parseWorkload } from '../../../src/inputs/workload.ts';
 import type { BadInput } from '../../fixtures/inputs.ts';
 import { inputsReadBy, itNamesTheInput, parse, VALID } from '../../fixtures/inputs.ts';
@@ -64,6 +67,94 @@ const BAD_WORKLOAD_INPUTS: BadInput[] = [
   ],
 ];
 
+const BAD_TEMPLATE_INPUTS: BadInput[] = [
+  [
+    'image pull secret with capitals',
+    { ...VALID, 'image-pull-secret': 'GHCR' },
+    'image-pull-secret',
+    /Secret name/,
+  ],
+  [
+    'pod template that is not YAML',
+    { ...VALID, 'pod-template': 'deploy/broken.yaml' },
+    'pod-template',
+    /^deploy\/broken\.yaml:\d+: not valid YAML/,
+  ],
+  [
+    'pod template without containers',
+    { ...VALID, 'pod-template': 'deploy/no-containers.yaml' },
+    'pod-template',
+    /^deploy\/no-containers\.yaml:8: spec\.template\.spec\.containers is missing or empty/,
+  ],
+  [
+    'pod template mounting a volume it does not have',
+    { ...VALID, 'pod-template': 'deploy/unmounted.yaml' },
+    'pod-template',
+    /^deploy\/unmounted\.yaml:6: template\.spec\.containers\[0\]\.volumeMounts\[0\]\.name: no volume is named 'cache'/,
+  ],
+  [
+    'pod template that is missing',
+    { ...VALID, 'pod-template': 'deploy/none.yaml' },
+    'pod-template',
+    /does not exist/,
+  ],
+  ['pod template that is a folder', { ...VALID, 'pod-template': 'deploy' }, 'pod-template', /is not a file/],
+  ['env name with a space', { ...VALID, env: 'MY VAR=1' }, 'env', /not an environment variable name/],
+  [
+    'env-from of another kind',
+    { ...VALID, 'env-from': 'vault/model' },
+    'env-from',
+    /secret\/<name> or configmap\/<name>/,
+  ],
+  [
+    'a flag and its value on one line',
+    { ...VALID, args: '--max-model-len 4096' },
+    'args',
+    /one argument per line/,
+  ],
+  [
+    'service account with capitals',
+    { ...VALID, 'service-account': 'Reader' },
+    'service-account',
+    /ServiceAccount name/,
+  ],
+];
+
 describe('workload inputs: bad values', () => {
-  itNamesTheInput(BAD_WORKLOAD_INPUTS, [...inputsReadBy(parseWorkload), 'name']);
+  itNamesTheInput([...BAD_WORKLOAD_INPUTS, ...BAD_TEMPLATE_INPUTS], [...inputsReadBy(parseWorkload), 'name']);
+});
+
+describe('workload inputs: the pod template and its short inputs', () => {
+  it('reads a Deployment as the pod template, choosing the container named model', () => {
+    const { workload } = parse({ ...VALID, 'pod-template': './deploy/deployment.yaml' });
+    expect(workload.podTemplate).toMatchObject({
+      file: 'deploy/deployment.yaml',
+      modelContainer: 'model',
+      modelContainerReason: 'named model',
+    });
+    expect(workload.podTemplate!.template.spec!.serviceAccountName).toBe('model-reader');
+  });
+
+  it('reads the example pod template users copy', () => {
+    const path = 'examples/pod-template/deployment.yaml';
+    const template = readPodTemplate(path, readFileSync(join(import.meta.dirname, '../../..', path), 'utf8'));
+    expect(template).toMatchObject({ modelContainer: 'model', modelContainerReason: 'named model' });
+  });
+
+  it('reads env, env-from, args and service-account', () => {
+    const { workload } = parse({
+      ...VALID,
+      env: 'LOG_LEVEL=info\nA.B-c=x=y',
+      'env-from': 'secret/model-secrets\nConfigMap/settings',
+      args: '--max-model-len=4096\n# a comment\n--enforce-eager',
+      'service-account': 'model-reader',
+    });
+    expect(workload.env).toEqual({ LOG_LEVEL: 'info', 'A.B-c': 'x=y' });
+    expect(workload.envFrom).toEqual([
+      { kind: 'secret', name: 'model-secrets' },
+      { kind: 'configmap', name: 'settings' },
+    ]);
+    expect(workload.args).toEqual(['--max-model-len=4096', '--enforce-eager']);
+    expect(workload.serviceAccount).toBe('model-reader');
+  });
 });

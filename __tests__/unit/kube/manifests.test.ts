@@ -32,6 +32,7 @@ function settingsWith(inputs: Partial<Record<InputName, string>>) {
   return parseInputs({
     get: (name) => all[name] ?? '',
     pathExists: () => true,
+    outsideWorkspace: () => undefined,
     readText: () => undefined,
     listFolder: () => undefined,
     run: {
@@ -120,6 +121,18 @@ describe('renderDeployment', () => {
       replicas: 4,
     });
     expect(deployment.spec!.strategy!.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+  });
+
+  it('replaces a single GPU canary pod without a surge, so a re-run fits in the GPU it already holds', () => {
+    const settings = settingsWith({ replicas: '4' });
+    const arm = (track: 'stable' | 'canary') =>
+      renderDeployment(planRun(settings), settings, v2Serving('resnet'), {
+        track,
+        image: 'img',
+        replicas: 1,
+      });
+    expect(arm('canary').spec!.strategy!.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+    expect(arm('stable').spec!.strategy!.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
   });
 });
 

@@ -199,15 +199,21 @@ describe('RegistrySession errors', () => {
   it.each([
     [
       404,
-      /:v9: could not fetch its manifest: HTTP 404 .*MANIFEST_UNKNOWN.*; check the image input and that the image was pushed$/,
+      /:v9: http:\/\/127\.0\.0\.1:\d+ could not fetch its manifest: HTTP 404 .*MANIFEST_UNKNOWN.*; check the image input and that the image was pushed$/,
     ],
-    [400, /:v9: could not fetch its manifest: HTTP 400 .*; check the image input and the registry's answer$/],
-    [500, /:v9: could not fetch its manifest: HTTP 500 .*; the registry failed: re-run the job/],
+    [
+      400,
+      /:v9: http:\/\/[\d.:]+ could not fetch its manifest: HTTP 400 .*; check the image input and the registry's answer$/,
+    ],
+    [
+      500,
+      /:v9: http:\/\/[\d.:]+ could not fetch its manifest: HTTP 500 .*; the registry failed: re-run the job/,
+    ],
     [
       403,
-      /:v9: the registry refused to fetch its manifest \(HTTP 403\); check registry-username and registry-password$/,
+      /:v9: http:\/\/[\d.:]+ refused to fetch its manifest \(HTTP 403\) with no credentials \(an anonymous request\); log in before this step \(docker\/login-action\) or set registry-username and registry-password$/,
     ],
-  ])('names the image, HTTP %i and what to do', async (status, message) => {
+  ])('names the registry, the image, HTTP %i and what to do', async (status, message) => {
     const host = await fakeRegistry({
       'GET /v2/acme/resnet/manifests/v9': { status, body: { errors: [{ code: 'MANIFEST_UNKNOWN' }] } },
     });
@@ -217,18 +223,27 @@ describe('RegistrySession errors', () => {
     await expect(attempt).rejects.toMatchObject({ reference: `${host}/acme/resnet:v9` });
   });
 
-  it('asks for push rights when a tag cannot be written', async () => {
+  it('asks for push rights when a tag cannot be written with the credentials it names', async () => {
     const host = await fakeRegistry({ 'PUT /v2/acme/resnet/manifests/v1': { status: 403 } });
     const manifest = {
       digest: digestOfBytes(Buffer.from('{}')),
       mediaType: OCI_MANIFEST,
       bytes: Buffer.from('{}'),
     };
-    const attempt = new RegistrySession(`${host}/acme/resnet`).putManifest('v1', manifest);
+    const credentials = { username: 'ci', password: 'pw' };
+    const attempt = new RegistrySession(`${host}/acme/resnet`, credentials).putManifest('v1', manifest);
     await expect(attempt).rejects.toThrow(
-      `${host}/acme/resnet:v1: the registry refused to tag it (HTTP 403); check registry-username and registry-password and that they may push`,
+      `${host}/acme/resnet:v1: http://${host} refused to tag it (HTTP 403) with registry-username/registry-password; check them and that they may push`,
     );
     await expect(attempt).rejects.toMatchObject({ input: 'registry-password' });
+    const fromDocker = new RegistrySession(
+      `${host}/acme/resnet`,
+      credentials,
+      `the Docker config's login for ${host}`,
+    );
+    await expect(fromDocker.putManifest('v1', manifest)).rejects.toThrow(
+      `with the Docker config's login for ${host}; check them and that they may push`,
+    );
   });
 
   it('resolves a missing tag to undefined, not an error', async () => {
@@ -236,7 +251,7 @@ describe('RegistrySession errors', () => {
     expect(await new RegistrySession(`${host}/acme/resnet`).resolve('v1')).toBeUndefined();
   });
 
-  it('names the token service, the HTTP status and the inputs when it refuses', async () => {
+  it('names the token service, the HTTP status and what to do when it refuses', async () => {
     const tokens = await fakeRegistry({
       'GET /token?service=fake&scope=repository%3Aacme%2Fresnet%3Apull%2Cpush': { status: 401 },
     });
@@ -248,20 +263,83 @@ describe('RegistrySession errors', () => {
     });
     const attempt = new RegistrySession(`${host}/acme/resnet`).resolve('v1');
     await expect(attempt).rejects.toThrow(
-      `${host}/acme/resnet: the registry's token service (http://${tokens}) refused an anonymous request (HTTP 401); set registry-username and registry-password`,
+      `${host}/acme/resnet: http://${tokens} refused to give a token for acme/resnet (the registry's token service) (HTTP 401) with no credentials (an anonymous request); log in before this step`,
     );
     await expect(attempt).rejects.toMatchObject({ input: 'registry-password' });
   });
 
-  it('names the registry it could not reach and the image input', async () => {
+  it('names the address it could not reach, why, and the image input', async () => {
     const host = await fakeRegistry({});
     await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
     const attempt = new RegistrySession(`${host}/acme/resnet`).resolve('v1');
     await expect(attempt).rejects.toThrow(
       new RegExp(
-        `^${host}/acme/resnet: could not reach http://${host} \\(fetch failed: .*ECONNREFUSED.*\\); check the registry host in the image input`,
+        `^${host}/acme/resnet: could not reach the registry: could not connect to http://${host} at 127\\.0\\.0\\.1:\\d+: the connection was refused .*\\(ECONNREFUSED\\); check the registry host in the image input`,
       ),
     );
     await expect(attempt).rejects.toMatchObject({ input: 'image' });
+  });
+});
+
+describe('RegistrySession authentication', () => {
+  /** A registry whose manifests answer only `Bearer good-token`, and its token service. */
+  async function bearerRegistry(
+    grant: (request: { method: string; url: string; authorization?: string; body: string }) => boolean,
+  ): Promise<string> {
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        const host = request.headers.host!;
+        if (request.url!.startsWith('/token')) {
+          const ok = grant({
+            method: request.method!,
+            url: request.url!,
+            body,
+            ...(request.headers.authorization !== undefined
+              ? { authorization: request.headers.authorization }
+              : {}),
+          });
+          response.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(ok ? { access_token: 'good-token' } : {}));
+          return;
+        }
+        if (request.headers.authorization !== 'Bearer good-token') {
+          response.writeHead(401, {
+            'www-authenticate': `Bearer realm="http://${host}/token",service="fake"`,
+          });
+          response.end();
+          return;
+        }
+        response.writeHead(200, { 'docker-content-digest': `sha256:${'a'.repeat(64)}` });
+        response.end();
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('earns a Bearer token with Basic credentials', async () => {
+    const expected = `Basic ${Buffer.from('ci:pw').toString('base64')}`;
+    const host = await bearerRegistry((r) => r.method === 'GET' && r.authorization === expected);
+    const session = new RegistrySession(`${host}/acme/resnet`, { username: 'ci', password: 'pw' });
+    expect(await session.resolve('v1')).toBe(`sha256:${'a'.repeat(64)}`);
+  });
+
+  it("exchanges a Docker config's identity token as an OAuth2 refresh token", async () => {
+    const host = await bearerRegistry((r) => {
+      const form = new URLSearchParams(r.body);
+      return (
+        r.method === 'POST' &&
+        r.authorization === undefined &&
+        form.get('grant_type') === 'refresh_token' &&
+        form.get('refresh_token') === 'refresh-me' &&
+        form.get('scope') === 'repository:acme/resnet:pull,push'
+      );
+    });
+    const credentials = { username: '<token>', password: 'refresh-me', identityToken: true };
+    const session = new RegistrySession(`${host}/acme/resnet`, credentials);
+    expect(await session.resolve('v1')).toBe(`sha256:${'a'.repeat(64)}`);
   });
 });

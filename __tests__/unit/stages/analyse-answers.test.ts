@@ -88,6 +88,7 @@ function settingsFor(url: string): Settings {
     get: (name) => inputs[name] ?? '',
     run: PUSH,
     pathExists: (path) => path in files,
+    outsideWorkspace: () => undefined,
     readText: (path) => files[path],
     listFolder: () => undefined,
   });

@@ -8,8 +8,7 @@ COPY --link --from=model ["model.safetensors", "/models/qwen2-0.5b/"]
 COPY --link --from=model ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "/models/qwen2-0.5b/"]
 ENV HF_HUB_OFFLINE=1
 EXPOSE 8000
-ENTRYPOINT ["python3", "-m", "vllm.entrypoints.openai.api_server"]
-CMD ["--model", "/models/qwen2-0.5b", "--served-model-name", "qwen2-0.5b", "--host", "0.0.0.0", "--port", "8000"]
+ENTRYPOINT ["python3", "-m", "vllm.entrypoints.openai.api_server", "--model", "/models/qwen2-0.5b", "--served-model-name", "qwen2-0.5b", "--host", "0.0.0.0", "--port", "8000"]
 LABEL dev.model-canary.model.sha256="ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff" \
       org.opencontainers.image.revision="0123456789abcdef0123456789abcdef01234567" \
       org.opencontainers.image.source="https://github.com/acme/models"

@@ -16,6 +16,5 @@ COPY --link --from=model-download ["/model-canary/weights/", "/models/Qwen2.5-0.
 COPY --link --from=model-download ["/model-canary/config/", "/models/Qwen2.5-0.5B/"]
 ENV HF_HUB_OFFLINE=1
 EXPOSE 8000
-ENTRYPOINT ["python3", "-m", "vllm.entrypoints.openai.api_server"]
-CMD ["--model", "/models/Qwen2.5-0.5B", "--served-model-name", "Qwen2.5-0.5B", "--host", "0.0.0.0", "--port", "8000"]
+ENTRYPOINT ["python3", "-m", "vllm.entrypoints.openai.api_server", "--model", "/models/Qwen2.5-0.5B", "--served-model-name", "Qwen2.5-0.5B", "--host", "0.0.0.0", "--port", "8000"]
 LABEL org.opencontainers.image.source="https://github.com/acme/models"

@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { containerCrashes, restartCounts } from '../../../src/kube/rollout-watch.ts';
+
+const START = Date.parse('2025-01-01T10:00:00Z');
+const pod = (...statuses: Partial<V1ContainerStatus>[]): V1Pod => ({
+  metadata: { name: 'r-canary-1' },
+  status: {
+    containerStatuses: statuses.map((s) => ({
+      name: 'model',
+      image: 'i',
+      imageID: '',
+      ready: true,
+      restartCount: 0,
+      ...s,
+    })),
+  },
+});
+
+describe('containerCrashes', () => {
+  it('names a container OOM-killed since the watch began, with its exit code and restarts', () => {
+    const oom = pod({
+      restartCount: 1,
+      state: { running: { startedAt: new Date(START + 5000) } },
+      lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: new Date(START + 4000) } },
+    });
+    expect(containerCrashes(oom, new Map([['model', 0]]), START)).toEqual([
+      { pod: 'r-canary-1', container: 'model', exitCode: 137, reason: 'OOMKilled', restarts: 1 },
+    ]);
+  });
+
+  it('counts a container terminated now, before its restart, with any exit code', () => {
+    const exited = pod({
+      state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: new Date(START + 1) } },
+    });
+    expect(containerCrashes(exited, new Map(), START)).toEqual([
+      { pod: 'r-canary-1', container: 'model', exitCode: 0, reason: 'Completed', restarts: 0 },
+    ]);
+  });
+
+  it('ignores restarts and exits from before the watch began', () => {
+    const earlier = pod({
+      restartCount: 3,
+      state: { running: { startedAt: new Date(START - 1000) } },
+      lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: new Date(START - 2000) } },
+    });
+    expect(containerCrashes(earlier, restartCounts(earlier), START)).toEqual([]);
+    expect(containerCrashes(earlier, new Map([['model', 2]]), START)).toHaveLength(1);
+  });
+});
