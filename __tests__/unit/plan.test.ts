@@ -116,4 +116,13 @@ describe('renderPlanMarkdown', () => {
     expect(markdown).toContain('p95 ≤ 80 ms');
     expect(markdown).toContain('p95 regression ≤ 10.0% at 0.95 confidence');
   });
+
+  it('shows the TTFT and TPOT bounds, defaulting to max-regression, unless the probe cannot stream', () => {
+    const openai = settingsOf({ ...CANARY, 'probe-protocol': 'openai', 'max-regression-tpot': '25%' });
+    expect(renderPlanMarkdown(planRun(openai), openai)).toContain(
+      'streamed OpenAI answers: TTFT regression ≤ 10.0%, TPOT regression ≤ 25.0%',
+    );
+    const v2 = settingsOf({ ...CANARY, 'probe-protocol': 'v2' });
+    expect(renderPlanMarkdown(planRun(v2), v2)).not.toContain('TTFT');
+  });
 });

@@ -15,6 +15,10 @@
  * A signal fails the check when it is significant at the look's boundary AND its size exceeds
  * 1 + max-regression (a real but tolerated 3 % slow-down passes). On a first deployment there is
  * nothing to compare: the check only asks for enough samples.
+ *
+ * `compareTimes` is the comparison itself, for any sample of times of both arms: the checks `ttft`
+ * and `tpot` (stream-latency.ts) hold times to first token and per output token to it too. Those
+ * comparisons and this one share the step's false-revert budget (`comparisonBudget`).
  */
 import { normalCdf, normalQuantile } from '../stats/distributions.ts';
 import { logAtRank, logQuantileOfSample, type SortedLogSample } from '../stats/latency-percentiles.ts';
@@ -28,7 +32,7 @@ import {
   type LinearRankResult,
 } from '../stats/rank-tests.ts';
 import { groupSequentialBoundaries } from '../stats/sequential.ts';
-import type { ArmSample } from './arm.ts';
+import type { TimeSample } from './arm.ts';
 import {
   isFinalLook,
   MIN_SAMPLES_PER_ARM,
@@ -82,7 +86,7 @@ export interface LatencyFigures {
   /** The quantile max-regression applies to (input regression-quantile). */
   regressionQuantile: number;
   confidence: number;
-  /** The false-revert probability of the whole step (falseRevertBudget); this check spends all of it. */
+  /** The false-revert probability this comparison spends (comparisonBudget). */
   falseRevertBudget: number;
   minSamplesPerArm: number;
   /** Whole-distribution shift: Hodges-Lehmann ratio, Mann-Whitney z and p (one-sided, R's). */
@@ -110,17 +114,45 @@ function stretchScore(u: number): number {
   return z * z - 1;
 }
 
+/**
+ * Comparisons of canary and stable times that share the step's false-revert budget: the latency,
+ * and with streams the time to first token and the time per output token (stream-latency.ts).
+ * Bonferroni: whatever their correlation, the step reverts a canary no worse than stable with
+ * probability at most the budget.
+ */
+export function comparisonBudget(evidence: Pick<StepEvidence, 'canary' | 'stable' | 'budget'>): number {
+  const streamed = evidence.canary.stream !== undefined && evidence.stable?.stream !== undefined;
+  return streamed ? evidence.budget / 3 : evidence.budget;
+}
+
+/** One canary-vs-stable comparison of times: what they are, and the input that bounds them. */
+export interface TimeComparison<Name extends string> {
+  name: Name;
+  /** How reasons name the times (`TTFT`, `TPOT`); absent for the request latency. */
+  what?: string;
+  /** The input whose bound it holds, as reasons name it, and its value. */
+  input: string;
+  maxRegression: number;
+  canary: TimeSample;
+  stable: TimeSample;
+  /** What each time is the time of, plural, as an inconclusive reason counts them. */
+  samplesAre: string;
+}
+
 /** Compares the canary's latencies with stable's (or, on a first deployment, asks for enough of them). */
 export function latencyCheck(evidence: StepEvidence): LatencyResult {
   const { canary, stable, gate, look } = evidence;
-  const figures: LatencyFigures = {
-    maxRegression: gate.maxRegression,
-    regressionQuantile: gate.regressionQuantile,
-    confidence: gate.confidence,
-    falseRevertBudget: evidence.budget,
-    minSamplesPerArm: MIN_SAMPLES_PER_ARM,
-    summaryRelativeError: 0,
-  };
+  if (stable !== undefined) {
+    return compareTimes(evidence, {
+      name: 'latency',
+      input: 'max-regression',
+      maxRegression: gate.maxRegression,
+      canary,
+      stable,
+      samplesAre: 'successful requests',
+    });
+  }
+  const figures = latencyFigures(evidence, gate.maxRegression);
   const result = (outcome: LatencyResult['outcome'], reason: string): LatencyResult => ({
     name: 'latency',
     outcome,
@@ -129,35 +161,62 @@ export function latencyCheck(evidence: StepEvidence): LatencyResult {
   });
   const final = isFinalLook(look);
   const at = f.look(look);
-  if (stable === undefined) {
-    const n = canary.logs.n;
-    if (n < MIN_SAMPLES_PER_ARM) {
-      return result(
-        'inconclusive',
-        final
-          ? `only ${n} successful canary requests, fewer than ${MIN_SAMPLES_PER_ARM} (${at})`
-          : `${n} canary samples so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
-      );
-    }
-    // Without stable there is nothing to stop early on: the first version is measured to the end.
-    return final
-      ? result(
-          'pass',
-          `no stable version to compare with; canary p95 ${f.ms(canary.numbers.p95Ms)} within absolute limits (${at})`,
-        )
-      : result('inconclusive', `no stable version; absolute limits hold so far (${at})`);
+  const n = canary.logs.n;
+  if (n < MIN_SAMPLES_PER_ARM) {
+    return result(
+      'inconclusive',
+      final
+        ? `only ${n} successful canary requests, fewer than ${MIN_SAMPLES_PER_ARM} (${at})`
+        : `${n} canary samples so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
+    );
   }
+  // Without stable there is nothing to stop early on: the first version is measured to the end.
+  return final
+    ? result(
+        'pass',
+        `no stable version to compare with; canary p95 ${f.ms(canary.numbers.p95Ms)} within absolute limits (${at})`,
+      )
+    : result('inconclusive', `no stable version; absolute limits hold so far (${at})`);
+}
 
+function latencyFigures(evidence: StepEvidence, maxRegression: number): LatencyFigures {
+  return {
+    maxRegression,
+    regressionQuantile: evidence.gate.regressionQuantile,
+    confidence: evidence.gate.confidence,
+    falseRevertBudget: comparisonBudget(evidence),
+    minSamplesPerArm: MIN_SAMPLES_PER_ARM,
+    summaryRelativeError: 0,
+  };
+}
+
+/**
+ * Judges one comparison of canary and stable times at this look: inconclusive on fewer than
+ * MIN_SAMPLES_PER_ARM per arm, else the three signals against `maxRegression`.
+ */
+export function compareTimes<Name extends string>(
+  evidence: StepEvidence,
+  comparison: TimeComparison<Name>,
+): CheckResult<Name, LatencyFigures> {
+  const figures = latencyFigures(evidence, comparison.maxRegression);
+  const result = (outcome: CheckResult['outcome'], reason: string): CheckResult<Name, LatencyFigures> => ({
+    name: comparison.name,
+    outcome,
+    reason,
+    figures,
+  });
+  const { canary, stable, samplesAre } = comparison;
+  const at = f.look(evidence.look);
   const fewest = Math.min(canary.logs.n, stable.logs.n);
   if (fewest < MIN_SAMPLES_PER_ARM) {
     return result(
       'inconclusive',
-      final
-        ? `only ${canary.logs.n} canary and ${stable.logs.n} stable successful requests; need ${MIN_SAMPLES_PER_ARM} per arm (${at})`
-        : `${fewest} samples in the smaller arm so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
+      isFinalLook(evidence.look)
+        ? `only ${canary.logs.n} canary and ${stable.logs.n} stable ${samplesAre}; need ${MIN_SAMPLES_PER_ARM} per arm (${at})`
+        : `${fewest} ${samplesAre} in the smaller arm so far, need ${MIN_SAMPLES_PER_ARM} (${at})`,
     );
   }
-  return compareArms(evidence, canary, stable, figures, result);
+  return compareArms(evidence, comparison, figures, result);
 }
 
 /** A rank test's numbers at this look: its boundary corrected for the statistic's skewness. */
@@ -185,15 +244,16 @@ function quantileRatio(canary: SortedLogSample, stable: SortedLogSample, p: numb
   };
 }
 
-function compareArms(
-  { gate, look, budget, memo }: StepEvidence,
-  canary: ArmSample,
-  stable: ArmSample,
+function compareArms<Result>(
+  { gate, look, memo }: StepEvidence,
+  { canary, stable, what, input, maxRegression }: TimeComparison<string>,
   figures: LatencyFigures,
-  result: (outcome: LatencyResult['outcome'], reason: string) => LatencyResult,
-): LatencyResult {
+  result: (outcome: CheckResult['outcome'], reason: string) => Result,
+): Result {
   const at = f.look(look);
-  const tolerated = Math.log1p(gate.maxRegression);
+  const subject = what === undefined ? 'canary' : `canary ${what}`;
+  const budget = figures.falseRevertBudget;
+  const tolerated = Math.log1p(maxRegression);
   const c = canary.logs;
   const s = stable.logs;
   figures.summaryRelativeError = Math.expm1(Math.max(c.bucketWidth, s.bucketWidth) / 2);
@@ -236,16 +296,16 @@ function compareArms(
   };
   figures.exceedance = exceedance;
 
-  const allowed = `max-regression ${f.percent(gate.maxRegression)}`;
+  const allowed = `${input} ${f.percent(maxRegression)}`;
   const name = `p${+(q * 100).toFixed(1)}`;
   const quantiles = `${name} ${f.ms(Math.exp(logQuantileOfSample(c, q, memo)))} vs ${f.ms(Math.exp(logQuantileOfSample(s, q, memo)))}`;
-  const slowerAt = `canary tail (${name}) is ${f.times(tail.ratio)} stable's (${quantiles}), above ${allowed}`;
+  const slowerAt = `${subject} tail (${name}) is ${f.times(tail.ratio)} stable's (${quantiles}), above ${allowed}`;
   // A whole-distribution slow-down is named as one; the tail signals name what the shift misses.
   if (shift.significant && shiftEstimate > tolerated) {
     figures.decidedBy = 'shift';
     return result(
       'fail',
-      `canary is ${f.times(shift.ratio)} slower than stable across the distribution (p50 ${f.ms(canary.numbers.p50Ms)} vs ${f.ms(stable.numbers.p50Ms)}), above ${allowed}; Mann-Whitney z ${mannWhitney.z.toFixed(2)} ≥ ${shiftBoundary.toFixed(2)} at ${at}`,
+      `${subject} is ${f.times(shift.ratio)} slower than stable across the distribution (p50 ${f.ms(canary.numbers.p50Ms)} vs ${f.ms(stable.numbers.p50Ms)}), above ${allowed}; Mann-Whitney z ${mannWhitney.z.toFixed(2)} ≥ ${shiftBoundary.toFixed(2)} at ${at}`,
     );
   }
   if (tail.significant && size.logRatio > tolerated) {
@@ -265,18 +325,17 @@ function compareArms(
 
   // Early pass (futility, non-binding so it cannot add false reverts): the shift's and the
   // quantile ratio's upper bounds at `confidence` are already inside the tolerance.
-  const clearlyWithin =
-    shift.upperBound <= 1 + gate.maxRegression && tail.upperBound <= 1 + gate.maxRegression;
+  const clearlyWithin = shift.upperBound <= 1 + maxRegression && tail.upperBound <= 1 + maxRegression;
   if (isFinalLook(look) || clearlyWithin) {
     const tolerance =
       shift.significant || tail.significant || exceedance.significant ? 'slower but within' : 'within';
     return result(
       'pass',
-      `canary ${tolerance} ${allowed} of stable: ${name} ${f.times(tail.ratio)}, shift ${f.times(shift.ratio)} (upper ${f.percent(gate.confidence)} bounds ${f.times(tail.upperBound)}, ${f.times(shift.upperBound)}), ${at}`,
+      `${subject} ${tolerance} ${allowed} of stable: ${name} ${f.times(tail.ratio)}, shift ${f.times(shift.ratio)} (upper ${f.percent(gate.confidence)} bounds ${f.times(tail.upperBound)}, ${f.times(shift.upperBound)}), ${at}`,
     );
   }
   return result(
     'inconclusive',
-    `no decision yet: ${name} ${f.times(tail.ratio)} (tail z ${tail.z.toFixed(2)} < ${tail.criticalZ.toFixed(2)}, exceedance z ${exceedance.z.toFixed(2)} < ${exceedance.criticalZ.toFixed(2)}), shift ${f.times(shift.ratio)} (z ${mannWhitney.z.toFixed(2)} < ${shiftBoundary.toFixed(2)}), ${at}`,
+    `${what === undefined ? '' : `${what}: `}no decision yet: ${name} ${f.times(tail.ratio)} (tail z ${tail.z.toFixed(2)} < ${tail.criticalZ.toFixed(2)}, exceedance z ${exceedance.z.toFixed(2)} < ${exceedance.criticalZ.toFixed(2)}), shift ${f.times(shift.ratio)} (z ${mannWhitney.z.toFixed(2)} < ${shiftBoundary.toFixed(2)}), ${at}`,
   );
 }

@@ -19,21 +19,31 @@ import {
 import { errorRateCheck, type ErrorRateResult } from './error-rate.ts';
 import { latencyCheck, type LatencyResult } from './latency-judge.ts';
 import { latencyLimitsCheck, type LatencyLimitsResult } from './latency-limits.ts';
+import { tpotCheck, ttftCheck, type TpotResult, type TtftResult } from './stream-latency.ts';
 
 /** The result of any check a step runs. */
 export type StepCheckResult =
-  CanaryPodsResult | ErrorRateResult | LatencyLimitsResult | AnswersResult | LatencyResult;
+  | CanaryPodsResult
+  | ErrorRateResult
+  | LatencyLimitsResult
+  | AnswersResult
+  | TtftResult
+  | TpotResult
+  | LatencyResult;
 
 /**
  * A crashed canary first (its cause is the reason, whatever the error rate), then errors (a canary
  * that fails requests is reverted whatever its latency), the latency comparison last; a check that
- * does not apply to a step returns undefined.
+ * does not apply to a step returns undefined. TTFT and TPOT come before the end-to-end latency, so
+ * a stream that got slower is reverted for what got slower.
  */
 const STEP_CHECKS: readonly ((evidence: StepEvidence) => StepCheckResult | undefined)[] = [
   canaryPodsCheck,
   errorRateCheck,
   latencyLimitsCheck,
   answersCheck,
+  ttftCheck,
+  tpotCheck,
   latencyCheck,
 ];
 
@@ -94,13 +104,24 @@ export function judgeStep(input: JudgeInput): StepJudgement {
 
 /**
  * Fills `memo` with what the checks compute once per gate and planned looks (the group-sequential
- * boundaries, milliseconds each), by judging two identical made-up arms, so that the looks taken in
- * the middle of the load do not stop the event loop that sends it.
+ * boundaries, milliseconds each), by judging two identical made-up arms, without and with streams
+ * (whose comparisons split the budget), so that the looks taken in the middle of the load do not
+ * stop the event loop that sends it.
  */
 export function warmChecks(gate: Settings['gate'], looks: number, memo: Memo): void {
   const latenciesMs = Array.from({ length: 2 * MIN_SAMPLES_PER_ARM }, (_, i) => 1 + i);
   const arm = { latenciesMs, errors: 1, requests: latenciesMs.length + 1 };
-  judgeStep({ canary: arm, stable: arm, gate, look: { index: 1, of: looks }, memo });
+  const stream = {
+    streams: latenciesMs.length,
+    withoutToken: 0,
+    tokensFromUsage: 0,
+    ttftMs: latenciesMs,
+    tpotMs: latenciesMs,
+    outputTokensPerSecond: latenciesMs,
+  };
+  for (const warmed of [arm, { ...arm, stream }]) {
+    judgeStep({ canary: warmed, stable: warmed, gate, look: { index: 1, of: looks }, memo });
+  }
 }
 
 /** The latency comparison's figures in a judgement, when it ran. */

@@ -2,7 +2,7 @@
  * Pure: RunReport → the Markdown of the job summary (and the latency part the PR comment reuses).
  * The decision and its reason come first, since that is what a reader opens the summary for.
  */
-import type { ArmNumbers } from '../checks/arm.ts';
+import type { ArmNumbers, StreamNumbers } from '../checks/arm.ts';
 import {
   formatMs,
   formatPercent,
@@ -117,6 +117,58 @@ function renderJudgeTable(report: RunReport): string | undefined {
       (judge.onInconclusive !== undefined
         ? `; on-inconclusive \`${judge.onInconclusive.action}\` made it **${judge.onInconclusive.decision}**.`
         : '.'),
+  ].join('\n');
+}
+
+/** Milliseconds, or a dash where there was nothing to take a percentile of. */
+function msOrDash(ms: number, n: number): string {
+  return n > 0 && Number.isFinite(ms) ? formatMs(ms) : '–';
+}
+
+function streamRow(label: string, stream: StreamNumbers): string {
+  const { ttft, tpot, outputTokensPerSecond: rate } = stream;
+  return tableRow([
+    label,
+    String(stream.streams),
+    msOrDash(ttft.p50Ms, ttft.n),
+    msOrDash(ttft.p95Ms, ttft.n),
+    msOrDash(tpot.p50Ms, tpot.n),
+    msOrDash(tpot.p95Ms, tpot.n),
+    rate.n > 0 && Number.isFinite(rate.p50) ? rate.p50.toFixed(1) : '–',
+  ]);
+}
+
+/**
+ * Per arm, the streamed answers' time to first token, time per output token and output tokens/s
+ * (checks ttft and tpot), and how the tokens were counted; a sentence when nothing was streamed,
+ * nothing when nothing was measured.
+ */
+export function renderStreamSection(report: RunReport): string | undefined {
+  if (report.canary === undefined) return undefined;
+  const arms = [
+    [armName(report), report.canary?.stream],
+    ['stable', report.stable?.stream],
+  ] as const;
+  const streamed = arms.filter((arm): arm is readonly [string, StreamNumbers] => arm[1] !== undefined);
+  if (streamed.length === 0) {
+    return '_No streamed requests were sent, so time to first token, time per output token and output tokens/s were not measured (an OpenAI probe whose request sets `"stream": true` measures them)._';
+  }
+  const answers = streamed.reduce((sum, [, stream]) => sum + stream.streams, 0);
+  const byUsage = streamed.reduce((sum, [, stream]) => sum + stream.tokensFromUsage, 0);
+  const empty = streamed.reduce((sum, [, stream]) => sum + stream.withoutToken, 0);
+  const counted =
+    byUsage === answers
+      ? "Tokens are the server's own count (`usage.completion_tokens`)."
+      : byUsage === 0
+        ? 'The server sent no token count, so each event carrying text counted as one token (the time per output token is then an upper bound).'
+        : `Tokens are the server's own count for ${byUsage} of ${answers} answers, else one per event carrying text.`;
+  return [
+    '| streamed answers | answers | TTFT p50 ms | TTFT p95 ms | TPOT p50 ms | TPOT p95 ms | output tokens/s (median) |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+    ...streamed.map(([label, stream]) => streamRow(label, stream)),
+    '',
+    `TTFT runs from each request's intended send time to its first token, TPOT from the first token to the end over the tokens after the first; the latency above runs to each stream's last byte. ${counted}` +
+      (empty > 0 ? ` ${empty} answer(s) carried no text.` : ''),
   ].join('\n');
 }
 
@@ -257,6 +309,7 @@ export function renderJobSummary(report: RunReport): string {
   const chart = renderPercentileChart(report);
   const checks = renderChecksTable(report);
   const answers = renderAnswersSection(report);
+  const streams = renderStreamSection(report);
   return [
     `## model-canary: ${DECISION_HEADLINE[report.decision]}`,
     '',
@@ -270,6 +323,7 @@ export function renderJobSummary(report: RunReport): string {
     '',
     renderLatencyTable(report),
     ...(chart !== undefined ? ['', chart] : []),
+    ...(streams !== undefined ? ['', '### Streamed tokens', '', streams] : []),
     ...(checks !== undefined ? ['', '### Checks', '', checks] : []),
     ...(answers !== undefined ? ['', '### Answers', '', answers] : []),
     '',

@@ -56,6 +56,10 @@ export function planFacts(plan: Plan, { probe, gate }: Pick<Settings, 'probe' | 
     gate.maxP99Ms !== undefined ? `p99 ≤ ${gate.maxP99Ms} ms` : undefined,
     `errors ≤ ${(gate.maxErrorRate * 100).toFixed(2)}%`,
     `p95 regression ≤ ${(gate.maxRegression * 100).toFixed(1)}% at ${gate.confidence} confidence`,
+    // Streams are judged on their tokens too; v2 and plain HTTP probes send none.
+    probe.protocol === 'v2' || probe.protocol === 'http'
+      ? undefined
+      : `streamed OpenAI answers: TTFT regression ≤ ${(gate.maxRegressionTtft * 100).toFixed(1)}%, TPOT regression ≤ ${(gate.maxRegressionTpot * 100).toFixed(1)}%`,
     `inconclusive → ${gate.onInconclusive}`,
   ].filter((s) => s !== undefined);
   rows.push(['gate', limits.join('; ')]);

@@ -2,7 +2,12 @@
  * Pure: the sticky pull-request comment of a preview. One comment per preview name, found again
  * by a hidden marker, so every push updates it in place instead of adding another.
  */
-import { renderAnswersSection, renderLatencyTable, renderPercentileChart } from './job-summary.ts';
+import {
+  renderAnswersSection,
+  renderLatencyTable,
+  renderPercentileChart,
+  renderStreamSection,
+} from './job-summary.ts';
 import { pinnedImage, type RunReport } from '../report.ts';
 
 /** The hidden HTML comment that identifies a preview's sticky comment among all of a PR's comments. */
@@ -16,6 +21,7 @@ export function renderPreviewComment(report: RunReport, name: string, runUrl?: s
   const ready = report.decision === 'preview';
   const chart = renderPercentileChart(report);
   const answers = renderAnswersSection(report);
+  const streams = renderStreamSection(report);
   return [
     previewCommentMarker(name),
     ready ? `### 🔍 Preview of \`${name}\` is ready` : `### ❌ Preview of \`${name}\` failed`,
@@ -30,6 +36,7 @@ export function renderPreviewComment(report: RunReport, name: string, runUrl?: s
     '',
     renderLatencyTable(report),
     ...(chart !== undefined ? ['', '<details><summary>Chart</summary>', '', chart, '', '</details>'] : []),
+    ...(streams !== undefined ? ['', '**Streamed tokens:**', '', streams] : []),
     ...(answers !== undefined ? ['', '**Answers:**', '', answers] : []),
     '',
     `<sub>Updated by model-canary${runUrl !== undefined ? ` in [this run](${runUrl})` : ''}. This comment is edited in place on every push; the preview is deleted when the pull request closes.</sub>`,

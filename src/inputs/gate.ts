@@ -10,6 +10,10 @@ export interface GateSettings {
   maxP99Ms?: number;
   maxErrorRate: number;
   maxRegression: number;
+  /** Largest slow-down of the time to first token of streamed answers (max-regression-ttft; default max-regression). */
+  maxRegressionTtft: number;
+  /** Largest slow-down of the time per output token of streamed answers (max-regression-tpot; default max-regression). */
+  maxRegressionTpot: number;
   /** The quantile (0.5–0.999) whose canary ÷ stable ratio max-regression holds (input regression-quantile). */
   regressionQuantile: number;
   confidence: number;
@@ -33,7 +37,10 @@ function readRegressionQuantile(read: InputReader): number {
   return 0.95;
 }
 
-/** Reads max-p95-ms, max-p99-ms, max-error-rate, max-regression, regression-quantile, confidence and on-inconclusive. */
+/**
+ * Reads max-p95-ms, max-p99-ms, max-error-rate, max-regression (and its TTFT and TPOT variants,
+ * which default to it), regression-quantile, confidence and on-inconclusive.
+ */
 export function parseGate(read: InputReader): GateSettings {
   const maxP95Ms = read.decimal('max-p95-ms', 0.001, 3_600_000, 'milliseconds');
   const maxP99Ms = read.decimal('max-p99-ms', 0.001, 3_600_000, 'milliseconds');
@@ -43,11 +50,20 @@ export function parseGate(read: InputReader): GateSettings {
       `(${maxP99Ms}) is below max-p95-ms (${maxP95Ms}); a p99 is never below the p95, so every canary would fail`,
     );
   }
+  const maxRegression = read.fraction('max-regression');
   return withoutUndefined<GateSettings>({
     maxP95Ms,
     maxP99Ms,
     maxErrorRate: read.fraction('max-error-rate'),
-    maxRegression: read.fraction('max-regression'),
+    maxRegression,
+    maxRegressionTtft:
+      read.optional('max-regression-ttft') === undefined
+        ? maxRegression
+        : read.fraction('max-regression-ttft'),
+    maxRegressionTpot:
+      read.optional('max-regression-tpot') === undefined
+        ? maxRegression
+        : read.fraction('max-regression-tpot'),
     regressionQuantile: readRegressionQuantile(read),
     confidence: read.decimal('confidence', 0.5, 0.999, 'a confidence level') ?? 0.95,
     onInconclusive: read.oneOf('on-inconclusive', INCONCLUSIVE_ACTIONS),

@@ -83,6 +83,8 @@ export const INPUT_NAMES = [
   'max-p99-ms',
   'max-error-rate',
   'max-regression',
+  'max-regression-ttft',
+  'max-regression-tpot',
   'regression-quantile',
   'confidence',
   'on-inconclusive',

@@ -17,7 +17,13 @@ import { parseCluster, type DefaultKubeconfig } from './cluster.ts';
 import { parseGate } from './gate.ts';
 import { InputReader, withoutUndefined, type InputSource } from './input-reader.ts';
 import { parseProbe } from './probe.ts';
-import { checkAnswersFitProbe, checkModeNeeds, checkProbeFitsRuntime, releaseVersionOf } from './rules.ts';
+import {
+  checkAnswersFitProbe,
+  checkModeNeeds,
+  checkProbeFitsRuntime,
+  checkStreamGatesFitProbe,
+  releaseVersionOf,
+} from './rules.ts';
 import { readRunContext } from './run-context.ts';
 import { MASKED_INPUTS, secretValuesOf } from './secrets.ts';
 import { MODES, type Settings } from './settings.ts';
@@ -38,6 +44,7 @@ export function parseInputs(source: InputSource): Settings {
   const probe = parseProbe(read);
   checkProbeFitsRuntime(read, build.runtime, probe);
   const gate = parseGate(read);
+  checkStreamGatesFitProbe(read, build.runtime, probe);
   const answers = parseAnswers(read);
   checkAnswersFitProbe(read, build.runtime, probe, answers);
   const githubToken = read.optional('github-token');

@@ -4,7 +4,7 @@
  */
 import type { AnswerSettings } from './answers.ts';
 import type { BuildSettings } from './build.ts';
-import { probeProtocolFor } from '../load/protocols.ts';
+import { isStreamingBody, probeProtocolFor } from '../load/protocols.ts';
 import type { InputReader } from './input-reader.ts';
 import type { ProbeSettings } from './probe.ts';
 import type { Mode, ReleaseVersion, Settings } from './settings.ts';
@@ -59,6 +59,39 @@ export function checkAnswersFitProbe(
       read.problem(
         'expected-outputs',
         `${entry.where}: key '${entry.id}' is not a request of probe-payload (its ids: ${known}${ids.size > 5 ? ', …' : ''})`,
+      );
+    }
+  }
+}
+
+/**
+ * max-regression-ttft and max-regression-tpot bound the times of streamed OpenAI answers: set for
+ * a probe that sends none, they would hold nothing, so they are refused rather than ignored.
+ */
+export function checkStreamGatesFitProbe(
+  read: InputReader,
+  runtime: BuildSettings['runtime'],
+  probe: ProbeSettings,
+): void {
+  const given = (['max-regression-ttft', 'max-regression-tpot'] as const).filter(
+    (name) => read.optional(name) !== undefined,
+  );
+  if (given.length === 0) return;
+  // With runtime auto the protocol is known only after the build detects the runtime.
+  const protocol =
+    probe.protocol ?? (runtime === 'auto' ? undefined : probeProtocolFor(undefined, runtime, probe.path));
+  const said = probe.protocol !== undefined ? `probe-protocol ${protocol}` : `runtime ${runtime}`;
+  const entries = probe.requests?.entries ?? [];
+  for (const name of given) {
+    if (protocol !== undefined && protocol !== 'openai') {
+      read.problem(
+        name,
+        `bounds the tokens of streamed OpenAI answers, and ${said} sends no such request; remove it, or probe with probe-protocol openai`,
+      );
+    } else if (protocol === 'openai' && entries.length > 0 && !entries.some((e) => isStreamingBody(e.body))) {
+      read.problem(
+        name,
+        'bounds the tokens of streamed OpenAI answers, and no request of probe-payload sets "stream": true; stream them, or remove it',
       );
     }
   }

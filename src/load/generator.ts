@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { quantileOfSorted } from '../stats/quantiles.ts';
 import { xoshiro128 } from '../stats/random.ts';
 import { encodeRequest, type RequestToEncode } from './http1.ts';
+import type { ArmObservations } from '../checks/arm.ts';
 import type { ExchangeHandler, KeepAlivePool } from './keep-alive-pool.ts';
 
 const NS_PER_MS = 1e6;
@@ -281,6 +282,23 @@ export class LoadAccounting {
       includeStream(this.samples[arm]!.stream, other.samples[arm]!.stream);
     });
     this.schedulingLagMs.push(...other.schedulingLagMs);
+  }
+
+  /**
+   * What the checks see of one arm: finished requests only (in-flight ones have no outcome yet),
+   * and the token timings when the probe streams (`streamed`).
+   */
+  observations(arm: number, streamed: boolean): ArmObservations {
+    const counts = this.measured[arm]!;
+    const { http, timeout, network, dropped } = counts.errors;
+    const errors = http + timeout + network + dropped;
+    const samples = this.samples[arm]!;
+    return {
+      latenciesMs: samples.latenciesMs,
+      errors,
+      requests: counts.ok + errors,
+      ...(streamed ? { stream: samples.stream } : {}),
+    };
   }
 
   /** Measured 2xx samples of the arm with the fewest (what an early-stopping look can use). */

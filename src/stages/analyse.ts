@@ -119,13 +119,6 @@ function summarise(accounting: LoadAccounting, arm: number, target: string, memo
   };
 }
 
-/** What the judge sees of one arm: finished requests only (in-flight ones have no outcome yet). */
-function observations(accounting: LoadAccounting, arm: number) {
-  const counts = accounting.measured[arm]!;
-  const errors = counts.errors.http + counts.errors.timeout + counts.errors.network + counts.errors.dropped;
-  return { latenciesMs: accounting.samples[arm]!.latenciesMs, errors, requests: counts.ok + errors };
-}
-
 /** Finished requests (2xx or failed) of the arm with the fewest, in the measurement window. */
 function minFinished(accounting: LoadAccounting): number {
   let fewest = Number.POSITIVE_INFINITY;
@@ -271,10 +264,12 @@ export async function analyse(
     let verdict: StepJudgement | undefined;
     const memo = new Memo();
     warmChecks(settings.gate, looks.length, memo);
+    // Streamed answers are timed token by token too, and judged on TTFT and TPOT (docs/load.md).
+    const streamed = requests.some((probeRequest) => probeRequest.stream !== undefined);
     const judgeNow = (accounting: LoadAccounting, index: number): StepJudgement =>
       judgeStep({
-        canary: observations(accounting, arms.indexOf('canary')),
-        ...(arms.length === 2 ? { stable: observations(accounting, arms.indexOf('stable')) } : {}),
+        canary: accounting.observations(arms.indexOf('canary'), streamed),
+        ...(arms.length === 2 ? { stable: accounting.observations(arms.indexOf('stable'), streamed) } : {}),
         gate: settings.gate,
         look: { index, of: looks.length },
         memo,

@@ -6,6 +6,8 @@ import type { Settings } from '../../../src/inputs/settings.ts';
 const GATE: Settings['gate'] = {
   maxErrorRate: 0.01,
   maxRegression: 0.1,
+  maxRegressionTtft: 0.1,
+  maxRegressionTpot: 0.1,
   regressionQuantile: 0.95,
   confidence: 0.95,
   onInconclusive: 'revert',

@@ -24,6 +24,8 @@ import { lognormalSampler, normalSampler } from '../../support/samplers.ts';
 const DEFAULT_GATE: Settings['gate'] = {
   maxErrorRate: 0.01,
   maxRegression: 0.1,
+  maxRegressionTtft: 0.1,
+  maxRegressionTpot: 0.1,
   regressionQuantile: 0.95,
   confidence: 0.95,
   onInconclusive: 'revert',

@@ -11,7 +11,9 @@ import {
   renderJobSummary,
   renderLatencyTable,
   renderPercentileChart,
+  renderStreamSection,
 } from '../../../src/github/job-summary.ts';
+import type { StreamNumbers } from '../../../src/checks/arm.ts';
 import {
   formatChange,
   formatMs,
@@ -110,6 +112,37 @@ const PREVIEW: RunReport = {
   previewUrl: 'http://127.0.0.1:6443/api/v1/namespaces/ml/services/resnet-pr-7:http/proxy/',
 };
 
+/** Token figures of an arm: TTFT and TPOT p50/p95, the median answer's output tokens/s. */
+function streamOf(
+  ttft: [number, number],
+  tpot: [number, number],
+  rate: number,
+  extra: Partial<StreamNumbers> = {},
+) {
+  const times = ([p50, p95]: [number, number], n: number) => ({
+    n,
+    p50Ms: p50,
+    p90Ms: p95,
+    p95Ms: p95,
+    p99Ms: p95,
+  });
+  return {
+    streams: 1200,
+    withoutToken: 0,
+    tokensFromUsage: 1200,
+    ttft: times(ttft, 1200),
+    tpot: times(tpot, 1200),
+    outputTokensPerSecond: { n: 1200, p50: rate },
+    ...extra,
+  };
+}
+
+const STREAMED: RunReport = {
+  ...PROMOTED,
+  canary: { ...PROMOTED.canary!, stream: streamOf([81.25, 140.5], [24.4, 31.02], 40.98) },
+  stable: { ...PROMOTED.stable!, stream: streamOf([80.1, 138], [20.3, 26.5], 49.26) },
+};
+
 const FAILED_BUILD: RunReport = {
   mode: 'canary',
   decision: 'skipped',
@@ -178,6 +211,66 @@ describe('renderLatencyTable', () => {
 
   it('says so when nothing was measured', () => {
     expect(renderLatencyTable(FAILED_BUILD)).toMatch(/No latency was measured/);
+  });
+});
+
+describe('renderStreamSection', () => {
+  it('shows TTFT and TPOT p50/p95 and output tokens/s per arm, and how the tokens were counted', () => {
+    const lines = renderStreamSection(STREAMED)!.split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      '| streamed answers | answers | TTFT p50 ms | TTFT p95 ms | TPOT p50 ms | TPOT p95 ms | output tokens/s (median) |',
+      '|---|--:|--:|--:|--:|--:|--:|',
+      '| canary | 1200 | 81.25 | 140.5 | 24.4 | 31.02 | 41.0 |',
+      '| stable | 1200 | 80.1 | 138 | 20.3 | 26.5 | 49.3 |',
+    ]);
+    expect(lines.at(-1)).toMatch(/latency above runs to each stream's last byte/);
+    expect(lines.at(-1)).toMatch(/Tokens are the server's own count \(`usage.completion_tokens`\)\.$/);
+  });
+
+  it('says when the tokens were counted by events, and how many answers carried no text', () => {
+    const byEvents: RunReport = {
+      ...STREAMED,
+      canary: {
+        ...STREAMED.canary!,
+        stream: streamOf([81, 140], [24, 31], 41, { tokensFromUsage: 0, withoutToken: 3 }),
+      },
+      stable: { ...STREAMED.stable!, stream: streamOf([80, 138], [20, 26], 49, { tokensFromUsage: 0 }) },
+    };
+    expect(renderStreamSection(byEvents)).toMatch(
+      /each event carrying text counted as one token \(the time per output token is then an upper bound\)\. 3 answer\(s\) carried no text\.$/,
+    );
+    const mixed: RunReport = { ...STREAMED, stable: byEvents.stable };
+    expect(renderStreamSection(mixed)).toMatch(/server's own count for 1200 of 2400 answers/);
+  });
+
+  it('shows a dash where no answer gave a time (one-token answers have no TPOT)', () => {
+    const short: RunReport = {
+      ...STREAMED,
+      stable: undefined,
+      canary: {
+        ...STREAMED.canary!,
+        stream: {
+          ...streamOf([81, 140], [Number.NaN, Number.NaN], Number.NaN),
+          tpot: { n: 0, p50Ms: Number.NaN, p90Ms: Number.NaN, p95Ms: Number.NaN, p99Ms: Number.NaN },
+          outputTokensPerSecond: { n: 0, p50: Number.NaN },
+        },
+      },
+    };
+    expect(renderStreamSection(short)).toContain('| canary | 1200 | 81 | 140 | – | – | – |');
+  });
+
+  it('says so in a sentence when no streamed request was sent, and nothing when nothing was measured', () => {
+    expect(renderStreamSection(PROMOTED)).toMatch(/^_No streamed requests were sent, so time to first token/);
+    expect(renderStreamSection(FAILED_BUILD)).toBeUndefined();
+  });
+
+  it('is in the job summary, the PR comment and the JSON report', () => {
+    expect(renderJobSummary(STREAMED)).toContain('### Streamed tokens\n\n| streamed answers |');
+    expect(
+      renderPreviewComment({ ...STREAMED, mode: 'preview', decision: 'preview' }, 'resnet-pr-7'),
+    ).toContain('| preview | 1200 | 81.25 | 140.5 | 24.4 | 31.02 | 41.0 |');
+    const document = JSON.parse(JSON.stringify(reportDocument(STREAMED))) as RunReport;
+    expect(document.canary!.stream).toEqual(STREAMED.canary!.stream);
   });
 });
 
@@ -417,6 +510,43 @@ describe('reportOfRun', () => {
     expect(report.judge!.regressionQuantile).toBe(0.95);
     expect(report.judge!.exceedance!.expectedShare).toBeCloseTo(0.05, 2);
     expect(report.judge!.decidedBy).toBeUndefined();
+  });
+
+  it("carries each arm's token figures and the ttft and tpot checks of a streamed probe", () => {
+    const streamed = (median: number, n: number) => ({
+      latenciesMs: latencies(median * 5, n),
+      errors: 0,
+      requests: n,
+      stream: {
+        streams: n,
+        withoutToken: 0,
+        tokensFromUsage: n,
+        ttftMs: latencies(median, n),
+        tpotMs: latencies(median / 4, n),
+        outputTokensPerSecond: latencies(median / 4, n).map((ms) => 1000 / ms),
+      },
+    });
+    const judgement = judgeStep({
+      canary: streamed(80, 300),
+      stable: streamed(80, 300),
+      gate: settingsFor({}).gate,
+    });
+    const analysis = {
+      step: STEP,
+      judgement,
+      verdict: { decision: 'promote' as const, reason: 'ok' },
+      load: LOAD,
+    };
+    const report = reportOfRun(runOf({}, { analyses: [analysis] }));
+    expect(report.canary!.stream).toMatchObject({ streams: 300, ttft: { n: 300 }, tpot: { n: 300 } });
+    expect(report.stable!.stream!.ttft.p50Ms).toBeCloseTo(judgement.arms.stable!.stream!.ttft.p50Ms, 12);
+    expect(report.checks!.map((check) => check.name)).toEqual([
+      'error-rate',
+      'latency-limits',
+      'ttft',
+      'tpot',
+      'latency',
+    ]);
   });
 
   it('names the test that reverted the step', () => {

@@ -39,6 +39,15 @@ describe('rules across sections', () => {
     expect(parse({ ...VALID, compare: 'tensor' }).answers.compare).toBe('tensor');
   });
 
+  it('takes TTFT and TPOT bounds for OpenAI probes that stream, and leaves runtime auto to the build', () => {
+    const bounds = { 'max-regression-ttft': '20%', 'max-regression-tpot': '0.3' };
+    expect(
+      parse({ ...VALID, ...bounds, 'probe-protocol': 'openai', 'probe-payload': 'probe/chat.jsonl' }).gate,
+    ).toMatchObject({ maxRegressionTtft: 0.2, maxRegressionTpot: 0.3 });
+    expect(parse({ ...VALID, ...bounds, runtime: 'vllm' }).gate.maxRegressionTtft).toBe(0.2);
+    expect(parse({ ...VALID, ...bounds }).gate.maxRegressionTpot).toBe(0.3);
+  });
+
   it('lets a dry run go without a commit SHA', () => {
     expect(parse({ ...VALID, 'dry-run': 'true' }, { ...PUSH, sha: '' }).dryRun).toBe(true);
   });
@@ -100,6 +109,29 @@ const BAD_INPUTS_ACROSS_SECTIONS: BadInput[] = [
     'expected-outputs',
     /probe\/expected.jsonl line 2: key 'dog' is not a request of probe-payload \(its ids: cat, 3\)/,
   ],
+  [
+    'TTFT bound for a V2 probe',
+    { ...VALID, 'probe-protocol': 'v2', 'max-regression-ttft': '20%' },
+    'max-regression-ttft',
+    /probe-protocol v2 sends no such request; remove it, or probe with probe-protocol openai/,
+  ],
+  [
+    'TPOT bound for a Triton model',
+    { ...VALID, runtime: 'triton', 'max-regression-tpot': '20%' },
+    'max-regression-tpot',
+    /runtime triton sends no such request/,
+  ],
+  [
+    'TPOT bound for OpenAI requests that do not stream',
+    {
+      ...VALID,
+      'probe-protocol': 'openai',
+      'probe-payload': 'probe/set.jsonl',
+      'max-regression-tpot': '20%',
+    },
+    'max-regression-tpot',
+    /no request of probe-payload sets "stream": true/,
+  ],
 ];
 
 describe('rules across sections: bad values', () => {
@@ -107,6 +139,8 @@ describe('rules across sections: bad values', () => {
     'compare',
     'expected-outputs',
     'image',
+    'max-regression-tpot',
+    'max-regression-ttft',
     'mode',
     'model',
     'probe-protocol',

@@ -15,7 +15,9 @@ import {
   type SendRequest,
   type StreamTiming,
 } from '../../../src/load/generator.ts';
-import { openAiStreamScanner } from '../../../src/load/protocols.ts';
+import { openAiChatBody, openAiChatRequest, openAiStreamScanner } from '../../../src/load/protocols.ts';
+import { judgeStep } from '../../../src/checks/step.ts';
+import { DEFAULT_GATE } from '../../support/gate.ts';
 import { quantileOfSorted } from '../../../src/stats/quantiles.ts';
 
 const MS = 1e6;
@@ -452,5 +454,117 @@ describe('httpSender against a loopback server', () => {
       message: expect.stringContaining('ECONNREFUSED'),
     });
     await closed.close();
+  });
+});
+
+describe('streams measured on loopback and judged', () => {
+  /**
+   * An OpenAI server whose timing the path sets: `/<ttft ms>/<per-token ms>/v1/chat/completions`
+   * streams a role event, then 6 tokens, the first after the first delay, each next one after the
+   * other, and the usage count when the request asks for it.
+   */
+  const server = createServer((request, response) => {
+    const [, ttftMs, tokenMs] = (request.url ?? '').split('/').map(Number);
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const usage = (JSON.parse(body) as { stream_options?: { include_usage?: boolean } }).stream_options;
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {"choices":[{"delta":{"role":"assistant","content":""}}]}\n\n');
+      const send = (left: number): void => {
+        response.write(`data: {"choices":[{"delta":{"content":" ${left}"}}]}\n\n`);
+        if (left > 1) setTimeout(send, tokenMs, left - 1);
+        else
+          response.end(
+            (usage?.include_usage === true
+              ? 'data: {"choices":[],"usage":{"completion_tokens":6}}\n\n'
+              : '') + 'data: [DONE]\n\n',
+          );
+      };
+      setTimeout(send, ttftMs, 6);
+    });
+  });
+  const pools: KeepAlivePool[] = [];
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.close()));
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Measures stable (arm 0) and canary (arm 1) at the given delays, 120 streams each, and judges them. */
+  async function measureAndJudge(
+    stable: { ttftMs: number; tokenMs: number },
+    canary: { ttftMs: number; tokenMs: number },
+    body: string,
+  ) {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const endpoints = [stable, canary].map(({ ttftMs, tokenMs }) => {
+      const pool = new KeepAlivePool(origin, { connections: 64 });
+      pools.push(pool);
+      return { pool, pathPrefix: `/${ttftMs}/${tokenMs}`, headers: {} };
+    });
+    const clock = hrtimeClock();
+    const probe = openAiChatRequest('/v1/chat/completions', body, undefined);
+    const accounting = await runLoad(
+      // Bounded by the request count: 120 per arm, at 100 requests/s in all. The in-flight cap is
+      // far above the 3 streams per arm a punctual run has open, so a busy machine drops none.
+      options({ ratePerSecond: 100, durationMs: 60_000, maxRequests: 240, maxInFlight: 64 }),
+      httpSender(endpoints, [probe], { timeoutMs: 10_000, clock }),
+      clock,
+    );
+    await clock.close();
+    return {
+      accounting,
+      judgement: judgeStep({
+        stable: accounting.observations(0, true),
+        canary: accounting.observations(1, true),
+        gate: DEFAULT_GATE,
+      }),
+    };
+  }
+  const outcomeOf = (judgement: ReturnType<typeof judgeStep>, name: string) =>
+    judgement.checks.find((check) => check.name === name)?.outcome;
+
+  it('reverts a canary whose tokens come twice as slowly through TPOT, while its TTFT passes', async () => {
+    const { accounting, judgement } = await measureAndJudge(
+      { ttftMs: 10, tokenMs: 4 },
+      { ttftMs: 10, tokenMs: 8 },
+      openAiChatBody('tiny'),
+    );
+    // Every answer was read to its end as a stream, with the server's own count of its 6 tokens.
+    for (const arm of [0, 1]) {
+      const { ok } = accounting.measured[arm]!;
+      expect(ok).toBeGreaterThanOrEqual(100);
+      expect(accounting.samples[arm]!.stream).toMatchObject({
+        streams: ok,
+        withoutToken: 0,
+        tokensFromUsage: ok,
+      });
+      expect(accounting.samples[arm]!.stream.tpotMs).toHaveLength(ok);
+      expect(accounting.samples[arm]!.stream.interTokenGapsMs).toHaveLength(ok * 5);
+    }
+    expect(outcomeOf(judgement, 'tpot')).toBe('fail');
+    expect(outcomeOf(judgement, 'ttft')).toBe('pass');
+    expect(judgement.decision).toBe('revert');
+  });
+
+  it('reverts a canary whose first token comes twice as late through TTFT, while its TPOT passes', async () => {
+    const { accounting, judgement } = await measureAndJudge(
+      { ttftMs: 10, tokenMs: 4 },
+      { ttftMs: 20, tokenMs: 4 },
+      JSON.stringify({ model: 'tiny', messages: [], stream: true }),
+    );
+    // Without a usage count the tokens are the events that carried text.
+    expect(accounting.samples[1]!.stream).toMatchObject({
+      streams: accounting.measured[1]!.ok,
+      tokensFromUsage: 0,
+    });
+    expect(outcomeOf(judgement, 'ttft')).toBe('fail');
+    expect(outcomeOf(judgement, 'tpot')).toBe('pass');
+    expect(judgement.decision).toBe('revert');
   });
 });
