@@ -63,6 +63,8 @@ function standInCluster(stored: Stored[]) {
       listNamespacedService: async ({ labelSelector }: { labelSelector: string }) => ({
         items: matching('Service', labelSelector),
       }),
+      readNamespacedSecret: async ({ name }: { name: string }) =>
+        find('Secret', name) ?? Promise.reject(notFound()),
     },
   } as unknown as Cluster;
   return { cluster, patches, deletes };
