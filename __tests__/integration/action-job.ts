@@ -4,8 +4,9 @@
  * the whole action (answers gate, team fit).
  */
 import { expect } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { runActionJob, type ActionJob } from '../support/runner-step.ts';
 import { BUILDKIT_HOST, buildctlPath, KUBECONFIG_PATH, REGISTRY, REPO_ROOT } from './local-cluster.ts';
 
@@ -55,6 +56,9 @@ export async function pushJob(
     },
   });
   expect([job.post.code, job.post.output]).toEqual([0, expect.not.stringMatching(/::error/)]);
-  const said = `${label}: exit ${job.code}, decision ${job.outputs['decision']}: ${job.outputs['reason']}\n${job.output.slice(-6000)}`;
+  // The whole log goes to a file: a failed expectation prints its end and where the rest is.
+  const logFile = join(mkdtempSync(join(tmpdir(), 'model-canary-job-')), `${label}.log`);
+  writeFileSync(logFile, job.output);
+  const said = `${label}: exit ${job.code}, decision ${job.outputs['decision']}: ${job.outputs['reason']} (whole log: ${logFile})\n${job.output.slice(-6000)}`;
   return { ...job, output: said };
 }

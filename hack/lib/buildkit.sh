@@ -107,7 +107,9 @@ root = "$BUILDKIT_ROOT"
   insecure = true
 
 # The private registry's CA is trusted; its login comes with each build (a Docker config).
+# http = false: BuildKit would otherwise speak plain HTTP to any localhost registry.
 [registry."$AUTH_REGISTRY"]
+  http = false
   ca = ["$AUTH_REGISTRY_CA"]
 TOML
   if cmp -s "$BUILDKIT_CONFIG.new" "$BUILDKIT_CONFIG"; then

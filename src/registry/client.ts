@@ -290,9 +290,9 @@ export class RegistrySession {
     headers: Record<string, string>,
     body?: Buffer,
   ): Promise<Response> {
-    const url = `${this.baseUrl}/v2/${this.path}/${path}`;
+    // Built at each attempt: the first may have found that a loopback registry speaks plain HTTP.
     const attempt = (): Promise<Response> =>
-      this.reach(url, {
+      this.reach(`${this.baseUrl}/v2/${this.path}/${path}`, {
         method,
         headers: {
           ...headers,

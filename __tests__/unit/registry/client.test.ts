@@ -275,7 +275,7 @@ describe('RegistrySession errors', () => {
     const attempt = new RegistrySession(`${host}/acme/resnet`).resolve('v1');
     await expect(attempt).rejects.toThrow(
       new RegExp(
-        `^${host}/acme/resnet: could not reach the registry: could not connect to http://${host} at 127\\.0\\.0\\.1:\\d+: the connection was refused .*\\(ECONNREFUSED\\); check the registry host in the image input`,
+        `^${host}/acme/resnet: could not reach the registry: could not connect to https://${host} at 127\\.0\\.0\\.1:\\d+: the connection was refused .*\\(ECONNREFUSED\\); check the registry host in the image input`,
       ),
     );
     await expect(attempt).rejects.toMatchObject({ input: 'image' });
