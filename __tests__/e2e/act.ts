@@ -93,6 +93,9 @@ export function adaptWorkflow(
     if (!job.steps.some((step) => step.uses?.startsWith('actions/checkout@'))) {
       job.steps.unshift({ uses: 'actions/checkout@v4' });
     }
+    // Offline under act the local stack provides BuildKit (buildkit-host); setup-buildx-action
+    // would download buildx and start a builder container.
+    job.steps = job.steps.filter((step) => !step.uses?.startsWith('docker/setup-buildx-action@'));
     for (const step of job.steps) {
       if (!step.uses?.startsWith('model-canary/model-canary@')) continue;
       step.uses = './';

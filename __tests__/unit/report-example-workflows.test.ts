@@ -7,6 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { adaptWorkflow } from '../e2e/act.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const WORKFLOWS = join(ROOT, 'examples/workflows');
@@ -93,4 +94,17 @@ describe('examples/workflows', () => {
       }
     }
   });
+});
+
+describe('the examples that build, on a GitHub-hosted runner and under act', () => {
+  it.each(['canary.yml', 'preview.yml'])(
+    '%s sets up buildx before the action, and the offline e2e drops that step',
+    (example) => {
+      const text = readFileSync(join(WORKFLOWS, example), 'utf8');
+      expect(text).toMatch(
+        /- uses: docker\/setup-buildx-action@v3\n\s+(- id: \w+\n\s+)?(- )?uses: model-canary\/model-canary@/,
+      );
+      expect(adaptWorkflow(example, {})).not.toContain('setup-buildx-action');
+    },
+  );
 });

@@ -54,7 +54,12 @@ export type CacheSettings =
    * GitHub Actions cache service; `scope` keeps images of one repository apart. `token` reaches the
    * builder as ACTIONS_RUNTIME_TOKEN, which buildx and buildctl read when the cache spec has none.
    */
-  | { mode: Extract<CacheMode, 'gha'>; scope: string; url?: string; urlV2?: string; token?: string };
+  | { mode: Extract<CacheMode, 'gha'>; scope: string; url?: string; urlV2?: string; token?: string }
+  /**
+   * Cache metadata inside the pushed image (`--cache-to type=inline`), the one export buildx's
+   * `docker` driver supports; `from` is still read as a registry cache when it is there.
+   */
+  | { mode: 'inline'; from?: string };
 
 export interface BuildOutcome {
   /** Digest of what was pushed (manifest, or the index when buildx adds attestations). */
@@ -84,6 +89,11 @@ function cacheExportAndImport(cache: CacheSettings): { from?: string; to?: strin
       const common = ['type=gha', `scope=${cache.scope}`, ...service].join(',');
       return { from: common, to: `${common},mode=max` };
     }
+    case 'inline':
+      return {
+        ...(cache.from !== undefined ? { from: `type=registry,ref=${cache.from}` } : {}),
+        to: 'type=inline',
+      };
   }
 }
 
@@ -157,6 +167,39 @@ export async function chooseBuilder(
     return { builder: 'buildx', reason: `docker buildx works (${probe.stdout.trim()})` };
   }
   return { builder: 'buildctl', reason: 'docker buildx is not available' };
+}
+
+/** The driver of buildx's current builder, as `docker buildx inspect` prints it (`Driver: docker`). */
+export function buildxDriverOf(inspectOutput: string): string | undefined {
+  return /^Driver:\s*(\S+)/m.exec(inspectOutput)?.[1];
+}
+
+/**
+ * The cache a buildx builder with this driver can use (pure). The `docker` driver, the default of a
+ * runner's Docker, exports no registry or GitHub Actions cache (buildx fails with "Cache export is
+ * not supported for the docker driver"), so the build falls back to inline cache with a warning
+ * naming the reason and the fix, rather than failing.
+ */
+export function cacheForBuildxDriver(
+  cache: CacheSettings,
+  driver: string | undefined,
+): { cache: CacheSettings; warning?: string } {
+  if (driver !== 'docker' || (cache.mode !== 'registry' && cache.mode !== 'gha')) return { cache };
+  return {
+    cache: { mode: 'inline', ...(cache.mode === 'registry' ? { from: cache.ref } : {}) },
+    warning:
+      `cache ${cache.mode} needs a buildx builder that can export cache, but the current builder uses the docker driver, ` +
+      'which cannot: building with inline cache instead. Add docker/setup-buildx-action before this step ' +
+      '(it creates a docker-container builder), or set cache: none',
+  };
+}
+
+/** The driver of buildx's current builder (BUILDX_BUILDER or the default), or undefined when inspect fails. */
+export async function buildxDriver(): Promise<string | undefined> {
+  const inspect = await exec
+    .getExecOutput('docker', ['buildx', 'inspect'], { silent: true, ignoreReturnCode: true })
+    .catch(() => undefined);
+  return inspect !== undefined && inspect.exitCode === 0 ? buildxDriverOf(inspect.stdout) : undefined;
 }
 
 /** Prefix of the scratch folder a build keeps its metadata file and Docker config in. */

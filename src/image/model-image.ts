@@ -10,7 +10,14 @@ import type { Writable } from 'node:stream';
 import * as runner from '../github/runner.ts';
 import { InputError } from '../errors.ts';
 import type { BuilderChoice, ModelSource, Runtime } from '../inputs/build.ts';
-import { chooseBuilder, runBuild, type Builder, type CacheSettings } from './buildkit.ts';
+import {
+  buildxDriver,
+  cacheForBuildxDriver,
+  chooseBuilder,
+  runBuild,
+  type Builder,
+  type CacheSettings,
+} from './buildkit.ts';
 import { detectRuntime } from './detect.ts';
 import {
   HF_ENDPOINT_ARG,
@@ -169,8 +176,14 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
       if (options.hfEndpoint !== undefined) buildArgs[HF_ENDPOINT_ARG] ??= options.hfEndpoint;
     }
     const { builder, reason: builderReason } = await chooseBuilder(options.builder, options.buildkitHost);
+    let cache = options.cache;
+    if (builder === 'buildx' && (cache.mode === 'registry' || cache.mode === 'gha')) {
+      const fitted = cacheForBuildxDriver(cache, await buildxDriver());
+      if (fitted.warning !== undefined) runner.warning(fitted.warning);
+      cache = fitted.cache;
+    }
     runner.info(
-      `builder: ${builder} (${builderReason}); cache: ${describeCache(options.cache)}; tags: ${options.tags.join(', ')}`,
+      `builder: ${builder} (${builderReason}); cache: ${describeCache(cache)}; tags: ${options.tags.join(', ')}`,
     );
     const registry = parseImageReference(options.repository)?.registry ?? 'docker.io';
     const outcome = await runBuild(
@@ -185,7 +198,7 @@ export async function buildModelImage(options: ModelImageOptions): Promise<Model
         buildArgs,
         labels: builderLabels,
         secrets,
-        cache: options.cache,
+        cache,
         push: options.push ?? true,
         ...(options.noCache ? { noCache: true } : {}),
         ...(options.registryAuth !== undefined
@@ -267,5 +280,7 @@ function describeCache(cache: CacheSettings): string {
       return `registry (${cache.ref})`;
     case 'gha':
       return `GitHub Actions cache (scope ${cache.scope})`;
+    case 'inline':
+      return `inline${cache.from !== undefined ? ` (reading ${cache.from})` : ''}`;
   }
 }

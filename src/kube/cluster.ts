@@ -18,6 +18,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
+import { proxyFor, type ProxyEnvironment } from '../proxy.ts';
 import { describingHttpLibrary, KubeApiError } from './api-failure.ts';
 import type { Settings } from '../inputs/settings.ts';
 
@@ -29,6 +30,8 @@ export interface ClusterOptions {
   context?: string;
   /** An already loaded config (tests, benchmarks). */
   config?: KubeConfig;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read; process.env unless given. */
+  environment?: ProxyEnvironment;
 }
 
 export class Cluster {
@@ -47,8 +50,21 @@ export class Cluster {
     const config = options.config ?? loadConfig(options);
     // A copy, so counting requests on it never changes a caller's config.
     this.config = new KubeConfig();
+    const environment = options.environment ?? process.env;
     this.config.loadFromOptions({
-      clusters: config.clusters,
+      // client-node honours a cluster's proxy-url but not the proxy variables, which kubectl
+      // (client-go's ProxyFromEnvironment) honours when proxy-url is unset: the variables become
+      // the proxy-url here, so API calls, watches and the probes' service proxy all use them.
+      clusters: config.clusters.map((cluster) => {
+        if (cluster.proxyUrl) return cluster;
+        let proxy: URL | undefined;
+        try {
+          proxy = proxyFor(cluster.server, environment);
+        } catch (error) {
+          throw new ClusterError(`cluster ${cluster.name}`, (error as Error).message);
+        }
+        return proxy === undefined ? cluster : { ...cluster, proxyUrl: proxy.href };
+      }),
       users: config.users,
       contexts: config.contexts,
       currentContext:

@@ -7,7 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { fetch as undiciFetch, ProxyAgent, type RequestInit as UndiciRequestInit } from 'undici';
 import { connectionFailureOf, originOf } from '../errors.ts';
+import { proxyFor, type ProxyEnvironment } from '../proxy.ts';
 import { isDigest, parseImageReference, pinnedReference } from './image-ref.ts';
 
 /** Every manifest media type we copy as is: OCI and Docker, single images and indexes. */
@@ -171,11 +173,16 @@ export class RegistrySession {
   /** Where the credentials came from, for messages. */
   private readonly login: string | undefined;
   private authorization: string | undefined;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (src/proxy.ts). */
+  private readonly environment: ProxyEnvironment;
+  /** One connection pool per proxy, kept for the session (the token service may be another host). */
+  private readonly proxyAgents = new Map<string, ProxyAgent>();
 
   constructor(
     repository: string,
     credentials?: RegistryCredentials,
     login = 'registry-username/registry-password',
+    environment: ProxyEnvironment = process.env,
   ) {
     const parsed = parseImageReference(repository);
     if (parsed === undefined || parsed.tag !== undefined || parsed.digest !== undefined) {
@@ -191,6 +198,7 @@ export class RegistrySession {
     this.path = parsed.path;
     this.credentials = credentials;
     this.login = credentials !== undefined ? login : undefined;
+    this.environment = environment;
   }
 
   /** The digest a tag points at, or undefined when the tag does not exist. */
@@ -315,7 +323,7 @@ export class RegistrySession {
   /** `fetch`, with a refused connection or an unknown host named as this registry's fault, not ours. */
   private async reach(url: URL | string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(url, init);
+      return await this.fetch(url, init);
     } catch (error) {
       // As docker does for localhost: a loopback registry that does not speak TLS is asked again
       // over plain HTTP, and the session keeps to HTTP from then on.
@@ -325,7 +333,7 @@ export class RegistrySession {
         String(url).startsWith(this.baseUrl) &&
         isLoopbackRegistry(this.registry)
       ) {
-        const response = await fetch(plain, init).catch(() => undefined);
+        const response = await this.fetch(plain, init).catch(() => undefined);
         if (response !== undefined) {
           this.baseUrl = this.baseUrl.replace(/^https:/, 'http:');
           return response;
@@ -336,6 +344,28 @@ export class RegistrySession {
         { error },
       );
     }
+  }
+
+  /**
+   * One request, through the proxy the environment names for its URL, as curl would send it.
+   * Node's own fetch reads no proxy variables (unless NODE_USE_ENV_PROXY is set) and takes no
+   * dispatcher of the undici package (their handler interfaces differ), so requests go through
+   * undici's fetch, the one @kubernetes/client-node uses too. undici's EnvHttpProxyAgent reads
+   * NO_PROXY its own way; src/proxy.ts is the one reading for every client of ours.
+   */
+  private async fetch(url: URL | string, init: RequestInit): Promise<Response> {
+    const proxy = proxyFor(url, this.environment);
+    let dispatcher: ProxyAgent | undefined;
+    if (proxy !== undefined) {
+      dispatcher = this.proxyAgents.get(proxy.href) ?? new ProxyAgent(proxy.href);
+      this.proxyAgents.set(proxy.href, dispatcher);
+    }
+    // The DOM and undici types describe the same fetch; they differ only in their stream types.
+    const response = await undiciFetch(url, {
+      ...(init as UndiciRequestInit),
+      ...(dispatcher !== undefined ? { dispatcher } : {}),
+    });
+    return response as unknown as Response;
   }
 
   /** The Authorization header a challenge asks for, or undefined when we have nothing to offer. */

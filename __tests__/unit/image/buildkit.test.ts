@@ -20,6 +20,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
   buildctlArguments,
+  buildxDriverOf,
+  cacheForBuildxDriver,
   builderEnvironment,
   buildxArguments,
   removeBuildScratch,
@@ -196,5 +198,47 @@ describe('removeBuildScratch', () => {
     expect(await removeBuildScratch(join(theirs, 'model-canary-build-x'))).toBe(false);
     expect(existsSync(theirs)).toBe(true);
     rmSync(theirs, { recursive: true });
+  });
+});
+
+describe("the cache a buildx builder's driver can export", () => {
+  // As `docker buildx inspect` prints them: a runner's default builder, and setup-buildx-action's.
+  const dockerDriver =
+    'Name:          default\nDriver:        docker\nLast Activity: 2025-01-01\n\nNodes:\nName:      default\nStatus:    running\n';
+  const containerDriver =
+    'Name:          builder-1\nDriver:        docker-container\n\nNodes:\nName:      builder-10\nEndpoint:  unix:///var/run/docker.sock\n';
+
+  it('reads the driver from the inspect output', () => {
+    expect(buildxDriverOf(dockerDriver)).toBe('docker');
+    expect(buildxDriverOf(containerDriver)).toBe('docker-container');
+    expect(buildxDriverOf('')).toBeUndefined();
+  });
+
+  it('falls back from registry cache to inline on the docker driver, naming the reason and the fix', () => {
+    const fitted = cacheForBuildxDriver(
+      { mode: 'registry', ref: 'ghcr.io/acme/m:buildcache' },
+      buildxDriverOf(dockerDriver),
+    );
+    expect(fitted.cache).toEqual({ mode: 'inline', from: 'ghcr.io/acme/m:buildcache' });
+    expect(fitted.warning).toMatch(
+      /cache registry needs a buildx builder that can export cache, but the current builder uses the docker driver/,
+    );
+    expect(fitted.warning).toMatch(/Add docker\/setup-buildx-action before this step/);
+    expect(buildxArguments({ ...REQUEST, cache: fitted.cache }, '/tmp/m.json').join(' ')).toContain(
+      '--cache-from type=registry,ref=ghcr.io/acme/m:buildcache --cache-to type=inline',
+    );
+  });
+
+  it('does the same for the GitHub Actions cache', () => {
+    const fitted = cacheForBuildxDriver(REQUEST.cache, 'docker');
+    expect(fitted.cache).toEqual({ mode: 'inline' });
+    expect(fitted.warning).toMatch(/^cache gha needs/);
+  });
+
+  it('keeps the cache on a docker-container builder, an unknown driver, or without export', () => {
+    const registry = { mode: 'registry', ref: 'ghcr.io/acme/m:buildcache' } as const;
+    expect(cacheForBuildxDriver(registry, buildxDriverOf(containerDriver))).toEqual({ cache: registry });
+    expect(cacheForBuildxDriver(registry, undefined)).toEqual({ cache: registry });
+    expect(cacheForBuildxDriver({ mode: 'none' }, 'docker')).toEqual({ cache: { mode: 'none' } });
   });
 });

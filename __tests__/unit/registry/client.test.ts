@@ -11,6 +11,7 @@ import {
   RegistrySession,
   type Descriptor,
 } from '../../../src/registry/client.ts';
+import { startForwardingProxy, type ForwardingProxy } from '../../support/forwarding-proxy.ts';
 
 describe('parseAuthChallenge', () => {
   it('reads a Bearer challenge as registries send it', () => {
@@ -342,5 +343,44 @@ describe('RegistrySession authentication', () => {
     const credentials = { username: '<token>', password: 'refresh-me', identityToken: true };
     const session = new RegistrySession(`${host}/acme/resnet`, credentials);
     expect(await session.resolve('v1')).toBe(`sha256:${'a'.repeat(64)}`);
+  });
+});
+
+describe('RegistrySession behind a proxy', () => {
+  const proxies: ForwardingProxy[] = [];
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+
+  const manifest = stored(OCI_MANIFEST, { schemaVersion: 2, layers: [] });
+  const tagged = { ...manifest.answer, headers: { 'docker-content-digest': manifest.descriptor.digest } };
+
+  it('sends through HTTPS_PROXY / HTTP_PROXY, as curl would', async () => {
+    const proxy = await startForwardingProxy();
+    proxies.push(proxy);
+    const registry = await fakeRegistry({ 'HEAD /v2/acme/resnet/manifests/v1': tagged });
+    const session = new RegistrySession(`${registry}/acme/resnet`, undefined, undefined, {
+      HTTPS_PROXY: proxy.url,
+      http_proxy: proxy.url,
+    });
+    expect(await session.resolve('v1')).toBe(manifest.descriptor.digest);
+    // HTTPS first through a tunnel (this loopback registry speaks no TLS), then plain HTTP.
+    expect(proxy.seen).toEqual([
+      `CONNECT ${registry}`,
+      `HEAD http://${registry}/v2/acme/resnet/manifests/v1`,
+    ]);
+  });
+
+  it('goes direct to a host NO_PROXY names', async () => {
+    const proxy = await startForwardingProxy();
+    proxies.push(proxy);
+    const registry = await fakeRegistry({ 'HEAD /v2/acme/resnet/manifests/v1': tagged });
+    const session = new RegistrySession(`${registry}/acme/resnet`, undefined, undefined, {
+      HTTPS_PROXY: proxy.url,
+      HTTP_PROXY: proxy.url,
+      NO_PROXY: 'example.com,127.0.0.1',
+    });
+    expect(await session.resolve('v1')).toBe(manifest.descriptor.digest);
+    expect(proxy.seen).toEqual([]);
   });
 });
