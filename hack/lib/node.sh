@@ -97,10 +97,7 @@ EOF
   mkdir -p "$STATE_DIR/containerd/certs.d/$AUTH_REGISTRY"
   write_if_changed "$STATE_DIR/containerd/certs.d/$AUTH_REGISTRY/hosts.toml" <<EOF || true
 server = "https://$AUTH_REGISTRY"
-
-[host."https://$AUTH_REGISTRY"]
-  capabilities = ["pull", "resolve"]
-  ca = "$AUTH_REGISTRY_CA"
+ca = "$AUTH_REGISTRY_CA"
 EOF
   if write_if_changed "$STATE_DIR/containerd/config.toml" <<EOF && daemon_running containerd; then
 version = 2

@@ -182,14 +182,7 @@ export async function waitForRollout(cluster: Cluster, target: RolloutTarget): P
         const conditionAt = available?.lastTransitionTime
           ? new Date(available.lastTransitionTime).getTime()
           : undefined;
-        const imageIds = [
-          ...new Set(
-            newRevisionPods()
-              .flatMap((pod) => pod.status?.containerStatuses ?? [])
-              .map((status) => status.imageID)
-              .filter((id): id is string => id !== undefined && id !== ''),
-          ),
-        ];
+        const imageIds = [...new Set(modelImageIds(newRevisionPods()))];
         return finish({
           result: {
             availableAt: Date.now(),
@@ -449,4 +442,18 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
 
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
+
+/**
+ * The imageIDs the pods' model containers run. The model container is the pod spec's first (the
+ * pod template is rendered so); container statuses come sorted by name, so a sidecar's would
+ * otherwise be taken for the model's image.
+ */
+export function modelImageIds(pods: readonly V1Pod[]): string[] {
+  return pods.flatMap((pod) => {
+    const model = pod.spec?.containers[0]?.name;
+    return (pod.status?.containerStatuses ?? [])
+      .filter((status) => status.name === model && status.imageID !== undefined && status.imageID !== '')
+      .map((status) => status.imageID!);
+  });
 }

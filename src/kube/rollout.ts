@@ -44,7 +44,7 @@ import {
   renderPullSecret,
   type PullCredentials,
 } from './pull-secret.ts';
-import { waitForRollout, type RolloutResult } from './rollout-watch.ts';
+import { modelImageIds, waitForRollout, type RolloutResult } from './rollout-watch.ts';
 import { restoreRoute, resolveRouter, routeCanaryWeight, type Router } from './traffic.ts';
 
 /** What a rollout needs besides the cluster: the plan, settings, serving preset and a log. */
@@ -506,8 +506,7 @@ async function pinnedImageOfPods(ctx: RolloutContext, image: string): Promise<st
     namespace: ctx.plan.namespace,
     labelSelector: trackSelector(ctx.plan.target, 'canary', ctx.plan.preview),
   });
-  const ids = pods.items.flatMap((pod) => pod.status?.containerStatuses ?? []).map((s) => s.imageID ?? '');
-  return pinnedFromImageId(image, ids);
+  return pinnedFromImageId(image, modelImageIds(pods.items));
 }
 
 /** Puts stable back on `image` and waits until it serves it (an undo's step unless `change` says otherwise). */

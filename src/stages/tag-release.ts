@@ -6,6 +6,7 @@
  * (`moveFloatingTags`, from decide), so a reverted release never becomes `v1`.
  */
 import * as runner from '../github/runner.ts';
+import { IMAGE_LABELS } from '../image/dockerfile.ts';
 import type { BuiltImage, Run } from '../run.ts';
 import { RegistryError, RegistrySession, type RegistryCredentials } from '../registry/client.ts';
 import { registryCredentials } from '../registry/credentials.ts';
@@ -169,7 +170,32 @@ export async function tagReleaseStage({
         : ''),
   );
   return {
-    image: { reference: release.image, digest: release.digest },
+    image: {
+      reference: release.image,
+      digest: release.digest,
+      ...(await servedModelOf(
+        { repository: plan.image.repository, ...(credentials !== undefined ? { credentials } : {}) },
+        release.digest,
+      )),
+    },
     release: { digest: release.digest, floatingTags },
+  };
+}
+
+/**
+ * The runtime and model name the build wrote into the image's labels: release builds nothing, and
+ * its canary must be probed on the same model paths as the canary run that verified the image.
+ */
+export async function servedModelOf(
+  request: Pick<ReleaseTagging, 'repository' | 'credentials'>,
+  digest: string,
+): Promise<Pick<BuiltImage, 'runtime' | 'modelName'>> {
+  const registry = sessionFor(request);
+  const labels = (await registry.config(await registry.imageManifest(digest))).config?.Labels ?? {};
+  const runtime = labels[IMAGE_LABELS.runtime];
+  const modelName = labels[IMAGE_LABELS.title];
+  return {
+    ...(runtime !== undefined && runtime !== '' ? { runtime } : {}),
+    ...(modelName !== undefined && modelName !== '' ? { modelName } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { containerCrashes, restartCounts } from '../../../src/kube/rollout-watch.ts';
+import { containerCrashes, modelImageIds, restartCounts } from '../../../src/kube/rollout-watch.ts';
 
 const START = Date.parse('2025-01-01T10:00:00Z');
 const pod = (...statuses: Partial<V1ContainerStatus>[]): V1Pod => ({
@@ -46,5 +46,36 @@ describe('containerCrashes', () => {
     });
     expect(containerCrashes(earlier, restartCounts(earlier), START)).toEqual([]);
     expect(containerCrashes(earlier, new Map([['model', 2]]), START)).toHaveLength(1);
+  });
+});
+
+describe('modelImageIds', () => {
+  const pod = (containers: string[], statuses: Record<string, string>): V1Pod => ({
+    spec: { containers: containers.map((name) => ({ name })) },
+    status: {
+      containerStatuses: Object.entries(statuses)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, imageID]) => ({ name, imageID }) as V1ContainerStatus),
+    },
+  });
+
+  it("takes the model container's image, not a sidecar's listed before it", () => {
+    // The kubelet lists statuses by name: log-shipper comes before the model container.
+    const pods = [
+      pod(['server', 'log-shipper'], {
+        'log-shipper': 'registry/debian@sha256:aaa',
+        server: 'registry/model@sha256:bbb',
+      }),
+      pod(['server', 'zz-proxy'], {
+        server: 'registry/model@sha256:bbb',
+        'zz-proxy': 'registry/proxy@sha256:ccc',
+      }),
+    ];
+    expect(modelImageIds(pods)).toEqual(['registry/model@sha256:bbb', 'registry/model@sha256:bbb']);
+  });
+
+  it('skips containers that have not reported an image yet', () => {
+    expect(modelImageIds([pod(['model'], { model: '' })])).toEqual([]);
+    expect(modelImageIds([{ spec: { containers: [{ name: 'model' }] } }])).toEqual([]);
   });
 });

@@ -21,9 +21,29 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
 });
 
-const manifestOf = (name: string) =>
-  Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: {}, layers: [], name }));
 const digestOf = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+/** The image config the build labels: runtime and the model's name (read back by release). */
+const CONFIG = Buffer.from(
+  JSON.stringify({
+    config: {
+      Labels: { 'dev.model-canary.runtime': 'mlserver', 'org.opencontainers.image.title': 'resnet-50' },
+    },
+  }),
+);
+const manifestOf = (name: string) =>
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: digestOf(CONFIG),
+        size: CONFIG.length,
+      },
+      layers: [],
+      name,
+    }),
+  );
 
 /** A registry holding acme/resnet: tag → digest, digest → bytes; PUTs to `failing` tags answer 500. */
 async function registry(tags: Record<string, Buffer>, failing: string[] = []) {
@@ -37,6 +57,10 @@ async function registry(tags: Record<string, Buffer>, failing: string[] = []) {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (request.url === `/v2/acme/resnet/blobs/${digestOf(CONFIG)}`) {
+        response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(CONFIG);
+        return;
+      }
       const match = /^\/v2\/acme\/resnet\/manifests\/(.+)$/.exec(request.url ?? '');
       const reference = match?.[1] ?? '';
       if (request.method === 'PUT' && match) {
@@ -83,6 +107,8 @@ describe('release tags', () => {
     expect(tagged.get('v1.2')).toBe(digestOf(OLD));
     expect(tagged.get('v1')).toBe(digestOf(OLD));
     expect(produced.release).toEqual({ digest: digestOf(NEW), floatingTags: ['v1.2', 'v1'] });
+    // Probed as the verifying canary run was: the model's name and runtime from the image's labels.
+    expect([produced.image.runtime, produced.image.modelName]).toEqual(['mlserver', 'resnet-50']);
 
     expect(await moveReleaseTags({ ...run, ...produced })).toBe('');
     expect(tagged.get('v1.2')).toBe(digestOf(NEW));
