@@ -93,11 +93,15 @@ server = "http://localhost:5000"
   capabilities = ["pull", "resolve", "push"]
 EOF
   # The private registry: its CA is trusted, but the node holds no login, so a pod pulls from it
-  # only with an image pull Secret.
+  # only with an image pull Secret. The [host] entry is what makes containerd speak TLS to it: a
+  # bare `server` on localhost is spoken to in plain HTTP (answered 400).
   mkdir -p "$STATE_DIR/containerd/certs.d/$AUTH_REGISTRY"
   write_if_changed "$STATE_DIR/containerd/certs.d/$AUTH_REGISTRY/hosts.toml" <<EOF || true
 server = "https://$AUTH_REGISTRY"
-ca = "$AUTH_REGISTRY_CA"
+
+[host."https://$AUTH_REGISTRY"]
+  capabilities = ["pull", "resolve"]
+  ca = "$AUTH_REGISTRY_CA"
 EOF
   if write_if_changed "$STATE_DIR/containerd/config.toml" <<EOF && daemon_running containerd; then
 version = 2
