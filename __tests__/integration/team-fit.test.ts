@@ -218,13 +218,17 @@ describe('a team’s private registry, docker login and pod template', () => {
     ]);
     expectTeamTemplate(await stableDeployment(), `${repository}:${first}@${await privateDigest(first)}`);
 
-    // The node really needs that Secret: the same image without it is refused.
+    // The node really needs that Secret: the same image without it is refused (pull Always: the
+    // node holds the image now, and would start it from its cache without asking the registry).
     const core = config.makeApiClient(CoreV1Api);
     await core.createNamespacedPod({
       namespace,
       body: {
         metadata: { name: 'no-pull-secret' },
-        spec: { containers: [{ name: 'model', image: `${repository}:${first}` }], restartPolicy: 'Never' },
+        spec: {
+          containers: [{ name: 'model', image: `${repository}:${first}`, imagePullPolicy: 'Always' }],
+          restartPolicy: 'Never',
+        },
       },
     });
     const refused = await eventually('the pull without a Secret to be refused', 120, async () => {
