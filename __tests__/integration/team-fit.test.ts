@@ -228,6 +228,8 @@ describe('a team’s private registry, docker login and pod template', () => {
         spec: {
           containers: [{ name: 'model', image: `${repository}:${first}`, imagePullPolicy: 'Always' }],
           restartPolicy: 'Never',
+          // The node's GPU taint, as the action's pods tolerate it.
+          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }],
         },
       },
     });
