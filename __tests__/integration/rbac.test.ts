@@ -20,6 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { rolloutAccessNeeds } from '../../src/kube/preflight.ts';
+import { pullSecretName } from '../../src/kube/pull-secret.ts';
 import { objectNames } from '../../src/plan.ts';
 import { createTestNamespace, deleteTestNamespace, REPO_ROOT, requireLocalCluster } from './local-cluster.ts';
 
@@ -64,6 +65,9 @@ const NEEDED: Access[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'create' },
   ...named('gateway.networking.k8s.io', 'httproutes', ['get', 'patch'], ['resnet']),
   { group: 'gateway.networking.k8s.io', resource: 'httproutes', verb: 'list' },
+  // The image pull Secret made when the registry refuses anonymous pulls (src/kube/pull-secret.ts).
+  ...named('', 'secrets', ['get', 'patch', 'delete'], [pullSecretName({ target: 'resnet' })]),
+  { group: '', resource: 'secrets', verb: 'create' },
   // GPU product of stable's nodes (optional ClusterRole): nodes, read-only.
   { group: '', resource: 'nodes', verb: 'list', clusterWide: true },
   { group: '', resource: 'nodes', verb: 'get', clusterWide: true },

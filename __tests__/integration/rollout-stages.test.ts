@@ -130,6 +130,6 @@ describe('rollout stages', () => {
     await expect(stagesOf(revert, ['revert'])).rejects.toThrow(/does not exist: nothing to revert/);
     await expect(
       cluster.coordination.readNamespacedLease({ name: plan.objects.lease, namespace }),
-    ).rejects.toMatchObject({ code: 404 });
+    ).rejects.toMatchObject({ status: 404 });
   }, 60_000);
 });

@@ -124,6 +124,8 @@ describe('canary rollout on the local cluster', () => {
       `API requests per canary run: replicas 1 → ${requests[1]}, replicas 8 → ${requests[8]}\n`,
     );
     expect(requests[8]).toBeLessThanOrEqual(requests[1]! + 2);
-    expect(requests[1]).toBeLessThan(40);
+    // 59 measured once the run checks ownership before its first change, reads the pull Secret for
+    // each render and watches the canary's pods for crashes (it was under 40 before them).
+    expect(requests[1]).toBeLessThan(64);
   }, 300_000);
 });
