@@ -1,17 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ContainerCrash } from '../../../src/checks/canary-pods.ts';
 import { judgeStep } from '../../../src/checks/step.ts';
-import type { Settings } from '../../../src/inputs/settings.ts';
+import { DEFAULT_GATE as GATE } from '../../support/gate.ts';
 
-const GATE: Settings['gate'] = {
-  maxErrorRate: 0.01,
-  maxRegression: 0.1,
-  maxRegressionTtft: 0.1,
-  maxRegressionTpot: 0.1,
-  regressionQuantile: 0.95,
-  confidence: 0.95,
-  onInconclusive: 'revert',
-};
 /** Two alike arms of 2,000 requests: every other check passes them. */
 const latencies = Array.from({ length: 2000 }, (_, i) => 20 * Math.exp(0.3 * Math.sin(i * 12.9898)));
 const healthy = { latenciesMs: latencies, errors: 0, requests: latencies.length };
