@@ -5,6 +5,7 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
+import type { ObjectNames } from '../plan.ts';
 import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
 import { GPU_PRODUCT_LABEL, LABELS } from './labels.ts';
 import { parseQuantity } from './quantities.ts';
@@ -17,16 +18,6 @@ export interface AccessNeed {
   names?: string[];
 }
 
-/** The names of the objects a rollout touches by name (plan.ts objectNames). */
-export interface NamedObjects {
-  stableDeployment: string;
-  canaryDeployment: string;
-  service: string;
-  stableService: string;
-  canaryService: string;
-  lease: string;
-}
-
 /**
  * Every verb a rollout uses in the target namespace. Verbs on an object of a known name are asked
  * for that name, so a Role that grants them with resourceNames (examples/rbac) passes; creating
@@ -34,7 +25,7 @@ export interface NamedObjects {
  */
 export function rolloutAccessNeeds(
   router: { kind: 'replicas' } | { kind: 'gateway-api'; route: string },
-  objects: NamedObjects,
+  objects: ObjectNames,
 ): AccessNeed[] {
   const deployments = [objects.stableDeployment, objects.canaryDeployment];
   const services = [...new Set([objects.service, objects.stableService, objects.canaryService])];
