@@ -76,7 +76,7 @@ describe('the Lease on a target', () => {
     expect(stable.spec!.template.spec!.containers[0]!.image).toBe(expected);
     await expect(
       ctx.cluster.coordination.readNamespacedLease({ name: ctx.plan.objects.lease, namespace }),
-    ).rejects.toMatchObject({ code: 404 });
+    ).rejects.toMatchObject({ status: 404 });
   }, 300_000);
 
   it('fails a run that waited its bound, naming the holder', async () => {
