@@ -3,7 +3,10 @@
 
 Answers every request with a small body after a fixed delay, optionally stops answering for a
 while (the coordinated-omission stall), and records each request's service time so the suite can
-compare the generator's percentiles with the server's for the same requests.
+compare the generator's percentiles with the server's for the same requests. With --stream-tokens
+it answers as an OpenAI chat stream instead: the first token after the delay, then one token every
+--token-gap-ms, and records when each token was handed to the kernel (time to first token from the
+arrival stamp, and the gaps between tokens) for the generator's TTFT and inter-token times.
 
 Why Python, and why kernel timestamps: a server that stamps a request's arrival when it reads it
 cannot see its own pauses before that read (the machine taking its core away for a few
@@ -14,14 +17,17 @@ service time = the moment its answer was handed to the kernel minus the kernel's
 Node has no way to ask for those stamps; Python's recvmsg does.
 
     python3 bench/servers/reference-server.py [--delay-ms 5] [--stall-at-ms 5000 --stall-ms 1000] [--record]
+        [--stream-tokens 8 --token-gap-ms 5]
 
 Prints `listening <port>` once ready (port 0 = any free port on 127.0.0.1). The stall's clock
 starts at the first request. GET /__records returns the recordings as JSON
-({ sequence: serviceMs }, keyed by the x-load-sequence header) and clears them. Only bodiless
+({ sequence: serviceMs }, keyed by the x-load-sequence header; for streams
+{ sequence: { "ttftMs": …, "gapsMs": […] } }) and clears them. Only bodiless
 requests (GET) are understood. Exits when its stdin ends (the suite holds it open).
 """
 import argparse
-import collections
+import heapq
+import itertools
 import json
 import selectors
 import socket
@@ -37,6 +43,13 @@ REQUEST_END = b"\r\n\r\n"
 SEQUENCE_FIELD = b"\r\nx-load-sequence: "
 ANSWER = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}'
 PEEK_BYTES = 65536
+STREAM_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+TOKEN_EVENT = b'data: {"choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n'
+STREAM_END = b"data: [DONE]\n\n"
+
+
+def chunk(data):
+    return b"%x\r\n%s\r\n" % (len(data), data)
 
 
 def arguments():
@@ -46,6 +59,8 @@ def arguments():
     parser.add_argument("--stall-at-ms", type=float)
     parser.add_argument("--stall-ms", type=float, default=0.0)
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--stream-tokens", type=int, default=0)
+    parser.add_argument("--token-gap-ms", type=float, default=0.0)
     return parser.parse_args()
 
 
@@ -55,9 +70,11 @@ class ReferenceServer:
         self.selector = selectors.DefaultSelector()
         self.records = {}
         self.first_request_ns = None
-        # (due_ns, connection, sequence, arrived_ns); due times never decrease (fixed delay, and the
-        # stall holds answers until one moment), so a FIFO is in due order.
-        self.pending = collections.deque()
+        # A heap of (due_ns, order, connection, sequence, arrived_ns, token): the sends due, in due
+        # order. A plain answer is one send (token 0); a stream's tokens are one send each, and the
+        # tokens of streams in flight interleave, so arrival order is not due order.
+        self.pending = []
+        self.order = itertools.count()
         self.running = True
 
     def listen(self):
@@ -127,7 +144,10 @@ class ReferenceServer:
             stall_end_ns = stall_start_ns + int(self.options.stall_ms * 1e6)
             if stall_start_ns <= arrived_ns < stall_end_ns:
                 due_ns += stall_end_ns - arrived_ns
-        self.pending.append((due_ns, connection, self.sequence_of(head), arrived_ns))
+        self.due(due_ns, connection, self.sequence_of(head), arrived_ns, 0)
+
+    def due(self, due_ns, connection, sequence, arrived_ns, token):
+        heapq.heappush(self.pending, (due_ns, next(self.order), connection, sequence, arrived_ns, token))
 
     def sequence_of(self, head):
         if not self.options.record:
@@ -140,16 +160,37 @@ class ReferenceServer:
 
     def answer_due(self):
         while self.pending and self.pending[0][0] <= time.time_ns():
-            _, connection, sequence, arrived_ns = self.pending.popleft()
+            due_ns, _, connection, sequence, arrived_ns, token = heapq.heappop(self.pending)
             if connection.fileno() == -1:
                 continue
             try:
-                connection.sendall(ANSWER)
+                connection.sendall(self.send_of(token))
             except OSError:
                 self.close(connection)
                 continue
+            sent_ns = time.time_ns()
+            if self.options.stream_tokens > 0 and token + 1 < self.options.stream_tokens:
+                self.due(due_ns + int(self.options.token_gap_ms * 1e6), connection, sequence, arrived_ns, token + 1)
             if sequence is not None:
-                self.records[sequence] = (time.time_ns() - arrived_ns) / 1e6
+                self.record(sequence, token, sent_ns, arrived_ns)
+
+    def send_of(self, token):
+        if self.options.stream_tokens == 0:
+            return ANSWER
+        data = (STREAM_HEAD if token == 0 else b"") + chunk(TOKEN_EVENT)
+        if token + 1 == self.options.stream_tokens:
+            data += chunk(STREAM_END) + b"0\r\n\r\n"
+        return data
+
+    def record(self, sequence, token, sent_ns, arrived_ns):
+        if self.options.stream_tokens == 0:
+            self.records[sequence] = (sent_ns - arrived_ns) / 1e6
+        elif token == 0:
+            self.records[sequence] = {"ttftMs": (sent_ns - arrived_ns) / 1e6, "gapsMs": [], "lastNs": sent_ns}
+        else:
+            stream = self.records[sequence]
+            stream["gapsMs"].append((sent_ns - stream["lastNs"]) / 1e6)
+            stream["lastNs"] = sent_ns
 
     def close(self, connection):
         if connection.fileno() != -1:

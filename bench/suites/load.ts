@@ -10,6 +10,10 @@
  *   (after a 1 s warm-up, discarded); error = generator percentile − server percentile over the
  *   same requests (matched by a sequence header). Generator unpinned here (see run).
  * - Coordinated omission: the server stops answering for 1 s at t = 5 s of a 10 s run at 200 req/s.
+ * - Token timings: the same server streams an OpenAI chat answer (first token after 20 ms, then 7
+ *   more 5 ms apart) at 200 req/s for 10 s, recording when it handed each token to the kernel;
+ *   error = generator percentile − server percentile of time to first token and of inter-token
+ *   gaps over the same requests. No peer: autocannon does not read streams.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hrtimeClock, httpSender, measureLoad, type LoadRun } from '../../src/load/generator.ts';
 import { KeepAlivePool } from '../../src/load/keep-alive-pool.ts';
+import { openAiStreamScanner } from '../../src/load/protocols.ts';
 import { quantileOfSorted } from '../../src/stats/quantiles.ts';
 import { median, spread, type Suite } from '../results.ts';
 
@@ -143,6 +148,8 @@ async function generate(
     warmupMs: number;
     durationMs: number;
     sequence?: boolean;
+    /** Read the answers as OpenAI chat streams, timing each token. */
+    stream?: boolean;
     /** Sockets, and the in-flight cap; default CONNECTIONS for max mode, RATE_CONNECTIONS otherwise. */
     connections?: number;
   },
@@ -153,7 +160,7 @@ async function generate(
   try {
     const send = httpSender(
       [{ pool, pathPrefix: '', headers: {} }],
-      [{ method: 'GET', path: '/', headers: {} }],
+      [{ method: 'GET', path: '/', headers: {}, ...(options.stream ? { stream: openAiStreamScanner } : {}) }],
       { timeoutMs: 30_000, clock, ...(options.sequence ? { sequenceHeader: SEQUENCE_HEADER } : {}) },
     );
     return await measureLoad(
@@ -289,6 +296,72 @@ async function accuracy(): Promise<{
   return result;
 }
 
+/** |p99 of ours − p99 of the server's| over the same values, and the two p99s for the log. */
+function p99Error(ours: number[], theirs: number[]): { error: number; ours: number; theirs: number } {
+  const oursP99 = quantileOfSorted(
+    [...ours].sort((a, b) => a - b),
+    0.99,
+  );
+  const theirsP99 = quantileOfSorted(
+    [...theirs].sort((a, b) => a - b),
+    0.99,
+  );
+  return { error: Math.abs(oursP99 - theirsP99), ours: oursP99, theirs: theirsP99 };
+}
+
+async function tokenAccuracy(): Promise<{ ttft: number[]; itl: number[] }> {
+  const result = { ttft: [] as number[], itl: [] as number[] };
+  const streamArgs = ['--delay-ms', '20', '--stream-tokens', '8', '--token-gap-ms', '5', '--record'];
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    await withServer('reference-server.py', streamArgs, async ({ origin }) => {
+      const run = await generate(origin, {
+        rate: 200,
+        arrivals: 'constant',
+        warmupMs: 1000,
+        durationMs: 10_000,
+        sequence: true,
+        stream: true,
+      });
+      const response = await fetch(`${origin}/__records`);
+      const server = (await response.json()) as Record<
+        string,
+        { ttftMs: number; gapsMs: number[] } | undefined
+      >;
+      const samples = run.accounting.samples[0]!;
+      // The stream samples are in the order of the 2xx latencies: one TTFT per streamed 2xx, and
+      // tokens − 1 gaps each (tokens read together count gaps of 0), so they pair by position.
+      if (
+        samples.stream.ttftMs.length !== samples.indices.length ||
+        samples.stream.interTokenGapsMs.length !== 7 * samples.indices.length
+      )
+        throw new Error(
+          `token accuracy: ${samples.indices.length} answers, ${samples.stream.ttftMs.length} first tokens and ${samples.stream.interTokenGapsMs.length} gaps; expected 8 tokens in each answer`,
+        );
+      const ours = { ttft: [] as number[], gaps: [] as number[] };
+      const theirs = { ttft: [] as number[], gaps: [] as number[] };
+      let gapAt = 0;
+      samples.indices.forEach((index, i) => {
+        const recorded = server[String(index)];
+        const gaps = samples.stream.interTokenGapsMs.slice(gapAt, gapAt + 7);
+        gapAt += 7;
+        if (recorded === undefined || recorded.gapsMs.length !== gaps.length) return;
+        ours.ttft.push(samples.stream.ttftMs[i]!);
+        theirs.ttft.push(recorded.ttftMs);
+        ours.gaps.push(...gaps);
+        theirs.gaps.push(...recorded.gapsMs);
+      });
+      const ttft = p99Error(ours.ttft, theirs.ttft);
+      const itl = p99Error(ours.gaps, theirs.gaps);
+      result.ttft.push(ttft.error);
+      result.itl.push(itl.error);
+      console.log(
+        `  tokens #${repeat + 1}: ${ours.ttft.length} matched streams; TTFT p99 generator ${ttft.ours.toFixed(3)} server ${ttft.theirs.toFixed(3)} ms; inter-token p99 generator ${itl.ours.toFixed(3)} server ${itl.theirs.toFixed(3)} ms`,
+      );
+    });
+  }
+  return result;
+}
+
 async function stall(): Promise<{ ours: number[]; theirs: number[] }> {
   const ours: number[] = [];
   const theirs: number[] = [];
@@ -339,6 +412,7 @@ export const run: Suite = async () => {
   pinThisProcess(FLOATING_CORES);
   const accurate = await accuracy();
   const stalled = await stall();
+  const tokens = await tokenAccuracy();
 
   console.log('\n| metric | model-canary | autocannon | goal |');
   console.log('|---|---|---|---|');
@@ -357,6 +431,10 @@ export const run: Suite = async () => {
   console.log(
     `| p99 with a 1 s stall, ms (200 req/s) | ${spread(stalled.ours, 1)} | ${spread(stalled.theirs, 1)} | ≥ 900 |`,
   );
+  console.log(
+    `| TTFT p99 error vs server, ms (200 streams/s) | ${spread(tokens.ttft, 3)} | (no streams) | ≤ 1 |`,
+  );
+  console.log(`| inter-token p99 error vs server, ms | ${spread(tokens.itl, 3)} | (no streams) | ≤ 1 |`);
 
   return {
     max_rps_one_core: {
@@ -374,6 +452,8 @@ export const run: Suite = async () => {
     },
     p50_error_ms: { value: Number(median(accurate.p50).toFixed(4)), unit: 'ms' },
     p99_error_ms: { value: Number(median(accurate.p99).toFixed(4)), unit: 'ms' },
+    ttft_error_ms: { value: Number(median(tokens.ttft).toFixed(4)), unit: 'ms' },
+    itl_error_ms: { value: Number(median(tokens.itl).toFixed(4)), unit: 'ms' },
     stall_p99_ms: {
       value: Number(median(stalled.ours).toFixed(1)),
       unit: 'ms',
