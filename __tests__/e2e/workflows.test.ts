@@ -33,6 +33,8 @@ import {
 const TOKEN = 'ghs_e2eLocalToken000000000000000000000000';
 const PR = 7;
 const RUN_MS = 9 * 60 * 1000;
+/** A first deployment's p95 bound that only a broken serving path exceeds (see the push test). */
+const FIRST_VERSION_MAX_P95_MS = 1000;
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -134,8 +136,18 @@ describe('examples/workflows through act', () => {
   it(
     'push to main: the first version becomes stable, the next push is canaried and promoted',
     async () => {
-      const workflow = adaptWorkflow('canary.yml', local, ['registry-username', 'registry-password']);
+      // The example's max-p95-ms (120) is a user's goal on a GPU cluster, not this machine's: here
+      // the same unchanged model measured 127 ms once and 137 ms the next run through the API
+      // server's proxy on a busy 2-core machine. So the first version is held to a bound no
+      // healthy run comes near, and the second to twice what the first measured a minute earlier
+      // on the same path (the two runs above differed by 8 %; 2× leaves room for a busier
+      // minute): the absolute limit is still exercised, at a value taken from this machine.
+      let maxP95Ms = FIRST_VERSION_MAX_P95_MS;
       for (const message of ['first version', 'second version']) {
+        const workflow = adaptWorkflow('canary.yml', { ...local, 'max-p95-ms': String(maxP95Ms) }, [
+          'registry-username',
+          'registry-password',
+        ]);
         const sha = commit(workspace, message);
         const run = await act(workflow, 'push', { ref: 'refs/heads/main', after: sha });
         expectRun(run, 0);
@@ -148,6 +160,9 @@ describe('examples/workflows through act', () => {
         expect(summaryShape(summary)).toMatchSnapshot(message);
         promotedSha = sha;
         promotedImage = run.outputs.image!;
+        const measuredP95 = Number(run.outputs['p95-ms']);
+        expect(measuredP95).toBeGreaterThan(0);
+        maxP95Ms = Math.ceil(2 * measuredP95);
       }
       const apps = admin.makeApiClient(AppsV1Api);
       const stable = await apps.readNamespacedDeployment({ name: 'tiny-mlp', namespace });
