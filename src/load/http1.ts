@@ -68,6 +68,28 @@ export function encodeRequest(request: RequestToEncode): Buffer {
   return body === undefined ? headBytes : Buffer.concat([headBytes, body]);
 }
 
+/**
+ * A request encoded for an origin server, rewritten for a forward proxy: the target in absolute
+ * form (`GET http://host:port/path HTTP/1.1`) and the proxy's credentials, when it has some, as
+ * the first header. Only requests to http:// origins go this way (https ones use a tunnel).
+ */
+export function toProxyForm(request: Buffer, origin: string, proxyAuthorization?: string): Buffer {
+  const targetAt = request.indexOf(' ') + 1;
+  const lineEnd = request.indexOf('\r\n') + 2;
+  if (targetAt === 0 || lineEnd === 1 || request[targetAt] !== 0x2f) {
+    throw new HttpWireError('toProxyForm takes a request in origin form (METHOD /path HTTP/1.1)');
+  }
+  return Buffer.concat([
+    request.subarray(0, targetAt),
+    Buffer.from(origin, 'latin1'),
+    request.subarray(targetAt, lineEnd),
+    ...(proxyAuthorization !== undefined
+      ? [Buffer.from(`proxy-authorization: ${proxyAuthorization}\r\n`, 'latin1')]
+      : []),
+    request.subarray(lineEnd),
+  ]);
+}
+
 const CR = 13;
 const LF = 10;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');

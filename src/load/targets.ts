@@ -8,6 +8,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { describeProxy, proxyFor, type ProxyEnvironment } from '../proxy.ts';
 import { encodeRequest } from './http1.ts';
 import { KeepAlivePool, requestWhole } from './keep-alive-pool.ts';
 import type { ArmEndpoint } from './generator.ts';
@@ -28,6 +29,8 @@ export interface ArmTarget {
   /** Headers every request carries (credentials, the arm header); never logged. */
   headers: Record<string, string>;
   tls?: TlsOptions;
+  /** The forward proxy on the way (never logged but by describeProxy). */
+  proxy?: URL;
 }
 
 export interface TlsOptions {
@@ -43,20 +46,23 @@ export function serviceProxyPath(namespace: string, service: string, port: strin
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}:${encodeURIComponent(String(port))}/proxy`;
 }
 
-/** The user's URL for one arm: its origin, its path as prefix, and the arm header. */
-export function urlArmTarget(url: string, arm: ArmName): ArmTarget {
+/** The user's URL for one arm: its origin, its path as prefix, the arm header and the proxy the environment names. */
+export function urlArmTarget(url: string, arm: ArmName, environment: ProxyEnvironment): ArmTarget {
   const parsed = new URL(url);
+  const proxy = proxyFor(parsed, environment);
   return {
     arm,
     origin: parsed.origin,
     pathPrefix: parsed.pathname.replace(/\/+$/, ''),
     headers: { [ARM_HEADER]: arm },
+    ...(proxy !== undefined ? { proxy } : {}),
   };
 }
 
 /** What can be logged about an arm's target: where it goes, never what it carries. */
 export function describeArm(target: ArmTarget): string {
-  return `${target.arm}: ${target.origin}${target.pathPrefix || '/'}`;
+  const via = target.proxy !== undefined ? ` via proxy ${describeProxy(target.proxy)}` : '';
+  return `${target.arm}: ${target.origin}${target.pathPrefix || '/'}${via}`;
 }
 
 /** The API server and the credentials of the kubeconfig's current context, as the connection pools need them. */
@@ -64,6 +70,8 @@ export interface ApiServerConnection {
   origin: string;
   headers: Record<string, string>;
   tls?: TlsOptions;
+  /** The cluster's proxy-url (src/kube/cluster.ts sets it from HTTPS_PROXY/NO_PROXY when absent). */
+  proxy?: URL;
 }
 
 /**
@@ -90,14 +98,15 @@ export async function apiServerConnection(kube: KubeConfig): Promise<ApiServerCo
   if (options.auth !== undefined)
     headers['authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
   const origin = new URL(cluster.server).origin;
-  if (!origin.startsWith('https:')) return { origin, headers };
+  const proxy = cluster.proxyUrl ? new URL(cluster.proxyUrl) : undefined;
+  if (!origin.startsWith('https:')) return { origin, headers, ...(proxy !== undefined ? { proxy } : {}) };
   const tls: TlsOptions = {};
   if (options.ca !== undefined) tls.ca = options.ca;
   if (options.cert !== undefined) tls.cert = options.cert;
   if (options.key !== undefined) tls.key = options.key;
   if (options.rejectUnauthorized !== undefined) tls.rejectUnauthorized = options.rejectUnauthorized;
   if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
-  return { origin, headers, tls };
+  return { origin, headers, tls, ...(proxy !== undefined ? { proxy } : {}) };
 }
 
 /** The first port of a Service, by name when it has one (what the service proxy path takes). */
@@ -129,6 +138,7 @@ export async function proxyArmTargets(
         pathPrefix: serviceProxyPath(namespace, services[arm], port),
         headers: { ...connection.headers },
         ...(connection.tls !== undefined ? { tls: connection.tls } : {}),
+        ...(connection.proxy !== undefined ? { proxy: connection.proxy } : {}),
       };
     }),
   );
@@ -147,6 +157,7 @@ export function openArms(targets: readonly ArmTarget[], connections: number): Op
       new KeepAlivePool(target.origin, {
         connections,
         ...(target.tls !== undefined ? { tls: target.tls } : {}),
+        ...(target.proxy !== undefined ? { proxy: target.proxy } : {}),
       }),
   );
   return {

@@ -196,7 +196,7 @@ async function armTargets(
 ) {
   if (settings.probe.target === 'url') {
     if (settings.probe.url === undefined) throw new Error('probe-target url needs probe-url');
-    return arms.map((arm) => urlArmTarget(settings.probe.url!, arm));
+    return arms.map((arm) => urlArmTarget(settings.probe.url!, arm, process.env));
   }
   const services = {
     canary: options.services?.canary ?? plan.objects.canaryService,

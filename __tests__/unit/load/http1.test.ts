@@ -1,8 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer as createHttpServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { encodeRequest, HttpWireError, MAX_HEAD_BYTES, ResponseParser } from '../../../src/load/http1.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  encodeRequest,
+  HttpWireError,
+  MAX_HEAD_BYTES,
+  ResponseParser,
+  toProxyForm,
+} from '../../../src/load/http1.ts';
 import { KeepAlivePool, requestWhole, type ExchangeHandler } from '../../../src/load/keep-alive-pool.ts';
+import { startForwardingProxy, type ForwardingProxy } from '../../support/forwarding-proxy.ts';
 
 interface Parsed {
   status: number;
@@ -346,5 +358,147 @@ describe('KeepAlivePool against loopback servers', () => {
     expect(() => new KeepAlivePool('ftp://example.com', { connections: 1 })).toThrow(
       "expected an http:// or https:// origin; got 'ftp://example.com'",
     );
+  });
+});
+
+describe('toProxyForm', () => {
+  const request = (path: string, headers: Record<string, string> = {}) =>
+    encodeRequest({ method: 'POST', path, host: 'models.internal:8080', headers, body: '{"a":1}' });
+
+  it.each([
+    ['/', {}],
+    ['/v2/models/m/infer?x=1', { authorization: 'Bearer t' }],
+    ['/api/v1/namespaces/ml/services/m-canary:http/proxy/health', { accept: 'application/json' }],
+  ])('puts the origin before %s and keeps the head and body', (path, headers) => {
+    const proxied = toProxyForm(request(path, headers), 'http://models.internal:8080').toString('latin1');
+    expect(proxied).toBe(
+      request(path, headers)
+        .toString('latin1')
+        .replace(`POST ${path}`, `POST http://models.internal:8080${path}`),
+    );
+  });
+
+  it('adds the proxy credentials as a header of their own', () => {
+    const proxied = toProxyForm(request('/x'), 'http://a:1', 'Basic dTpw').toString('latin1');
+    expect(proxied.split('\r\n').slice(0, 3)).toEqual([
+      'POST http://a:1/x HTTP/1.1',
+      'proxy-authorization: Basic dTpw',
+      'host: models.internal:8080',
+    ]);
+    expect(proxied.endsWith('\r\n\r\n{"a":1}')).toBe(true);
+  });
+
+  it('refuses a request already in absolute form', () => {
+    expect(() => toProxyForm(Buffer.from('GET http://a/ HTTP/1.1\r\n\r\n'), 'http://a')).toThrow(
+      /origin form/,
+    );
+  });
+});
+
+describe('KeepAlivePool behind a forward proxy', () => {
+  let proxy: ForwardingProxy;
+  let certificates: string;
+  const answer = (request: IncomingMessage, response: ServerResponse) =>
+    response.end(`${request.method} ${request.url} host=${request.headers.host}`);
+  const plain = createHttpServer(answer);
+  let secure: ReturnType<typeof createHttpsServer>;
+
+  beforeAll(async () => {
+    proxy = await startForwardingProxy();
+    certificates = mkdtempSync(join(tmpdir(), 'pool-tls-'));
+    // A certificate for 127.0.0.1, so the TLS inside the tunnel is verified end to end.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(certificates, 'key.pem'),
+        '-out',
+        join(certificates, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    secure = createHttpsServer(
+      {
+        key: readFileSync(join(certificates, 'key.pem')),
+        cert: readFileSync(join(certificates, 'cert.pem')),
+      },
+      answer,
+    );
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', () => resolve()));
+  });
+  afterAll(async () => {
+    await proxy.close();
+    plain.close();
+    secure.close();
+    rmSync(certificates, { recursive: true, force: true });
+  });
+
+  const body = async (pool: KeepAlivePool, path: string) =>
+    (
+      await requestWhole(pool, encodeRequest({ method: 'GET', path, host: pool.host, headers: {} }), 5000)
+    ).body.toString();
+
+  it('sends http requests to the proxy in absolute form, with its credentials', async () => {
+    const origin = originOf(plain);
+    const pool = new KeepAlivePool(origin, {
+      connections: 2,
+      proxy: new URL(proxy.url.replace('//', '//user:p%40ss@')),
+    });
+    for (const path of ['/a', '/b?c=d', '/a']) {
+      expect(await body(pool, path)).toBe(`GET ${path} host=${new URL(origin).host}`);
+    }
+    await pool.close();
+    expect(proxy.seen.slice(-3)).toEqual([`GET ${origin}/a`, `GET ${origin}/b?c=d`, `GET ${origin}/a`]);
+    expect(proxy.authorizations.at(-1)).toBe(`Basic ${Buffer.from('user:p@ss').toString('base64')}`);
+  });
+
+  it('tunnels https with CONNECT and verifies the origin inside the tunnel', async () => {
+    const origin = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+    const seenBefore = proxy.seen.length;
+    const pool = new KeepAlivePool(origin, {
+      connections: 2,
+      tls: { ca: readFileSync(join(certificates, 'cert.pem')) },
+      proxy: new URL(proxy.url),
+    });
+    const answers = await Promise.all(['/1', '/2', '/3', '/4'].map((path) => body(pool, path)));
+    expect(answers).toEqual(
+      ['/1', '/2', '/3', '/4'].map((path) => `GET ${path} host=${new URL(origin).host}`),
+    );
+    await pool.close();
+    // Two sockets at most, each one tunnel: the proxy saw CONNECTs only, never a request line.
+    const seen = proxy.seen.slice(seenBefore);
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(seen.length).toBeLessThanOrEqual(2);
+    expect(new Set(seen)).toEqual(new Set([`CONNECT ${new URL(origin).host}`]));
+  });
+
+  it('fails with the proxy named when the tunnel cannot open', async () => {
+    const origin = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+    const closed = await rawServer((socket) =>
+      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'),
+    );
+    const pool = new KeepAlivePool(origin, { connections: 1, proxy: new URL(originOf(closed)) });
+    expect(await outcome(pool, get(pool), 5000)).toBe(
+      `network: ${origin}: proxy ${originOf(closed)} refused CONNECT ${new URL(origin).host} (HTTP 407 Proxy Authentication Required); check HTTPS_PROXY/NO_PROXY or the kubeconfig's proxy-url, and the proxy's credentials`,
+    );
+    await pool.close();
+    closed.close();
+    const unreachable = new KeepAlivePool(origin, { connections: 1, proxy: new URL('http://127.0.0.1:1') });
+    expect(await outcome(unreachable, get(unreachable), 5000)).toMatch(
+      /^network: https:\/\/127\.0\.0\.1:\d+: proxy http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/,
+    );
+    await unreachable.close();
   });
 });

@@ -274,7 +274,7 @@ describe('targets', () => {
   });
 
   it('pins each arm of a url target with the arm header and keeps the URL path as prefix', () => {
-    const canary = urlArmTarget('https://models.example.com/serving/', 'canary');
+    const canary = urlArmTarget('https://models.example.com/serving/', 'canary', {});
     expect(canary).toEqual({
       arm: 'canary',
       origin: 'https://models.example.com',
@@ -284,9 +284,34 @@ describe('targets', () => {
     expect(ARM_HEADER).toBe('x-model-canary-arm');
   });
 
+  it.each([
+    [{ HTTPS_PROXY: 'proxy.corp:3128' }, 'https://models.example.com/', 'http://proxy.corp:3128/'],
+    [
+      { https_proxy: 'http://u:p@proxy:8080', NO_PROXY: 'other.example' },
+      'https://models.example.com/',
+      'http://u:p@proxy:8080/',
+    ],
+    [
+      { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.example.com' },
+      'https://models.example.com/',
+      undefined,
+    ],
+    [{ HTTP_PROXY: 'http://proxy:3128' }, 'https://models.example.com/', undefined],
+    [{ HTTP_PROXY: 'http://proxy:3128' }, 'http://10.0.0.5:8080/', 'http://proxy:3128/'],
+  ])('takes the proxy the environment %j names for %s', (environment, url, proxy) => {
+    expect(urlArmTarget(url, 'stable', environment).proxy?.href).toBe(proxy);
+  });
+
+  it('names the proxy but never its credentials when describing a target', () => {
+    const target = urlArmTarget('https://models.example.com/', 'canary', {
+      HTTPS_PROXY: 'http://u:secret@proxy:3128',
+    });
+    expect(describeArm(target)).toBe('canary: https://models.example.com/ via proxy http://proxy:3128');
+  });
+
   it('describes a target without its headers (credentials stay out of logs)', () => {
     const target = {
-      ...urlArmTarget('https://api.example:6443', 'stable'),
+      ...urlArmTarget('https://api.example:6443', 'stable', {}),
       headers: { authorization: 'Bearer secret-token' },
     };
     expect(describeArm(target)).toBe('stable: https://api.example:6443/');
