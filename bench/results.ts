@@ -16,6 +16,13 @@ export interface Metric {
 
 export type SuiteResults = Record<string, Metric>;
 
+/** A suite's results as recorded: its metrics, and the commit and time of the run. */
+export interface RecordedResults {
+  metrics: SuiteResults;
+  commit: string;
+  date: string;
+}
+
 /** One benchmark suite: measures, prints its own tables, and returns its metrics. */
 export type Suite = () => Promise<SuiteResults>;
 
@@ -34,6 +41,46 @@ export function writeSuiteResults(suite: string, metrics: SuiteResults, director
   const document = { ...metrics, commit: currentCommit(), date: new Date().toISOString() };
   writeFileSync(path, JSON.stringify(document, null, 2) + '\n');
   return path;
+}
+
+/**
+ * Reads a results file's text back (the inverse of writeSuiteResults), keeping the metrics in
+ * file order; an entry that is not of the format throws, naming `source` and the entry.
+ */
+export function parseSuiteResults(text: string, source: string): RecordedResults {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${source} is not JSON (${error instanceof Error ? error.message : String(error)})`, {
+      cause: error,
+    });
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new Error(`${source} must hold a JSON object of metrics plus "commit" and "date"`);
+  }
+  const { commit, date, ...entries } = document as Record<string, unknown>;
+  if (typeof commit !== 'string' || typeof date !== 'string') {
+    throw new Error(`${source} lacks "commit" or "date" (strings): re-run the suite to record them`);
+  }
+  const metrics: SuiteResults = {};
+  for (const [name, entry] of Object.entries(entries)) {
+    const metric = entry as Partial<Record<keyof Metric, unknown>> | null;
+    const valid =
+      typeof metric === 'object' &&
+      metric !== null &&
+      typeof metric.value === 'number' &&
+      typeof metric.unit === 'string' &&
+      (metric.peer === undefined || typeof metric.peer === 'string') &&
+      (metric.peer_value === undefined || typeof metric.peer_value === 'number');
+    if (!valid) {
+      throw new Error(
+        `${source}: metric ${name} must be { "value": number, "unit": string, "peer"?: string, "peer_value"?: number }`,
+      );
+    }
+    metrics[name] = metric as Metric;
+  }
+  return { metrics, commit, date };
 }
 
 /** Median of a non-empty list (benchmarks report medians of repeated runs). */

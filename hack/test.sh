@@ -12,7 +12,7 @@ source hack/lib/bootstrap.sh
 ensure_node_and_modules
 section "lint (eslint, prettier)"; npm run -s lint
 section "typecheck"; npm run -s typecheck
-section "README matches action.yml"; npm run -s check:docs
+section "generated docs are fresh (README from action.yml, docs/benchmarks.md from bench/results)"; npm run -s check:docs
 section "dist/ matches src/"; npm run -s check:dist
 section "unit tests"; npm run -s test:unit
 section "local cluster (registry, BuildKit, Kubernetes: a cold machine builds it, ~20 min)"; bash hack/cluster.sh up

@@ -1,9 +1,7 @@
 /**
- * Writes the inputs and outputs tables of README.md from action.yml, so the two cannot drift.
- *   node hack/readme.ts          rewrite README.md between the markers
- *   node hack/readme.ts --check  exit 1 when README.md is out of date (part of npm test)
+ * The inputs and outputs tables of README.md, rendered from action.yml so the two cannot drift.
+ * They sit between two markers; everything else in the README is written by hand.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
 interface ActionSpec {
@@ -42,21 +40,11 @@ export function renderActionReference(action: ActionSpec): string {
   ].join('\n');
 }
 
-const readme = readFileSync('README.md', 'utf8');
-const start = readme.indexOf(START);
-const end = readme.indexOf(END);
-if (start < 0 || end < start) {
-  console.error(`README.md lacks the markers ${START} … ${END}`);
-  process.exit(1);
-}
-const action = parse(readFileSync('action.yml', 'utf8')) as ActionSpec;
-const updated = readme.slice(0, start) + renderActionReference(action) + readme.slice(end + END.length);
-if (process.argv.includes('--check')) {
-  if (updated !== readme) {
-    console.error('README.md is out of date with action.yml: run `npm run docs` and commit README.md.');
-    process.exit(1);
-  }
-  console.log('README.md matches action.yml');
-} else {
-  writeFileSync('README.md', updated);
+/** The README with the reference between its markers rendered from action.yml's text. */
+export function readmeWithActionReference(readme: string, actionYaml: string): string {
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`README.md lacks the markers ${START} … ${END}`);
+  const action = parse(actionYaml) as ActionSpec;
+  return readme.slice(0, start) + renderActionReference(action) + readme.slice(end + END.length);
 }
