@@ -76,6 +76,8 @@ interface PushResult {
   reason: string;
   seconds: number;
   summaryPage: string;
+  /** The page of the comment a preview posted on its pull request. */
+  commentPage?: string;
   /** What went wrong beside the decision: a post step that failed, a comment not posted. */
   problems: string[];
 }
@@ -188,14 +190,9 @@ async function previewPush(demo: Demo, slug: string, model: string): Promise<Pus
   }
   const folder = join(OUT_DIR, slug);
   writeFileSync(join(folder, 'comment.md'), comment.body);
-  writePage(
-    join(folder, 'comment.html'),
-    `Pull request #${PULL_REQUEST}: comment by ${comment.login}`,
-    comment.body,
-  );
-  console.log(
-    `  comment by ${comment.login} on pull request #${PULL_REQUEST}: ${shown(join(folder, 'comment.html'))}`,
-  );
+  result.commentPage = join(folder, 'comment.html');
+  writePage(result.commentPage, `Pull request #${PULL_REQUEST}: comment by ${comment.login}`, comment.body);
+  console.log(`  comment by ${comment.login} on pull request #${PULL_REQUEST}: ${shown(result.commentPage)}`);
   return result;
 }
 
@@ -369,9 +366,12 @@ function reportPushes(demo: Demo, seconds: number): void {
     ),
     '',
   ];
-  const preview = demo.results.find((result) => result.push.mode === 'preview');
-  if (preview !== undefined) {
-    index.push(`The pull request's comment: [#${PULL_REQUEST}](${preview.push.slug}/comment.html).`, '');
+  for (const result of demo.results) {
+    if (result.commentPage === undefined) continue;
+    index.push(
+      `The comment on pull request #${PULL_REQUEST}: [as GitHub shows it](${relative(OUT_DIR, result.commentPage)}).`,
+      '',
+    );
   }
   writePage(join(OUT_DIR, 'index.html'), 'model-canary demo', index.join('\n'));
 }
