@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.cluster/', 'bench/results/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.cluster/', '.demo/', 'bench/results/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   prettier,

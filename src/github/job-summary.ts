@@ -29,7 +29,7 @@ const PERCENTILES = [
 ] as const satisfies readonly (readonly [string, keyof ArmNumbers])[];
 
 /** Escapes what would break a Markdown table cell or start HTML. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
 }
 
