@@ -119,8 +119,9 @@ function push(label: string, sha: string, extra: { inputs?: Record<string, strin
       sha,
       env: {
         DOCKER_CONFIG: dockerConfig,
-        // The registry's CA, as a runner with a private CA installs it for Node.
-        NODE_EXTRA_CA_CERTS: CA_FILE,
+        // The registry's CA, named as curl and Go read it (the registry client trusts it beside
+        // Node's own CAs; NODE_EXTRA_CA_CERTS would do as well).
+        SSL_CERT_FILE: CA_FILE,
         ...(extra.ref !== undefined ? { GITHUB_REF: extra.ref } : {}),
       },
     },

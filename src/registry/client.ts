@@ -6,8 +6,16 @@
  * from the realm a 401 names.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
-import { fetch as undiciFetch, ProxyAgent, type RequestInit as UndiciRequestInit } from 'undici';
+import {
+  Agent,
+  fetch as undiciFetch,
+  ProxyAgent,
+  type Dispatcher,
+  type RequestInit as UndiciRequestInit,
+} from 'undici';
 import { connectionFailureOf, originOf } from '../errors.ts';
 import { proxyFor, type ProxyEnvironment } from '../proxy.ts';
 import { isDigest, parseImageReference, pinnedReference } from './image-ref.ts';
@@ -177,6 +185,10 @@ export class RegistrySession {
   private readonly environment: ProxyEnvironment;
   /** One connection pool per proxy, kept for the session (the token service may be another host). */
   private readonly proxyAgents = new Map<string, ProxyAgent>();
+  /** The direct pool when SSL_CERT_FILE adds CAs (else undici's global one). */
+  private directAgent: Agent | undefined;
+  /** Node's CAs plus those of SSL_CERT_FILE, read once; undefined when it is unset. */
+  private trustedCas: string[] | undefined | null = null;
 
   constructor(
     repository: string,
@@ -355,10 +367,17 @@ export class RegistrySession {
    */
   private async fetch(url: URL | string, init: RequestInit): Promise<Response> {
     const proxy = proxyFor(url, this.environment);
-    let dispatcher: ProxyAgent | undefined;
+    const ca = this.cas();
+    let dispatcher: Dispatcher | undefined;
     if (proxy !== undefined) {
-      dispatcher = this.proxyAgents.get(proxy.href) ?? new ProxyAgent(proxy.href);
-      this.proxyAgents.set(proxy.href, dispatcher);
+      const agent =
+        this.proxyAgents.get(proxy.href) ??
+        new ProxyAgent(ca !== undefined ? { uri: proxy.href, requestTls: { ca } } : proxy.href);
+      this.proxyAgents.set(proxy.href, agent);
+      dispatcher = agent;
+    } else if (ca !== undefined) {
+      this.directAgent ??= new Agent({ connect: { ca } });
+      dispatcher = this.directAgent;
     }
     // The DOM and undici types describe the same fetch; they differ only in their stream types.
     const response = await undiciFetch(url, {
@@ -366,6 +385,38 @@ export class RegistrySession {
       ...(dispatcher !== undefined ? { dispatcher } : {}),
     });
     return response as unknown as Response;
+  }
+
+  /**
+   * SSL_CERT_FILE, as curl and Go read it, for a registry behind a private CA: its certificates are
+   * trusted beside Node's own (NODE_EXTRA_CA_CERTS works as well, read by Node at start).
+   */
+  private cas(): string[] | undefined {
+    if (this.trustedCas !== null) return this.trustedCas;
+    const file = this.environment['SSL_CERT_FILE']?.trim();
+    if (file === undefined || file === '') {
+      this.trustedCas = undefined;
+      return undefined;
+    }
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new RegistryError(
+        this.repository,
+        `SSL_CERT_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); point it at a PEM file of CA certificates or unset it`,
+        'image',
+      );
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new RegistryError(
+        this.repository,
+        `SSL_CERT_FILE names ${file}, which holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at the registry's CA`,
+        'image',
+      );
+    }
+    this.trustedCas = [...rootCertificates, pem];
+    return this.trustedCas;
   }
 
   /** The Authorization header a challenge asks for, or undefined when we have nothing to offer. */

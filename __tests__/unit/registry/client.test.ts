@@ -1,7 +1,12 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   MANIFEST_MEDIA_TYPES,
@@ -382,5 +387,100 @@ describe('RegistrySession behind a proxy', () => {
     });
     expect(await session.resolve('v1')).toBe(manifest.descriptor.digest);
     expect(proxy.seen).toEqual([]);
+  });
+});
+
+describe('RegistrySession and a registry behind a private CA', () => {
+  let directory: string;
+  let server: HttpsServer;
+  let host: string;
+  const digest = `sha256:${'c'.repeat(64)}`;
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'registry-ca-'));
+    // A CA of its own and a server certificate it signed, as a company registry has.
+    const run = (...args: string[]) => execFileSync('openssl', args, { cwd: directory, stdio: 'ignore' });
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test CA',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    );
+    run(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+    );
+    writeFileSync(join(directory, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'server.pem',
+    );
+    writeFileSync(join(directory, 'not-a-cert.txt'), 'hello\n');
+    server = createHttpsServer(
+      { key: readFileSync(join(directory, 'server.key')), cert: readFileSync(join(directory, 'server.pem')) },
+      (request, response) => {
+        request.resume();
+        if (request.method === 'HEAD' && request.url === '/v2/acme/resnet/manifests/v1') {
+          response.writeHead(200, { 'docker-content-digest': digest, 'content-type': OCI_MANIFEST });
+        } else response.writeHead(404);
+        response.end();
+      },
+    );
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((done) => server.close(done));
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  const session = (environment: Record<string, string>) =>
+    new RegistrySession(`${host}/acme/resnet`, undefined, undefined, environment);
+
+  it('trusts the CAs of SSL_CERT_FILE beside the built-in ones', async () => {
+    expect(await session({ SSL_CERT_FILE: join(directory, 'ca.pem') }).resolve('v1')).toBe(digest);
+  });
+
+  it('without it, says the certificate is not trusted and how to trust it', async () => {
+    await expect(session({}).resolve('v1')).rejects.toThrow(
+      /certificate is not trusted by the runner: put its CA in a file named by SSL_CERT_FILE/,
+    );
+  });
+
+  it.each([
+    ['missing.pem', /SSL_CERT_FILE names .*missing\.pem, which cannot be read \(ENOENT\)/],
+    ['not-a-cert.txt', /SSL_CERT_FILE names .*not-a-cert\.txt, which holds no PEM certificate/],
+  ])('names SSL_CERT_FILE when %s is no CA file', async (file, message) => {
+    await expect(session({ SSL_CERT_FILE: join(directory, file) }).resolve('v1')).rejects.toThrow(message);
   });
 });
