@@ -27,7 +27,8 @@ export interface PushOptions {
 /**
  * One push on `target` in `namespace`: the main step and its post step, with the local BuildKit and
  * registry and short probe windows unless `inputs` say otherwise. The post step must succeed; the
- * returned output says the decision and the log's end, for a failed expectation to print.
+ * returned output says the decision and the log's end, for a failed expectation to print; `log` is
+ * the whole of it.
  */
 export async function pushJob(
   namespace: string,
@@ -35,7 +36,7 @@ export async function pushJob(
   label: string,
   inputs: Record<string, string>,
   options: PushOptions = {},
-): Promise<ActionJob> {
+): Promise<ActionJob & { log: string }> {
   const job = await runActionJob({
     workspace: options.workspace ?? REPO_ROOT,
     sha: options.sha ?? shaOf(label),
@@ -60,5 +61,5 @@ export async function pushJob(
   const logFile = join(mkdtempSync(join(tmpdir(), 'model-canary-job-')), `${label}.log`);
   writeFileSync(logFile, job.output);
   const said = `${label}: exit ${job.code}, decision ${job.outputs['decision']}: ${job.outputs['reason']} (whole log: ${logFile})\n${job.output.slice(-6000)}`;
-  return { ...job, output: said };
+  return { ...job, output: said, log: job.output };
 }

@@ -4,7 +4,8 @@
  * no login), the only credentials are a `docker login` made before the action (a Docker config, no
  * credential inputs), and the pods start from the team's pod template (env from a Secret, a cache
  * volume, a sidecar, a ServiceAccount, an annotation). The first version, a canary and a release
- * of it must all work, the pods pulling through the Secret the action makes.
+ * of it must all work, the pods pulling through the Secret the action makes. The canary runs behind
+ * a forwarding proxy (HTTPS_PROXY/HTTP_PROXY), as on a corporate runner.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { LABELS, MANAGED_BY_VALUE } from '../../src/kube/labels.ts';
+import { startForwardingProxy } from '../support/forwarding-proxy.ts';
 import { pushJob, shaOf } from './action-job.ts';
 import {
   createTestNamespace,
@@ -100,7 +102,11 @@ afterAll(async () => {
 });
 
 /** One push of the team's workflow: no credential inputs, the login in DOCKER_CONFIG. */
-function push(label: string, sha: string, extra: { inputs?: Record<string, string>; ref?: string } = {}) {
+function push(
+  label: string,
+  sha: string,
+  extra: { inputs?: Record<string, string>; ref?: string; env?: Record<string, string> } = {},
+) {
   return pushJob(
     namespace,
     TARGET,
@@ -123,6 +129,7 @@ function push(label: string, sha: string, extra: { inputs?: Record<string, strin
         // Node's own CAs; NODE_EXTRA_CA_CERTS would do as well).
         SSL_CERT_FILE: CA_FILE,
         ...(extra.ref !== undefined ? { GITHUB_REF: extra.ref } : {}),
+        ...extra.env,
       },
     },
   );
@@ -245,9 +252,28 @@ describe('a team’s private registry, docker login and pod template', () => {
     await core.deleteNamespacedPod({ namespace, name: 'no-pull-secret', gracePeriodSeconds: 0 });
   });
 
-  it('canaries and promotes the next commit with the same template and Secret', async () => {
-    const job = await push('second', second);
+  it('canaries and promotes the next commit with the same template and Secret, behind the runner’s proxy', async () => {
+    // A corporate proxy on the runner: every request of the action (API server, registries,
+    // probes) must go through it.
+    const proxy = await startForwardingProxy();
+    let job: Awaited<ReturnType<typeof push>>;
+    try {
+      job = await push('second', second, { env: { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url } });
+    } finally {
+      await proxy.close();
+    }
     expect([job.outputs['decision'], job.code, job.output]).toEqual(['promoted', 0, job.output]);
+    const apiServer = new URL(config.getCurrentCluster()!.server).host;
+    expect(proxy.seen).toEqual(
+      expect.arrayContaining([`CONNECT ${apiServer}`, `CONNECT ${PRIVATE_REGISTRY}`]),
+    );
+    const where = `via proxy ${proxy.url}`;
+    expect(job.log).toContain(
+      `probe target canary: https://${apiServer}/api/v1/namespaces/${namespace}/services/`,
+    );
+    expect(
+      job.log.split('\n').filter((line) => line.includes('probe target ') && line.endsWith(where)),
+    ).toHaveLength(2);
     // Promoted: stable runs the digest the canary ran.
     expectTeamTemplate(await stableDeployment(), `${repository}@${await privateDigest(second)}`);
   });
