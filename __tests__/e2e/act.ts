@@ -69,20 +69,24 @@ export function checkout(workspace: string, sha: string): void {
   execFileSync('git', ['-C', workspace, 'checkout', '--quiet', sha]);
 }
 
-interface WorkflowStep {
+export interface WorkflowStep {
+  name?: string;
   uses?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  run?: string;
 }
 
 /**
  * An example workflow adapted to the local stack: the action from this checkout, `with:` values
- * overridden per test (image, namespace, probe timings) and `with:` keys removed where the local
- * stack has no equivalent.
+ * overridden per test (image, namespace, probe timings), `with:` keys removed where the local
+ * stack has no equivalent, and `before` steps put ahead of the action's (a `docker login`).
  */
 export function adaptWorkflow(
   example: string,
   overrides: Record<string, string>,
   remove: readonly string[] = [],
+  before: readonly WorkflowStep[] = [],
 ): string {
   const workflow = parse(readFileSync(join(REPO_ROOT, 'examples/workflows', example), 'utf8')) as {
     jobs: Record<string, { steps: WorkflowStep[] }>;
@@ -102,6 +106,8 @@ export function adaptWorkflow(
       const inputs = Object.entries({ ...step.with, ...overrides }).filter(([key]) => !remove.includes(key));
       step.with = Object.fromEntries(inputs);
     }
+    const action = job.steps.findIndex((step) => step.uses === './');
+    if (action !== -1) job.steps.splice(action, 0, ...before);
   }
   return stringify(workflow);
 }

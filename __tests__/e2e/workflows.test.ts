@@ -2,19 +2,27 @@
  * examples/workflows end to end through `act` on the local cluster: a push canary is promoted; a
  * PR preview leaves exactly one comment after two pushes and cleanup removes every preview object;
  * a release tags the verified digest without a new build. GitHub is the local API server, which
- * checks every request against GitHub's OpenAPI description.
+ * checks every request against GitHub's OpenAPI description. Images go to the private registry
+ * (TLS from its own CA, a login) and the jobs log in with a `docker login` step before the action
+ * instead of the examples' credential inputs, as teams whose registry is not GHCR do.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../../src/kube/labels.ts';
 import { previewCommentMarker } from '../../src/github/pr-comment.ts';
+import { RegistrySession } from '../../src/registry/client.ts';
 import { FakeGitHub } from '../github-api/server.ts';
 import {
   BUILDKIT_HOST,
   createTestNamespace,
   deleteTestNamespace,
   KUBECONFIG_PATH,
+  PRIVATE_REGISTRY,
+  PRIVATE_REGISTRY_CA,
+  privateRegistryLogin,
   REGISTRY,
   requireLocalCluster,
 } from '../integration/local-cluster.ts';
@@ -28,6 +36,7 @@ import {
   runAct,
   summaryShape,
   type ActRun,
+  type WorkflowStep,
 } from './act.ts';
 
 const TOKEN = 'ghs_e2eLocalToken000000000000000000000000';
@@ -35,19 +44,24 @@ const PR = 7;
 const RUN_MS = 9 * 60 * 1000;
 /** A first deployment's p95 bound that only a broken serving path exceeds (see the push test). */
 const FIRST_VERSION_MAX_P95_MS = 1000;
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-
-async function registryDigest(path: string, tag: string): Promise<string | null> {
-  const response = await fetch(`http://${REGISTRY}/v2/${path}/manifests/${tag}`, {
-    method: 'HEAD',
-    headers: { accept: ACCEPT },
-  });
-  return response.status === 200 ? response.headers.get('docker-content-digest') : null;
+/** The digest a tag of the private registry names, or undefined when it names none. */
+function registryDigest(path: string, tag: string): Promise<string | undefined> {
+  return new RegistrySession(`${PRIVATE_REGISTRY}/${path}`, privateRegistryLogin(), 'the test', {
+    SSL_CERT_FILE: PRIVATE_REGISTRY_CA,
+  }).resolve(tag);
 }
+
+/** What `docker login` leaves for the action to find (DOCKER_CONFIG); the credentials come as secrets. */
+const DOCKER_LOGIN: WorkflowStep = {
+  name: `docker login ${PRIVATE_REGISTRY}`,
+  env: {
+    REGISTRY_USERNAME: '${{ secrets.REGISTRY_USERNAME }}',
+    REGISTRY_PASSWORD: '${{ secrets.REGISTRY_PASSWORD }}',
+  },
+  run: `echo "$REGISTRY_PASSWORD" | docker login ${PRIVATE_REGISTRY} --username "$REGISTRY_USERNAME" --password-stdin`,
+};
+/** The examples' credential inputs: the docker login stands in for them. */
+const CREDENTIAL_INPUTS = ['registry-username', 'registry-password'];
 
 /** Fails with the runner's log when a run did not end as expected, so the cause is on screen. */
 function expectRun(run: ActRun, exitCode: number): void {
@@ -61,8 +75,9 @@ describe('examples/workflows through act', () => {
   let namespace: string;
   let github: FakeGitHub;
   let workspace: string;
+  let dockerConfig: string;
   const imagePath = `e2e-${Date.now().toString(36)}/tiny-mlp`;
-  const image = `${REGISTRY}/${imagePath}`;
+  const image = `${PRIVATE_REGISTRY}/${imagePath}`;
   /** Inputs changed for the local stack: its registry and BuildKit, a fresh namespace, shorter probe windows. */
   let local: Record<string, string>;
   let promotedSha = '';
@@ -73,6 +88,7 @@ describe('examples/workflows through act', () => {
     namespace = await createTestNamespace(admin, 'e2e');
     github = await FakeGitHub.start({ owner: OWNER, repo: REPO, token: TOKEN });
     workspace = cloneWorkspace();
+    dockerConfig = mkdtempSync(join(tmpdir(), 'e2e-docker-config-'));
     local = {
       image,
       namespace,
@@ -104,8 +120,20 @@ describe('examples/workflows through act', () => {
         repository: { full_name: `${OWNER}/${REPO}`, name: REPO, owner: { login: OWNER } },
         ...payload,
       },
-      env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com' },
-      secrets: { GITHUB_TOKEN: TOKEN, KUBECONFIG: readFileSync(KUBECONFIG_PATH, 'utf8') },
+      env: {
+        GITHUB_API_URL: github.url,
+        GITHUB_SERVER_URL: 'https://github.com',
+        // A Docker config of this test's own (docker login writes it, the action reads it), and
+        // the private registry's CA, as a runner with a private CA installs it.
+        DOCKER_CONFIG: dockerConfig,
+        SSL_CERT_FILE: PRIVATE_REGISTRY_CA,
+      },
+      secrets: {
+        GITHUB_TOKEN: TOKEN,
+        KUBECONFIG: readFileSync(KUBECONFIG_PATH, 'utf8'),
+        REGISTRY_USERNAME: privateRegistryLogin().username,
+        REGISTRY_PASSWORD: privateRegistryLogin().password,
+      },
       timeoutMs: RUN_MS,
     });
   }
@@ -114,10 +142,7 @@ describe('examples/workflows through act', () => {
     'runs the action from this checkout as a node24 step: a dry run prints the plan and changes nothing',
     async () => {
       const run = await act(
-        adaptWorkflow('canary.yml', { ...local, 'dry-run': 'true' }, [
-          'registry-username',
-          'registry-password',
-        ]),
+        adaptWorkflow('canary.yml', { ...local, 'dry-run': 'true' }, CREDENTIAL_INPUTS),
         'push',
         {
           ref: 'refs/heads/main',
@@ -144,10 +169,12 @@ describe('examples/workflows through act', () => {
       // minute): the absolute limit is still exercised, at a value taken from this machine.
       let maxP95Ms = FIRST_VERSION_MAX_P95_MS;
       for (const message of ['first version', 'second version']) {
-        const workflow = adaptWorkflow('canary.yml', { ...local, 'max-p95-ms': String(maxP95Ms) }, [
-          'registry-username',
-          'registry-password',
-        ]);
+        const workflow = adaptWorkflow(
+          'canary.yml',
+          { ...local, 'max-p95-ms': String(maxP95Ms) },
+          CREDENTIAL_INPUTS,
+          [DOCKER_LOGIN],
+        );
         const sha = commit(workspace, message);
         const run = await act(workflow, 'push', { ref: 'refs/heads/main', after: sha });
         expectRun(run, 0);
@@ -181,7 +208,7 @@ describe('examples/workflows through act', () => {
   it(
     'pull request: two pushes leave one sticky comment; closing it deletes every preview object',
     async () => {
-      const workflow = adaptWorkflow('preview.yml', local, ['registry-username', 'registry-password']);
+      const workflow = adaptWorkflow('preview.yml', local, CREDENTIAL_INPUTS, [DOCKER_LOGIN]);
       const pullRequest = (sha: string, action: string) => ({
         action,
         number: PR,
@@ -233,7 +260,7 @@ describe('examples/workflows through act', () => {
     async () => {
       expect(promotedSha).not.toBe('');
       const verified = await registryDigest(imagePath, promotedSha);
-      const workflow = adaptWorkflow('release.yml', local, ['registry-username', 'registry-password']);
+      const workflow = adaptWorkflow('release.yml', local, CREDENTIAL_INPUTS, [DOCKER_LOGIN]);
       // The tag points at the commit the canary verified (later commits were the PR's).
       checkout(workspace, promotedSha);
       const run = await act(workflow, 'push', { ref: 'refs/tags/v1.2.3', after: promotedSha });

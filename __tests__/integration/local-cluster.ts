@@ -13,6 +13,19 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const KUBECONFIG_PATH = join(REPO_ROOT, '.cluster/kubeconfig');
 export const REGISTRY = 'localhost:5000';
+/** The registry that needs a login (hack/lib/registry-auth.sh): TLS from its own CA, htpasswd. */
+export const PRIVATE_REGISTRY = 'localhost:5443';
+const PRIVATE_REGISTRY_FILES = join(REPO_ROOT, '.cluster/registry-auth');
+/** The private registry's CA certificate (the node's containerd and BuildKit trust it already). */
+export const PRIVATE_REGISTRY_CA = join(PRIVATE_REGISTRY_FILES, 'ca.crt');
+
+/** The private registry's login, as `docker login` would be given it. */
+export function privateRegistryLogin(): { username: string; password: string } {
+  return {
+    username: readFileSync(join(PRIVATE_REGISTRY_FILES, 'username'), 'utf8').trim(),
+    password: readFileSync(join(PRIVATE_REGISTRY_FILES, 'password'), 'utf8').trim(),
+  };
+}
 export const BUILDKIT_HOST = 'unix:///run/model-canary/buildkitd.sock';
 export const PYTHON_BASE_IMAGE = `${REGISTRY}/model-canary/python:3.11-bookworm`;
 /** kubectl, buildctl and friends built by hack/ (the peers in benchmarks, never the action itself). */

@@ -20,14 +20,14 @@ import {
   createTestNamespace,
   deleteTestNamespace,
   eventually,
+  PRIVATE_REGISTRY,
+  PRIVATE_REGISTRY_CA,
+  privateRegistryLogin,
   REGISTRY,
   REPO_ROOT,
   requireLocalCluster,
 } from './local-cluster.ts';
 
-const PRIVATE_REGISTRY = 'localhost:5443';
-const LOGIN_DIR = join(REPO_ROOT, '.cluster/registry-auth');
-const CA_FILE = join(LOGIN_DIR, 'ca.crt');
 const TARGET = 'teamfit';
 const API_KEY = 'planted-api-key-7f3a9c';
 const SIDECAR_IMAGE = `${REGISTRY}/model-canary/debian:bookworm`;
@@ -70,10 +70,7 @@ const repository = `${PRIVATE_REGISTRY}/model-canary/test/teamfit-${Date.now().t
 
 beforeAll(async () => {
   config = await requireLocalCluster();
-  login = {
-    username: readFileSync(join(LOGIN_DIR, 'username'), 'utf8').trim(),
-    password: readFileSync(join(LOGIN_DIR, 'password'), 'utf8').trim(),
-  };
+  login = privateRegistryLogin();
   namespace = await createTestNamespace(config, 'teamfit');
   const core = config.makeApiClient(CoreV1Api);
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'model-server' } } });
@@ -127,7 +124,7 @@ function push(
         DOCKER_CONFIG: dockerConfig,
         // The registry's CA, named as curl and Go read it (the registry client trusts it beside
         // Node's own CAs; NODE_EXTRA_CA_CERTS would do as well).
-        SSL_CERT_FILE: CA_FILE,
+        SSL_CERT_FILE: PRIVATE_REGISTRY_CA,
         ...(extra.ref !== undefined ? { GITHUB_REF: extra.ref } : {}),
         ...extra.env,
       },
@@ -187,7 +184,7 @@ function privateDigest(tag: string): Promise<string | undefined> {
         port: 5443,
         method: 'HEAD',
         path: `/v2${path}/manifests/${tag}`,
-        ca: readFileSync(CA_FILE),
+        ca: readFileSync(PRIVATE_REGISTRY_CA),
         auth: `${login.username}:${login.password}`,
         headers: {
           accept: [
