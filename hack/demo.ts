@@ -8,7 +8,9 @@
  *   1. the tiny ONNX model into an empty namespace: stable after its checks (promoted);
  *   2. a version 40 ms slower (examples/models/tiny-mlp-slow): canaried, measured, reverted;
  *   3. a version as fast but wrong (examples/models/tiny-mlp-wrong): its answers disagree, reverted;
- *   4. the first version again under a new commit: canaried beside stable and promoted;
+ *   4. the first version again under a new commit, its pods now from the team's pod template
+ *      (examples/pod-template/deployment.yaml: a ServiceAccount, env from a Secret, a cache
+ *      volume): canaried beside stable and promoted;
  *   5. a pull request with the slower version: a preview beside production, measured against it,
  *      and the sticky comment on the pull request (preview);
  *   6. that pull request closed: the preview deleted (cleanup, decision skipped);
@@ -29,6 +31,7 @@ import { FakeGitHub } from '../__tests__/github-api/server.ts';
 import {
   BUILDKIT_HOST,
   buildctlPath,
+  CACHE_BIN,
   KUBECONFIG_PATH,
   REGISTRY,
   REPO_ROOT,
@@ -131,13 +134,14 @@ function buildInputs(demo: Demo, model: string): Record<string, string> {
   };
 }
 
-/** A push of `model` to main: mode canary. */
+/** A push of `model` to main: mode canary; `inputs` adds to the build's. */
 function canaryPush(
   demo: Demo,
   slug: string,
   title: string,
   model: string,
   expected: Decision,
+  inputs: Record<string, string> = {},
 ): Promise<PushResult> {
   const n = demo.results.length + 1;
   return runPush(demo, {
@@ -147,8 +151,32 @@ function canaryPush(
     sha: demo.commit(n),
     ref: 'refs/heads/main',
     event: 'push',
-    inputs: buildInputs(demo, model),
+    inputs: { ...buildInputs(demo, model), ...inputs },
     expected,
+  });
+}
+
+/**
+ * What a team makes once before its pods start from examples/pod-template/deployment.yaml: the
+ * ServiceAccount it names and the Secret its env comes from (the comments there say so).
+ */
+function createTeamObjects(demo: Demo): void {
+  const objects = [
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'model-server', namespace: demo.namespace },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'model-secrets', namespace: demo.namespace },
+      stringData: { API_KEY: 'demo-api-key' },
+    },
+  ];
+  execFileSync(join(CACHE_BIN, 'kubectl'), ['--kubeconfig', KUBECONFIG_PATH, 'apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+    stdio: ['pipe', 'ignore', 'inherit'],
   });
 }
 
@@ -434,12 +462,14 @@ async function main(): Promise<number> {
       'examples/models/tiny-mlp-wrong',
       'reverted',
     );
+    createTeamObjects(demo);
     const promoted = await canaryPush(
       demo,
       '04-promoted-canary',
-      'the first version again, new commit',
+      "the first version again, new commit, from the team's pod template",
       'examples/models/tiny-mlp',
       'promoted',
+      { 'pod-template': 'examples/pod-template/deployment.yaml' },
     );
     await previewPush(demo, '05-preview', 'examples/models/tiny-mlp-slow');
     await cleanupPush(demo, '06-preview-cleanup');
