@@ -248,7 +248,11 @@ describe('the latency gate against two deployments through the API server proxy'
       `equal canary: ${result.judgement.reason}\n${JSON.stringify(result.generator)}\n${JSON.stringify(result.arms)}`,
     );
     expect(result.judgement.decision).toBe('promote');
-    expect(result.arms.canary!.errorRate).toBe(0);
+    // The canary answered every request it got. On a busy 2-core machine the generator itself may
+    // drop requests (its in-flight cap reached while the machine held it back: seen 29 of 789 on
+    // each arm alike, event-loop delays up to 0.9 s); those are the generator's, not the server's.
+    const { http, timeout, network } = result.arms.canary!.errors;
+    expect({ http, timeout, network }).toEqual({ http: 0, timeout: 0, network: 0 });
     expect(Math.abs(result.arms.canary!.p50Ms - result.arms.stable!.p50Ms)).toBeLessThan(SLOWER_MS / 3);
   }, 120_000);
 });
