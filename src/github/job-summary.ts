@@ -319,7 +319,7 @@ export function renderFinishWorkflow(report: RunReport): string | undefined {
     'jobs:',
     '  finish:',
     '    runs-on: ubuntu-latest',
-    '    # An Environment with required reviewers records who decided: environment: production',
+    '    # An Environment with required reviewers makes the decision theirs: environment: production',
     '    steps:',
     `      - uses: ${yamlScalar(paused.action)}`,
     '        with:',
