@@ -82,7 +82,8 @@ export interface Plan {
   adopt: boolean;
   image?: ImagePlan;
   stages: readonly StageName[];
-  traffic: { router: Settings['traffic']['router']; steps: number[] };
+  /** `pauseAfter`: the step after whose analysis the run pauses (input pause-after or pause). */
+  traffic: Pick<Settings['traffic'], 'router' | 'steps' | 'pauseAfter'>;
   /** What the action does to the user's pod template (input pod-template), when there is one. */
   podTemplate?: PodTemplatePlan;
 }
@@ -117,7 +118,11 @@ export function planRun(settings: Settings): Plan {
     adopt: settings.workload.adopt,
     ...(image !== undefined ? { image } : {}),
     stages: STAGES_BY_MODE[settings.mode],
-    traffic: { router: settings.traffic.router, steps: settings.traffic.steps },
+    traffic: {
+      router: settings.traffic.router,
+      steps: settings.traffic.steps,
+      ...(settings.traffic.pauseAfter !== undefined ? { pauseAfter: settings.traffic.pauseAfter } : {}),
+    },
     ...(podTemplate !== undefined && overrides !== undefined
       ? {
           podTemplate: {
@@ -129,6 +134,19 @@ export function planRun(settings: Settings): Plan {
         }
       : {}),
   };
+}
+
+/**
+ * The index of the step after which a canary run pauses (input pause-after), or undefined. A first
+ * version has no stable to serve beside, so it becomes stable after its checks as without a pause.
+ */
+export function pauseStepIndex(
+  traffic: Pick<Plan['traffic'], 'steps' | 'pauseAfter'>,
+  firstDeploy: boolean,
+): number | undefined {
+  if (traffic.pauseAfter === undefined || firstDeploy) return undefined;
+  const index = traffic.steps.indexOf(traffic.pauseAfter);
+  return index < 0 ? undefined : index;
 }
 
 /** Names of every object a target owns, derived from one base name. */

@@ -8,6 +8,7 @@ import type { AnswersFigures, AnswersResult } from './checks/answers.ts';
 import type { DecidingSignal, SignalNumbers } from './checks/latency-judge.ts';
 import { latencyFiguresOf } from './checks/step.ts';
 import type { Mode } from './inputs/settings.ts';
+import type { PausedCanary } from './kube/pause.ts';
 import type { Decision, Run, StepAnalysis } from './run.ts';
 import { digestOf, pinnedReference, repositoryOfReference } from './registry/image-ref.ts';
 
@@ -81,7 +82,29 @@ export interface RunReport {
   /** The answers check's agreement figures and first disagreements, when answers were compared. */
   answers?: AnswersFigures;
   limits: GateLimits;
+  /** A paused run (decision `paused`): where the canary stopped, and how to finish it. */
+  paused?: PausedFacts;
 }
+
+/** What a person deciding on a paused canary needs besides the figures, and how to finish it. */
+export interface PausedFacts {
+  /** The step it passed and paused after (1-based), of `steps`; the share asked and the share served. */
+  step: number;
+  steps: number;
+  weightPercent: number;
+  achievedPercent: number;
+  /** `repository@sha256:…` the canary runs, and the image stable keeps until promoted. */
+  image: string;
+  stableImage: string;
+  pausedAt: string;
+  /** The finishing workflow's step: this action as the paused run's step named it (`owner/repo@ref`). */
+  action: string;
+  /** Input context, when the run named one: the finishing run must reach the same cluster. */
+  context?: string;
+}
+
+/** The finishing workflow's `uses:` when the runner did not say which action ran (a local action, a test). */
+export const DEFAULT_ACTION_REFERENCE = 'model-canary/model-canary@v0';
 
 /** The decision a mode reaches when every stage ran to its end and none decided otherwise. */
 const COMPLETED_DECISION: Record<Mode, Decision> = {
@@ -156,6 +179,24 @@ export function reportOfRun(run: Run, failure?: RunFailure): RunReport {
       ...(settings.gate.maxP99Ms !== undefined ? { maxP99Ms: settings.gate.maxP99Ms } : {}),
       maxErrorRate: settings.gate.maxErrorRate,
     },
+    ...(failure === undefined && run.outcome?.paused !== undefined
+      ? { paused: pausedFacts(run.outcome.paused, settings) }
+      : {}),
+  };
+}
+
+function pausedFacts(paused: PausedCanary, settings: Run['settings']): PausedFacts {
+  const { step, steps, weightPercent, achievedPercent, image, stableImage, pausedAt } = paused;
+  return {
+    step,
+    steps,
+    weightPercent,
+    achievedPercent,
+    image,
+    stableImage,
+    pausedAt,
+    action: settings.run.action ?? DEFAULT_ACTION_REFERENCE,
+    ...(settings.cluster.context !== undefined ? { context: settings.cluster.context } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { StepJudgement } from './checks/step.ts';
 import type { Settings } from './inputs/settings.ts';
+import type { PausedCanary } from './kube/pause.ts';
 import type { CanaryState, CanaryStep } from './kube/rollout.ts';
 import type { RolloutSession } from './kube/session.ts';
 import type { MeasuredLoad } from './stages/analyse.ts';
@@ -38,12 +39,13 @@ export interface StepAnalysis {
   load: MeasuredLoad;
 }
 
-/** The `decision` output's values (action.yml). */
 /**
- * `skipped`: refused input, a dry run, or nothing to do; `failed`: the run failed before it changed
- * the cluster (a build, a registry or a pre-flight check), so there was nothing to revert.
+ * The `decision` output's values (action.yml). `paused`: the canary passed the step of input
+ * pause-after and serves its share until mode promote or revert finishes it; `skipped`: refused
+ * input, a dry run, or nothing to do; `failed`: the run failed before it changed the cluster (a
+ * build, a registry or a pre-flight check), so there was nothing to revert.
  */
-export type Decision = 'promoted' | 'reverted' | 'preview' | 'skipped' | 'failed';
+export type Decision = 'promoted' | 'reverted' | 'paused' | 'preview' | 'skipped' | 'failed';
 
 /** How the run ended, when a stage decided it (promote, revert, a reverted canary). */
 export interface Outcome {
@@ -53,6 +55,8 @@ export interface Outcome {
   image?: string;
   /** Why a canary was reverted, shown as the run's failure annotation. */
   cause?: Error;
+  /** With `paused`: what the run left on the canary for mode promote or revert to finish it from. */
+  paused?: PausedCanary;
 }
 
 export interface Run {

@@ -1,13 +1,15 @@
 /**
  * The rollout stages as main.ts runs them, on the local cluster: a pull request's preview deployed
- * beside production and cleaned up by label; `promote` and `revert` modes finishing a canary an
- * earlier run left waiting; `revert` after a promotion returning stable to its previous image.
+ * beside production and cleaned up by label; `promote` finishing only a canary an earlier run
+ * paused, `revert` removing a waiting one; `revert` after a promotion returning stable to its
+ * previous image.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KUBECONFIG_PATH } from './local-cluster.ts';
 import { Cluster } from '../../src/kube/cluster.ts';
 import { LABELS } from '../../src/kube/labels.ts';
+import { pauseCanary } from '../../src/kube/pause.ts';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
 import { runStages } from '../../src/main.ts';
 import { planRun } from '../../src/plan.ts';
@@ -97,15 +99,24 @@ describe('rollout stages', () => {
     expect(await namesWith(`${LABELS.target}=web`)).toEqual(['web', 'web', 'web-stable']);
   }, 300_000);
 
-  it('promote mode finishes a waiting canary; revert mode then returns stable to the image before it', async () => {
+  it('promote mode refuses a canary no run paused, finishes a paused one; revert mode then returns stable to the image before it', async () => {
     const base = { namespace, name: 'gate', gpus: '0', tolerations: 'nvidia.com/gpu' };
     const first = recordedContext(config, fixtureSettings(base));
     await promoteCanary(first, await deployCanary(first, v1.reference));
     const waiting = recordedContext(config, fixtureSettings(base));
-    await deployCanary(waiting, v2.reference);
+    const canary = await deployCanary(waiting, v2.reference);
 
+    // Left by a run cut short, never judged: not promoted, and left as it is.
     const promote = fixtureSettings({ ...base, mode: 'promote' }, 3);
-    await stagesOf(promote, ['promote']);
+    await expect(stagesOf(promote, ['promote'])).rejects.toThrow(/was not paused .*mode revert removes it/);
+    expect(await namesWith(`${LABELS.target}=gate,${LABELS.track}=canary`)).toEqual([
+      'gate-canary',
+      'gate-canary',
+    ]);
+    expect(await stableImage('gate')).toBe(v1.reference);
+
+    await pauseCanary(waiting, canary, { step: 1, steps: 1 }, 'model-canary/tests/2/1');
+    await stagesOf(fixtureSettings({ ...base, mode: 'promote' }, 7), ['promote']);
     expect(await stableImage('gate')).toBe(v2.pinned);
     expect(await namesWith(`${LABELS.target}=gate,${LABELS.track}=canary`)).toEqual([]);
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { InputName } from '../../src/inputs/input-names.ts';
 import { parseInputs } from '../../src/inputs/read.ts';
 import type { RunContext } from '../../src/inputs/run-context.ts';
-import { planRun, releaseTags, STAGES_BY_MODE } from '../../src/plan.ts';
+import { pauseStepIndex, planRun, releaseTags, STAGES_BY_MODE } from '../../src/plan.ts';
 import { LABELS, ownerSelector } from '../../src/kube/labels.ts';
 import { renderPlanMarkdown } from '../../src/github/plan-summary.ts';
 
@@ -88,6 +88,31 @@ describe('planRun', () => {
 
   it('walks canary steps in order', () => {
     expect(plan({ ...CANARY, 'canary-steps': '10,25,50' }).traffic.steps).toEqual([10, 25, 50]);
+  });
+});
+
+describe('pauseStepIndex', () => {
+  it('carries pause-after into the plan and its summary', () => {
+    const p = plan({ ...CANARY, 'canary-steps': '25,50,75', 'pause-after': '50' });
+    expect(p.traffic).toEqual({ router: 'auto', steps: [25, 50, 75], pauseAfter: 50 });
+    expect(
+      renderPlanMarkdown(p, settingsOf({ ...CANARY, 'canary-steps': '25,50,75', 'pause-after': '50' })),
+    ).toMatch(/canary steps 25% → 50% → 75%, then pause after 50% for mode promote or revert to finish/);
+    expect(plan({ ...CANARY, 'canary-steps': '25,50' }).traffic).not.toHaveProperty('pauseAfter');
+  });
+
+  it.each([
+    ['a middle step', [25, 50, 75], 50, false, 1],
+    ['the first step', [25, 50, 75], 25, false, 0],
+    ['the last step (pause: true)', [25, 50, 75], 75, false, 2],
+    ['one canary-weight', [10], 10, false, 0],
+    ['no pause', [25, 50, 75], undefined, false, undefined],
+    ['a first version, which has no stable to pause beside', [25, 50, 75], 50, true, undefined],
+    ['a percentage that is no step', [25, 50, 75], 60, false, undefined],
+  ])('pauses after %s', (_, steps, pauseAfter, firstDeploy, index) => {
+    expect(pauseStepIndex({ steps, ...(pauseAfter !== undefined ? { pauseAfter } : {}) }, firstDeploy)).toBe(
+      index,
+    );
   });
 });
 

@@ -16,6 +16,7 @@ import {
 const DECISION_HEADLINE: Record<Decision, string> = {
   promoted: '✅ promoted',
   reverted: '⏪ reverted',
+  paused: '⏸️ paused',
   preview: '🔍 preview',
   skipped: '⏭️ skipped',
   failed: '❌ failed',
@@ -292,6 +293,66 @@ export function renderPercentileChart(report: RunReport): string | undefined {
   ].join('\n');
 }
 
+/** A YAML scalar: plain when it cannot be misread, else double-quoted (JSON's quoting is YAML's). */
+function yamlScalar(text: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._/@:-]*$/.test(text) ? text : JSON.stringify(text);
+}
+
+/**
+ * The workflow that finishes a paused canary, for this run's target: dispatched by hand with
+ * promote or revert. It needs no other input: the paused run left on the canary everything the
+ * promotion applies (src/kube/pause.ts).
+ */
+export function renderFinishWorkflow(report: RunReport): string | undefined {
+  const { paused } = report;
+  if (paused === undefined) return undefined;
+  return [
+    'on:',
+    '  workflow_dispatch:',
+    '    inputs:',
+    '      decision:',
+    `        description: ${yamlScalar(`promote or revert the paused canary of ${report.namespace}/${report.target}`)}`,
+    '        type: choice',
+    '        options: [promote, revert]',
+    'permissions:',
+    '  contents: read',
+    'jobs:',
+    '  finish:',
+    '    runs-on: ubuntu-latest',
+    '    # An Environment with required reviewers makes the decision theirs: environment: production',
+    '    steps:',
+    `      - uses: ${yamlScalar(paused.action)}`,
+    '        with:',
+    '          mode: ${{ inputs.decision }}',
+    `          name: ${yamlScalar(report.target)}`,
+    `          namespace: ${yamlScalar(report.namespace)}`,
+    ...(paused.context !== undefined ? [`          context: ${yamlScalar(paused.context)}`] : []),
+    '          kubeconfig: ${{ secrets.KUBECONFIG }}',
+  ].join('\n');
+}
+
+/** What the paused canary does now, and how a person finishes it (the workflow to run). */
+export function renderPausedSection(report: RunReport): string | undefined {
+  const { paused } = report;
+  const workflow = renderFinishWorkflow(report);
+  if (paused === undefined || workflow === undefined) return undefined;
+  return [
+    `The canary passed step ${paused.step} of ${paused.steps} (${paused.weightPercent}% asked) and has served ` +
+      `${paused.achievedPercent}% of requests beside stable since ${paused.pausedAt}. Nothing changes until a ` +
+      'person decides on the figures above; a canary run on this target is refused until then.',
+    '',
+    `- **promote**: stable takes \`${paused.image}\` and the canary goes.`,
+    `- **revert**: the canary goes; stable keeps \`${paused.stableImage}\`.`,
+    '',
+    'Run this workflow (e.g. saved as `.github/workflows/finish.yml`: `gh workflow run finish.yml -f decision=promote`), ' +
+      'with a `kubeconfig` secret that reaches the same cluster as this run:',
+    '',
+    '```yaml',
+    workflow,
+    '```',
+  ].join('\n');
+}
+
 /** The job summary of a finished run. */
 export function renderJobSummary(report: RunReport): string {
   const image = pinnedImage(report);
@@ -310,6 +371,7 @@ export function renderJobSummary(report: RunReport): string {
   const checks = renderChecksTable(report);
   const answers = renderAnswersSection(report);
   const streams = renderStreamSection(report);
+  const paused = renderPausedSection(report);
   return [
     `## model-canary: ${DECISION_HEADLINE[report.decision]}`,
     '',
@@ -326,6 +388,7 @@ export function renderJobSummary(report: RunReport): string {
     ...(streams !== undefined ? ['', '### Streamed tokens', '', streams] : []),
     ...(checks !== undefined ? ['', '### Checks', '', checks] : []),
     ...(answers !== undefined ? ['', '### Answers', '', answers] : []),
+    ...(paused !== undefined ? ['', '### Finish the paused canary', '', paused] : []),
     '',
   ].join('\n');
 }

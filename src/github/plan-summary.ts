@@ -45,7 +45,10 @@ export function planFacts(plan: Plan, { probe, gate }: Pick<Settings, 'probe' | 
   }
   rows.push([
     'traffic',
-    `${plan.traffic.router}, canary steps ${plan.traffic.steps.map((s) => `${s}%`).join(' → ')}`,
+    `${plan.traffic.router}, canary steps ${plan.traffic.steps.map((s) => `${s}%`).join(' → ')}` +
+      (plan.traffic.pauseAfter !== undefined
+        ? `, then pause after ${plan.traffic.pauseAfter}% for mode promote or revert to finish`
+        : ''),
   ]);
   rows.push([
     'probe',

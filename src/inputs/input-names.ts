@@ -30,6 +30,7 @@ export const INPUT_DEFAULTS = {
   'min-similarity': '0.9',
   'min-agreement': '99%',
   adopt: 'false',
+  pause: 'false',
   'dry-run': 'false',
 } as const satisfies Record<string, string>;
 
@@ -70,6 +71,8 @@ export const INPUT_NAMES = [
   'traffic',
   'canary-weight',
   'canary-steps',
+  'pause-after',
+  'pause',
   'probe-path',
   'probe-payload',
   'probe-protocol',

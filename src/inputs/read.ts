@@ -20,6 +20,7 @@ import { parseProbe } from './probe.ts';
 import {
   checkAnswersFitProbe,
   checkModeNeeds,
+  checkPauseFitsMode,
   checkProbeFitsRuntime,
   checkStreamGatesFitProbe,
   releaseVersionOf,
@@ -41,6 +42,7 @@ export function parseInputs(source: InputSource): Settings {
   const name = parseName(read, build);
   const workload = parseWorkload(read);
   const traffic = parseTraffic(read);
+  checkPauseFitsMode(read, mode, traffic);
   const probe = parseProbe(read);
   checkProbeFitsRuntime(read, build.runtime, probe);
   const gate = parseGate(read);

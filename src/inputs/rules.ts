@@ -8,6 +8,7 @@ import { isStreamingBody, probeProtocolFor } from '../load/protocols.ts';
 import type { InputReader } from './input-reader.ts';
 import type { ProbeSettings } from './probe.ts';
 import type { Mode, ReleaseVersion, Settings } from './settings.ts';
+import type { TrafficSettings } from './traffic.ts';
 
 const COMMIT_SHA = /^[0-9a-f]{7,64}$/;
 const RELEASE_TAG = /^refs\/tags\/v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
@@ -135,6 +136,21 @@ export function checkModeNeeds(
       `mode ${mode} runs on a pull_request event (this run's event is '${run.eventName || 'unknown'}')`,
     );
   }
+}
+
+/**
+ * Only mode canary pauses: the other modes walk no canary steps, and a release moves its floating
+ * tags when it promotes, which a later run of mode promote (no registry login, no release) cannot.
+ */
+export function checkPauseFitsMode(read: InputReader, mode: Mode, traffic: TrafficSettings): void {
+  if (traffic.pauseAfter === undefined || mode === 'canary') return;
+  const input = read.optional('pause-after') !== undefined ? 'pause-after' : 'pause';
+  read.problem(
+    input,
+    mode === 'release'
+      ? 'mode release moves the floating release tags when it promotes, which a later mode promote cannot do; pause a canary (mode canary) instead, or remove it'
+      : `mode ${mode} walks no canary steps, so there is nothing to pause; it applies to mode canary only`,
+  );
 }
 
 /** In release mode, the semantic version of the tag the run is on; a problem when it is on none. */

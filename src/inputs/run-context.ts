@@ -15,6 +15,11 @@ export interface RunContext {
   runId: number;
   runAttempt: number;
   pullRequest?: number;
+  /**
+   * This action as the workflow's step names it, `owner/repo@ref` (GITHUB_ACTION_REPOSITORY and
+   * GITHUB_ACTION_REF): a paused run's job summary writes the finishing workflow with it.
+   */
+  action?: string;
 }
 
 /** The parts of a webhook payload the run context takes: a pull request's number. */
@@ -26,6 +31,8 @@ export interface EventPayload {
 /** Pure: the run context from the runner's environment variables and the event's payload. */
 export function runContextOf(env: NodeJS.ProcessEnv, payload: EventPayload): RunContext {
   const pullRequest = payload.pull_request?.number ?? payload.number;
+  const actionRepository = env['GITHUB_ACTION_REPOSITORY'] ?? '';
+  const actionRef = env['GITHUB_ACTION_REF'] ?? '';
   return {
     eventName: env['GITHUB_EVENT_NAME'] ?? '',
     sha: env['GITHUB_SHA'] ?? '',
@@ -34,6 +41,8 @@ export function runContextOf(env: NodeJS.ProcessEnv, payload: EventPayload): Run
     runId: Number.parseInt(env['GITHUB_RUN_ID'] ?? '', 10) || 0,
     runAttempt: Number(env['GITHUB_RUN_ATTEMPT'] ?? '1') || 1,
     ...(typeof pullRequest === 'number' ? { pullRequest } : {}),
+    // Both are empty for a step that runs a local action (uses: ./) or outside a runner.
+    ...(actionRepository !== '' && actionRef !== '' ? { action: `${actionRepository}@${actionRef}` } : {}),
   };
 }
 

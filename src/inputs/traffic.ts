@@ -11,11 +11,44 @@ export interface TrafficSettings {
   router: TrafficRouter;
   /** Canary traffic percentages, walked in order; one element unless canary-steps was given. */
   steps: number[];
+  /**
+   * Input pause-after, or the last step with pause: true. The step (one of `steps`) after whose
+   * analysis the run leaves the canary serving, for mode promote or revert to finish.
+   */
+  pauseAfter?: number;
 }
 
-/** Reads traffic and canary-weight or canary-steps. */
+/** Reads traffic, canary-weight or canary-steps, and pause-after or pause. */
 export function parseTraffic(read: InputReader): TrafficSettings {
-  return { router: read.oneOf('traffic', TRAFFIC_ROUTERS), steps: parseCanarySteps(read) };
+  const router = read.oneOf('traffic', TRAFFIC_ROUTERS);
+  const known = read.problems.length;
+  const steps = parseCanarySteps(read);
+  // Against steps that were refused, pause-after would only repeat that problem.
+  const pauseAfter = parsePause(read, read.problems.length === known ? steps : undefined);
+  return { router, steps, ...(pauseAfter !== undefined ? { pauseAfter } : {}) };
+}
+
+/** pause-after (a percentage of the steps) or pause (the last step); undefined when neither. */
+function parsePause(read: InputReader, steps: number[] | undefined): number | undefined {
+  const after = read.optional('pause-after');
+  const last = read.boolean('pause');
+  if (after !== undefined && last) {
+    read.problem(
+      'pause',
+      'and pause-after are mutually exclusive: pause waits after the last step, pause-after after the step it names; give one of them',
+    );
+    return undefined;
+  }
+  if (steps === undefined) return undefined;
+  if (last) return steps.at(-1);
+  if (after === undefined) return undefined;
+  const percent = after.replace(/%$/, '');
+  if (isInteger(percent) && steps.includes(Number(percent))) return Number(percent);
+  read.problem(
+    'pause-after',
+    `expected one of the canary steps' percentages (${steps.join(', ')}; canary-steps or canary-weight sets them); got '${after}'`,
+  );
+  return undefined;
 }
 
 function parseCanarySteps(read: InputReader): number[] {

@@ -27,6 +27,11 @@ export const ANNOTATIONS = {
   run: 'model-canary.dev/run',
   /** On a user's HTTPRoute while we split its traffic: the backendRefs to put back afterwards. */
   originalBackends: 'model-canary.dev/original-backends',
+  /**
+   * On a canary Deployment a run paused (input pause-after): the record `mode: promote` or
+   * `mode: revert` finishes it from (src/kube/pause.ts), in a later job that has no step state.
+   */
+  paused: 'model-canary.dev/paused',
 } as const;
 
 /** The GPU product label (NVIDIA GPU feature discovery); the canary is pinned to stable's value. */

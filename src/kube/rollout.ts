@@ -111,11 +111,13 @@ export function recordChange(record: PendingChanges, change: RolloutChange): Pen
   };
 }
 
-function routerText(router: Router): string {
+/** A router as the record of pending changes writes it. */
+export function routerText(router: Router): string {
   return router.kind === 'gateway-api' ? `gateway-api:${router.route}` : 'replicas';
 }
 
-function routerFrom(text: string | undefined): Router | undefined {
+/** The router a record names (`replicas`, `gateway-api:<route>`). */
+export function routerFrom(text: string | undefined): Router | undefined {
   if (text === undefined) return undefined;
   if (text.startsWith('gateway-api:'))
     return { kind: 'gateway-api', route: text.slice('gateway-api:'.length) };
@@ -156,7 +158,8 @@ export interface CanaryStep {
   total: number;
 }
 
-function note(
+/** Announces a change before it is made, so the record of pending changes covers it (onChange). */
+export function note(
   ctx: RolloutContext,
   action: string,
   pending: RolloutChange['pending'],
@@ -536,24 +539,44 @@ async function applyStable(
   change: Pick<RolloutChange, 'pending' | 'restore'>,
   arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'> = {},
 ): Promise<RolloutResult> {
+  return applyStableDeployment(ctx, await renderStable(ctx, image, arm), image, change);
+}
+
+/** Stable's Deployment on `image`, as every change of stable's image applies it. */
+export async function renderStable(
+  ctx: RolloutContext,
+  image: string,
+  arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'> = {},
+): Promise<V1Deployment & { apiVersion: string; kind: string }> {
   const { plan, settings, serving } = ctx;
+  return renderDeployment(plan, settings, serving, {
+    track: 'stable',
+    image,
+    replicas: settings.workload.replicas,
+    // Every render of stable names the same secrets: server-side apply would drop a field left out.
+    imagePullSecrets: await pullSecretsOf(ctx.cluster, plan, settings),
+    ...arm,
+  });
+}
+
+/**
+ * Applies stable's rendered Deployment, whose model container runs `image` (announced first as
+ * `change`), and waits until it serves it; a paused canary's promotion brings the one it rendered.
+ */
+export async function applyStableDeployment(
+  ctx: RolloutContext,
+  deployment: V1Deployment & { apiVersion: string; kind: string },
+  image: string,
+  change: Pick<RolloutChange, 'pending' | 'restore'>,
+): Promise<RolloutResult> {
+  const { plan } = ctx;
   note(
     ctx,
     `apply Deployment ${plan.namespace}/${plan.objects.stableDeployment} image ${image}`,
     change.pending,
     change.restore !== undefined ? { restore: change.restore } : {},
   );
-  await apply(
-    ctx,
-    renderDeployment(plan, settings, serving, {
-      track: 'stable',
-      image,
-      replicas: settings.workload.replicas,
-      // Every render of stable names the same secrets: server-side apply would drop a field left out.
-      imagePullSecrets: await pullSecretsOf(ctx.cluster, plan, settings),
-      ...arm,
-    }),
-  );
+  await apply(ctx, deployment);
   return waitForTrack(ctx, 'stable', image);
 }
 

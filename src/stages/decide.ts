@@ -1,11 +1,14 @@
 /**
  * Stage `decide`: owns the canary's step loop. The first step was measured by `analyse`; while the
  * steps pass, it moves the canary to the next weight and measures again (analyseStep), then
- * promotes, or undoes the canary when a step says revert.
+ * promotes, or undoes the canary when a step says revert. With input pause-after it stops after
+ * that step passes, leaving the canary serving for mode promote or revert (src/kube/pause.ts).
  */
 import * as runner from '../github/runner.ts';
 import { CanaryFailed, ClusterError } from '../errors.ts';
+import { pauseCanary } from '../kube/pause.ts';
 import { canaryStep, promoteCanary, setCanaryWeight } from '../kube/rollout.ts';
+import { pauseStepIndex } from '../plan.ts';
 import { rolloutOf, type Run, type StageResult } from '../run.ts';
 import { analyseStep } from './analyse.ts';
 import { moveFloatingTags, releaseCredentials } from './tag-release.ts';
@@ -22,7 +25,16 @@ export async function decideStage(
   if (last === undefined) throw new CanaryFailed('NoVerdict', 'the analyse stage measured no step');
   const analyses = [...run.analyses];
   const steps = canary.firstDeploy ? [100] : plan.traffic.steps;
-  for (let index = analyses.length; last.verdict.decision === 'promote' && index < steps.length; index++) {
+  const pauseIndex = pauseStepIndex(plan.traffic, canary.firstDeploy);
+  if (canary.firstDeploy && plan.traffic.pauseAfter !== undefined)
+    runner.info(
+      'pause-after: a first version has no stable to pause beside; it becomes stable after its checks',
+    );
+  for (
+    let index = analyses.length;
+    last.verdict.decision === 'promote' && index < steps.length && index - 1 !== pauseIndex;
+    index++
+  ) {
     canary = await setCanaryWeight(session.ctx, canary, steps[index]!);
     last = await analyseStep(run, canaryStep(session.ctx, canary, index));
     analyses.push(last);
@@ -35,8 +47,25 @@ export async function decideStage(
     await session.undo(cause.message);
     return { canary, analyses, outcome: { decision: 'reverted', reason: cause.message, cause } };
   }
-  // Not promoting over another run that took the target during the analysis.
+  // Not promoting (or pausing) over another run that took the target during the analysis.
   session.lease.assertHeld();
+  if (pauseIndex === analyses.length - 1) {
+    const point = { step: pauseIndex + 1, steps: steps.length };
+    const paused = await pauseCanary(session.ctx, canary, point, session.lease.holder);
+    // A pause is this run's finished work, not a change cut short: the post step leaves it serving.
+    session.settle();
+    return {
+      canary,
+      analyses,
+      outcome: {
+        decision: 'paused',
+        reason:
+          `${last.verdict.reason}; paused after step ${point.step}/${point.steps} with ${canary.achievedPercent}% ` +
+          'of traffic on the canary until mode promote or mode revert finishes it',
+        paused,
+      },
+    };
+  }
   const pinned = await promoteCanary(session.ctx, canary);
   session.settle();
   const tags = await moveReleaseTags(run);

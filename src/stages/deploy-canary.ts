@@ -1,5 +1,6 @@
 /** Stage `deploy-canary`: the canary at the first weight (or the first version) beside stable, serving. */
 import { ClusterError } from '../errors.ts';
+import { refuseIfPaused } from '../kube/pause.ts';
 import { deployCanary, type CanaryState } from '../kube/rollout.ts';
 import { rolloutOf, type Run } from '../run.ts';
 import * as runner from '../github/runner.ts';
@@ -26,10 +27,15 @@ export async function imagePullCredentials(
   return { registry: pull.registry, username: pull.username, password: pull.password };
 }
 
-/** Pre-flight, then the canary (or a first version into an empty target); waits until it serves. */
+/**
+ * Pre-flight, then the canary (or a first version into an empty target); waits until it serves.
+ * A target whose canary an earlier run paused is refused before any change: a person finishes it.
+ */
 export async function deployCanaryStage(run: Run): Promise<{ canary: CanaryState }> {
   if (run.image === undefined)
     throw new ClusterError('image', 'no image to deploy: the build stage produced none');
+  const { ctx } = rolloutOf(run);
+  await refuseIfPaused(ctx);
   const pull = await imagePullCredentials(run.settings, run.image.reference);
-  return { canary: await deployCanary(rolloutOf(run).ctx, run.image.reference, pull) };
+  return { canary: await deployCanary(ctx, run.image.reference, pull) };
 }

@@ -1,8 +1,9 @@
 /**
- * Stage `revert` (mode revert): removes a waiting canary (the same undo a failed run gets), or,
- * with none left, returns stable to the image before its last promotion.
+ * Stage `revert` (mode revert): removes a waiting canary — a paused one, or one a run cut short
+ * left — with the same undo a failed run gets; with none left, returns stable to the image before
+ * its last promotion.
  */
-import { unlessNotFound } from '../kube/cluster.ts';
+import { describePause, pausedCanaryOf, readCanary, type PausedCanary } from '../kube/pause.ts';
 import { revertPromotion, undoChanges } from '../kube/rollout.ts';
 import { rolloutOf, type Outcome, type Run } from '../run.ts';
 
@@ -10,17 +11,37 @@ import { rolloutOf, type Outcome, type Run } from '../run.ts';
 export async function revertStage(run: Run): Promise<{ outcome: Outcome }> {
   const session = rolloutOf(run);
   const { ctx } = session;
-  const { plan } = run;
-  const canary = await unlessNotFound(
-    ctx.cluster.apps.readNamespacedDeployment({
-      name: plan.objects.canaryDeployment,
-      namespace: plan.namespace,
-    }),
-  );
+  const canary = await readCanary(ctx);
   if (canary !== undefined) {
-    await undoChanges(ctx, { ...session.pending(), changes: ['canary'] }, 'reverted by mode revert');
+    let paused: PausedCanary | undefined;
+    try {
+      paused = pausedCanaryOf(canary);
+    } catch (error) {
+      // An unreadable record must not keep the canary serving: the undo finds the router itself.
+      ctx.warn(
+        `${error instanceof Error ? error.message : String(error)}; the canary is removed all the same`,
+      );
+    }
+    // The paused record names the router whose traffic to restore; without one the undo detects it.
+    await undoChanges(
+      paused !== undefined ? { ...ctx, serving: paused.serving } : ctx,
+      {
+        ...session.pending(),
+        changes: ['canary'],
+        ...(paused !== undefined ? { router: paused.router } : {}),
+      },
+      'reverted by mode revert',
+    );
     session.settle();
-    return { outcome: { decision: 'reverted', reason: 'canary removed by mode revert' } };
+    return {
+      outcome: {
+        decision: 'reverted',
+        reason:
+          paused !== undefined
+            ? `canary removed by mode revert; stable keeps ${paused.stableImage} (the canary was ${describePause(paused)})`
+            : 'canary removed by mode revert',
+      },
+    };
   }
   const image = await revertPromotion(ctx);
   session.settle();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { parse as parseYaml } from 'yaml';
 import { parseInputs } from '../../../src/inputs/read.ts';
 import { planRun } from '../../../src/plan.ts';
 import { previewCommentMarker, renderPreviewComment } from '../../../src/github/pr-comment.ts';
@@ -8,13 +9,18 @@ import type { Run, StepAnalysis } from '../../../src/run.ts';
 import {
   renderAnswersSection,
   renderChecksTable,
+  renderFinishWorkflow,
   renderJobSummary,
+  renderPausedSection,
   renderLatencyTable,
   renderPercentileChart,
   renderStreamSection,
 } from '../../../src/github/job-summary.ts';
 import type { StreamNumbers } from '../../../src/checks/arm.ts';
+import type { PausedCanary } from '../../../src/kube/pause.ts';
+import { v2Serving } from '../../../src/kube/manifests.ts';
 import {
+  DEFAULT_ACTION_REFERENCE,
   formatChange,
   formatMs,
   formatRatio,
@@ -153,6 +159,88 @@ const FAILED_BUILD: RunReport = {
   image: { reference: `localhost:5000/acme/resnet:${SHA}` },
   limits: { maxErrorRate: 0.01 },
 };
+
+const PAUSED: RunReport = {
+  ...PROMOTED,
+  decision: 'paused',
+  reason:
+    'canary p95 is within 10% of stable; paused after step 2/3 with 50% of traffic on the canary until mode promote or mode revert finishes it',
+  paused: {
+    step: 2,
+    steps: 3,
+    weightPercent: 50,
+    achievedPercent: 50,
+    image: `localhost:5000/acme/resnet@${DIGEST}`,
+    stableImage: 'localhost:5000/acme/resnet:v1',
+    pausedAt: '2025-05-01T10:00:00.000Z',
+    action: 'model-canary/model-canary@v0.4.1',
+  },
+};
+
+/** The finishing workflow as YAML reads it, so a reader can paste it. */
+function finishWorkflowOf(report: RunReport): {
+  on: { workflow_dispatch: { inputs: { decision: { type: string; options: string[] } } } };
+  jobs: { finish: { steps: { uses: string; with: Record<string, string> }[] } };
+} {
+  return parseYaml(renderFinishWorkflow(report)!) as ReturnType<typeof finishWorkflowOf>;
+}
+
+describe('the paused summary', () => {
+  it('heads the summary with the pause and ends it with how to finish, after the figures', () => {
+    const markdown = renderJobSummary(PAUSED);
+    const order = [
+      '⏸️ paused',
+      PAUSED.reason,
+      '| canary | 1200 | 1200 |',
+      '### Finish the paused canary',
+      '```yaml',
+    ].map((text) => markdown.indexOf(text));
+    expect(order.every((position) => position >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('says what promote and revert each do, with both images, and the share the canary serves', () => {
+    const section = renderPausedSection(PAUSED)!;
+    expect(section).toMatch(
+      /passed step 2 of 3 \(50% asked\) and has served 50% of requests beside stable since 2025-05-01/,
+    );
+    expect(section).toContain(`**promote**: stable takes \`localhost:5000/acme/resnet@${DIGEST}\``);
+    expect(section).toContain('**revert**: the canary goes; stable keeps `localhost:5000/acme/resnet:v1`');
+    expect(section).toMatch(/a canary run on this target is refused until then/);
+  });
+
+  it('gives a workflow that dispatches promote or revert on this target with this action', () => {
+    const workflow = finishWorkflowOf(PAUSED);
+    expect(workflow.on.workflow_dispatch.inputs.decision).toMatchObject({
+      type: 'choice',
+      options: ['promote', 'revert'],
+    });
+    expect(workflow.jobs.finish.steps).toEqual([
+      {
+        uses: 'model-canary/model-canary@v0.4.1',
+        with: {
+          mode: '${{ inputs.decision }}',
+          name: 'resnet',
+          namespace: 'ml',
+          kubeconfig: '${{ secrets.KUBECONFIG }}',
+        },
+      },
+    ]);
+  });
+
+  it('names the context the run used, quoted where YAML would misread it', () => {
+    for (const context of ['prod-ci', 'arn:aws:eks:eu-west-1:123:cluster/prod', 'team a # gpu', "it's"]) {
+      const workflow = finishWorkflowOf({ ...PAUSED, paused: { ...PAUSED.paused!, context } });
+      expect(workflow.jobs.finish.steps[0]!.with['context']).toBe(context);
+    }
+  });
+
+  it('is absent from a run that did not pause', () => {
+    expect(renderPausedSection(PROMOTED)).toBeUndefined();
+    expect(renderFinishWorkflow(PROMOTED)).toBeUndefined();
+    expect(renderJobSummary(PROMOTED)).not.toContain('Finish the paused canary');
+  });
+});
 
 describe('renderJobSummary', () => {
   it.each([
@@ -489,6 +577,51 @@ describe('reportOfRun', () => {
     expect(reportOfRun(runOf({ mode: 'promote' }), { reverted: false, reason: 'forbidden' }).decision).toBe(
       'failed',
     );
+  });
+
+  it('a paused run reports where the canary stopped, with the action and context to finish it with', () => {
+    const paused: PausedCanary = {
+      run: 'acme/models/1/1',
+      pausedAt: '2025-05-01T10:00:00.000Z',
+      step: 1,
+      steps: 2,
+      weightPercent: 10,
+      achievedPercent: 10,
+      image: `localhost:5000/acme/resnet@${DIGEST}`,
+      stableImage: 'localhost:5000/acme/resnet:v1',
+      router: 'replicas',
+      serving: v2Serving('resnet'),
+      promotion: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'resnet' } },
+    };
+    const outcome = { decision: 'paused', reason: 'paused after step 1/2', paused } as const;
+    const analysis = analysisOf(latencies(20, 400), latencies(20, 400), 'promote');
+    const report = reportOfRun(
+      runOf({ 'canary-steps': '10,50', 'pause-after': '10' }, { outcome, analyses: [analysis] }),
+    );
+    expect(report).toMatchObject({ decision: 'paused', reason: 'paused after step 1/2' });
+    expect(report.canary).toEqual(analysis.judgement.arms.canary);
+    expect(report.paused).toEqual({
+      step: 1,
+      steps: 2,
+      weightPercent: 10,
+      achievedPercent: 10,
+      image: paused.image,
+      stableImage: paused.stableImage,
+      pausedAt: paused.pausedAt,
+      action: DEFAULT_ACTION_REFERENCE,
+    });
+    const run = runOf({ 'canary-steps': '10,50', 'pause-after': '10' }, { outcome });
+    const named = reportOfRun({
+      ...run,
+      settings: {
+        ...run.settings,
+        cluster: { ...run.settings.cluster, context: 'prod-ci' },
+        run: { ...run.settings.run, action: 'acme/model-canary@v1' },
+      },
+    });
+    expect(named.paused).toMatchObject({ action: 'acme/model-canary@v1', context: 'prod-ci' });
+    // The pause did not stand when a later failure was undone.
+    expect(reportOfRun(run, { reverted: true, reason: 'lost the Lease' }).paused).toBeUndefined();
   });
 
   it('maps the deciding step onto the report: arms, checks, the judge bounds', () => {

@@ -122,6 +122,26 @@ const BAD_INPUTS_ACROSS_SECTIONS: BadInput[] = [
     /runtime triton sends no such request/,
   ],
   [
+    'pause-after in release mode',
+    { ...VALID, mode: 'release', 'canary-steps': '10,50', 'pause-after': '10' },
+    'pause-after',
+    /moves the floating release tags when it promotes, which a later mode promote cannot do/,
+    TAG,
+  ],
+  [
+    'pause in preview mode',
+    { ...VALID, mode: 'preview', pause: 'true' },
+    'pause',
+    /mode preview walks no canary steps/,
+    PULL_REQUEST,
+  ],
+  [
+    'pause in promote mode',
+    { mode: 'promote', name: 'resnet', pause: 'true' },
+    'pause',
+    /mode promote walks no canary steps/,
+  ],
+  [
     'TPOT bound for OpenAI requests that do not stream',
     {
       ...VALID,
@@ -143,6 +163,8 @@ describe('rules across sections: bad values', () => {
     'max-regression-ttft',
     'mode',
     'model',
+    'pause',
+    'pause-after',
     'probe-protocol',
   ]);
 });

@@ -36,6 +36,17 @@ describe('runContextOf', () => {
     expect(runContextOf(ENV, { number: '7' })).not.toHaveProperty('pullRequest');
   });
 
+  it('names the action as the step uses it, when the runner says both its repository and ref', () => {
+    const step = { GITHUB_ACTION_REPOSITORY: 'model-canary/model-canary', GITHUB_ACTION_REF: 'v0.4.1' };
+    expect(runContextOf({ ...ENV, ...step }, {}).action).toBe('model-canary/model-canary@v0.4.1');
+    // A local action (uses: ./) leaves both empty; half of a reference names nothing.
+    expect(
+      runContextOf({ ...ENV, GITHUB_ACTION_REPOSITORY: '', GITHUB_ACTION_REF: '' }, {}),
+    ).not.toHaveProperty('action');
+    expect(runContextOf({ ...ENV, GITHUB_ACTION_REPOSITORY: 'a/b' }, {})).not.toHaveProperty('action');
+    expect(runContextOf({ ...ENV, GITHUB_ACTION_REF: 'main' }, {})).not.toHaveProperty('action');
+  });
+
   it('falls back to empty values and the first attempt outside a workflow', () => {
     expect(runContextOf({}, {})).toEqual({
       eventName: '',
