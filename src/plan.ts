@@ -82,9 +82,23 @@ export interface Plan {
   adopt: boolean;
   image?: ImagePlan;
   stages: readonly StageName[];
-  traffic: { router: Settings['traffic']['router']; steps: number[] };
+  traffic: TrafficPlan;
   /** What the action does to the user's pod template (input pod-template), when there is one. */
   podTemplate?: PodTemplatePlan;
+}
+
+/**
+ * How traffic moves and where the canary's GPUs come from. `gpuBudget: auto` is resolved by the
+ * pre-flight (src/kube/gpu-budget.ts), which also finds an autoscaler on stable; the run's log
+ * and summary say what it chose.
+ */
+export interface TrafficPlan {
+  router: Settings['traffic']['router'];
+  steps: number[];
+  gpuBudget: Settings['traffic']['gpuBudget'];
+  maxExtraGpus: number;
+  /** GPUs per replica (0: CPU pods, no GPU budget). */
+  gpusPerReplica: number;
 }
 
 /** The user's pod template: its file, the model's container and why, and what the action sets. */
@@ -117,7 +131,13 @@ export function planRun(settings: Settings): Plan {
     adopt: settings.workload.adopt,
     ...(image !== undefined ? { image } : {}),
     stages: STAGES_BY_MODE[settings.mode],
-    traffic: { router: settings.traffic.router, steps: settings.traffic.steps },
+    traffic: {
+      router: settings.traffic.router,
+      steps: settings.traffic.steps,
+      gpuBudget: settings.traffic.gpuBudget,
+      maxExtraGpus: settings.traffic.maxExtraGpus,
+      gpusPerReplica: settings.workload.gpus,
+    },
     ...(podTemplate !== undefined && overrides !== undefined
       ? {
           podTemplate: {

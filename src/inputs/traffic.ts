@@ -7,15 +7,31 @@ export type TrafficRouter = (typeof TRAFFIC_ROUTERS)[number];
 
 export const DEFAULT_CANARY_WEIGHT = 10;
 
+/**
+ * Where the canary's GPUs come from: `spare` (free GPUs beside stable's), `shift` (stable gives up
+ * the replicas the canary takes), `auto` (spare when the pre-flight finds room, else shift).
+ */
+export const GPU_BUDGETS = ['auto', 'spare', 'shift'] as const;
+
+export type GpuBudget = (typeof GPU_BUDGETS)[number];
+
 export interface TrafficSettings {
   router: TrafficRouter;
   /** Canary traffic percentages, walked in order; one element unless canary-steps was given. */
   steps: number[];
+  gpuBudget: GpuBudget;
+  /** GPUs a `shift` rollout may use beyond what stable held (input max-extra-gpus). */
+  maxExtraGpus: number;
 }
 
-/** Reads traffic and canary-weight or canary-steps. */
+/** Reads traffic, canary-weight or canary-steps, gpu-budget and max-extra-gpus. */
 export function parseTraffic(read: InputReader): TrafficSettings {
-  return { router: read.oneOf('traffic', TRAFFIC_ROUTERS), steps: parseCanarySteps(read) };
+  return {
+    router: read.oneOf('traffic', TRAFFIC_ROUTERS),
+    steps: parseCanarySteps(read),
+    gpuBudget: read.oneOf('gpu-budget', GPU_BUDGETS),
+    maxExtraGpus: read.integer('max-extra-gpus', 0, 1024),
+  };
 }
 
 function parseCanarySteps(read: InputReader): number[] {
