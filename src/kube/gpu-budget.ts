@@ -48,6 +48,8 @@ export interface BudgetFacts {
   /** Stable's current replicas (the autoscaler's count when one owns them). */
   stableReplicas: number;
   gpusPerReplica: number;
+  /** GPUs each of stable's pods holds now (its Deployment's): shift lends only like for like. */
+  stableGpusPerReplica: number;
   maxExtraGpus: number;
   /** Free GPUs the pre-flight counted for the canary; undefined when it could not count them. */
   freeGpus?: number;
@@ -92,15 +94,24 @@ export function decideBudget(facts: BudgetFacts): BudgetDecision | { refused: st
     Math.floor(facts.maxExtraGpus / gpus),
     facts.freeGpus === undefined ? Infinity : Math.floor(Math.max(0, facts.freeGpus) / gpus),
   );
-  const shift = (reason: string): BudgetDecision | { refused: string } =>
-    stable + extra < 2
-      ? {
-          refused:
-            `gpu-budget ${facts.asked} found ${facts.freeGpus ?? 'no counted'} free GPU(s) for a canary needing ${needed}, ` +
-            `and a stable of ${stable} replica cannot give one up and keep serving. ` +
-            `Set max-extra-gpus to at least ${gpus}, free ${needed} GPU(s), or run more stable replicas.`,
-        }
-      : { mode: 'shift', reason, stableReplicas: stable, replicaSlots: stable + extra };
+  const shift = (reason: string): BudgetDecision | { refused: string } => {
+    if (facts.stableGpusPerReplica !== gpus) {
+      return {
+        refused:
+          `gpu-budget shift lends stable's pods to the canary like for like, but stable's hold ` +
+          `${facts.stableGpusPerReplica} GPU(s) each and the canary's ask ${gpus} (input gpus). ` +
+          `Free ${needed} GPU(s) for gpu-budget spare, or keep gpus as stable has it.`,
+      };
+    }
+    if (stable + extra < 2) {
+      return {
+        refused:
+          `gpu-budget shift: a stable of ${stable} replica cannot give one up and keep serving. ` +
+          `Set max-extra-gpus to at least ${gpus}, free ${needed} GPU(s) for gpu-budget spare, or run more stable replicas.`,
+      };
+    }
+    return { mode: 'shift', reason, stableReplicas: stable, replicaSlots: stable + extra };
+  };
   if (facts.asked === 'spare') return spare('gpu-budget spare');
   if (facts.asked === 'shift') return shift('gpu-budget shift');
   if (facts.freeGpus === undefined) {

@@ -61,6 +61,7 @@ import {
   renderPullSecret,
   type PullCredentials,
 } from './pull-secret.ts';
+import { parseQuantity } from './quantities.ts';
 import { modelImageIds, waitForPodsGone, waitForRollout, type RolloutResult } from './rollout-watch.ts';
 import { restoreRoute, resolveRouter, routeCanaryWeight, type Router } from './traffic.ts';
 
@@ -288,6 +289,7 @@ async function preflight(ctx: RolloutContext, router: Router, replicas: number):
 async function budgetPreflight(
   ctx: RolloutContext,
   router: Router,
+  stable: V1Deployment,
   stableReplicas: number,
   gpuProduct: string | undefined,
 ): Promise<BudgetDecision> {
@@ -309,12 +311,20 @@ async function budgetPreflight(
     steps: plan.traffic.steps,
     stableReplicas,
     gpusPerReplica: gpus,
+    stableGpusPerReplica: gpusOfPod(stable, gpuResource),
     maxExtraGpus: settings.traffic.maxExtraGpus,
     ...(capacity !== undefined ? { freeGpus: capacity.free } : {}),
     ...(autoscaler !== undefined ? { autoscaler } : {}),
   });
-  if ('refused' in decision) throw new ClusterError(gpuResource, decision.refused);
   const needed = largestSpareCanary(stableReplicas, plan.traffic.steps) * gpus;
+  if ('refused' in decision) {
+    // Spare did not fit either: what the node holds comes first.
+    const shortfall =
+      capacity !== undefined && settings.traffic.gpuBudget === 'auto'
+        ? `${capacityShortfall(capacity, needed, gpuSelector(ctx, gpuProduct))}; and `
+        : '';
+    throw new ClusterError(gpuResource, `${shortfall}${decision.refused}`);
+  }
   if (decision.mode === 'spare' && capacity !== undefined && capacity.free < needed) {
     throw new ClusterError(gpuResource, capacityShortfall(capacity, needed, gpuSelector(ctx, gpuProduct)));
   }
@@ -332,6 +342,14 @@ async function budgetPreflight(
   }
   if (gpus > 0) ctx.log(`GPU budget ${decision.mode}: ${decision.reason}; ${budgetLine(ctx, decision)}`);
   return decision;
+}
+
+/** GPUs one pod of the Deployment asks for (limits, else requests, of every container). */
+function gpusOfPod(deployment: V1Deployment, resource: string): number {
+  return (deployment.spec?.template.spec?.containers ?? []).reduce((sum, container) => {
+    const value = container.resources?.limits?.[resource] ?? container.resources?.requests?.[resource];
+    return sum + (value === undefined ? 0 : (parseQuantity(value) ?? 0));
+  }, 0);
 }
 
 /** What a budget allows, for the log: at most so many pods, and GPUs, at once. */
@@ -375,7 +393,7 @@ export async function deployCanary(
   // A killed attempt's canary knows what stable held before that attempt lent replicas to it.
   const leftover = await readDeployment(cluster, plan.namespace, plan.objects.canaryDeployment);
   const before = budgetFromAnnotation(leftover?.metadata?.annotations?.[ANNOTATIONS.gpuBudget]);
-  const budget = await budgetPreflight(ctx, router, before?.stableReplicas ?? stableNow, gpuProduct);
+  const budget = await budgetPreflight(ctx, router, stable, before?.stableReplicas ?? stableNow, gpuProduct);
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
   await applyPullSecret(ctx, pull, 'canary');

@@ -17,6 +17,7 @@ const FACTS: Omit<BudgetFacts, 'stableReplicas'> = {
   asked: 'shift',
   steps: [25, 50],
   gpusPerReplica: 1,
+  stableGpusPerReplica: 1,
   maxExtraGpus: 0,
 };
 
@@ -91,6 +92,7 @@ describe('shift: the GPUs in use never exceed the budget and stable keeps a repl
         stableReplicas: stable,
         steps,
         gpusPerReplica: gpus,
+        stableGpusPerReplica: gpus,
         maxExtraGpus: extra,
       });
       const extraReplicas = Math.floor(extra / gpus);
@@ -219,6 +221,7 @@ describe('decideBudget', () => {
         stableReplicas: stable,
         freeGpus: free,
         gpusPerReplica: gpus,
+        stableGpusPerReplica: gpus,
         steps,
       });
       expect(decision.mode).toBe(mode);
@@ -240,10 +243,21 @@ describe('decideBudget', () => {
     });
   });
 
+  it('shift lends only like for like: stable’s pods must hold the GPUs the canary’s ask', () => {
+    expect(decideBudget({ ...auto, stableReplicas: 4, freeGpus: 0, stableGpusPerReplica: 0 })).toEqual({
+      refused: expect.stringMatching(/stable's hold 0 GPU\(s\) each and the canary's ask 1 \(input gpus\)/),
+    });
+    // Spare does not care what stable's pods hold.
+    expect(decided({ ...auto, stableReplicas: 4, freeGpus: 2, stableGpusPerReplica: 0 }).mode).toBe('spare');
+  });
+
   it('caps the extra GPUs at what is free', () => {
     expect(decided({ ...FACTS, stableReplicas: 4, maxExtraGpus: 4, freeGpus: 1 }).replicaSlots).toBe(5);
     expect(decided({ ...FACTS, stableReplicas: 4, maxExtraGpus: 4 }).replicaSlots).toBe(8);
-    expect(decided({ ...FACTS, stableReplicas: 4, maxExtraGpus: 3, gpusPerReplica: 2 }).replicaSlots).toBe(5);
+    expect(
+      decided({ ...FACTS, stableReplicas: 4, maxExtraGpus: 3, gpusPerReplica: 2, stableGpusPerReplica: 2 })
+        .replicaSlots,
+    ).toBe(5);
   });
 
   it('an autoscaler owns stable’s replicas: spare, and shift is refused naming it', () => {
