@@ -150,21 +150,30 @@ export interface RollingUpdate {
 
 /**
  * Stable's switch to another image within the slots (promotion, or a revert of one): which moves
- * come first and how its pods are replaced. With a free slot a new pod starts before an old one
- * goes; with none and two or more stable pods, one goes first; a single stable pod in full slots
- * first takes a slot from the canary (whose pods serve the same image at promotion).
+ * come first and how its pods are replaced. A Deployment's rolling update starts the next new pod
+ * as soon as an old one begins terminating, and the old one holds its GPU until it is gone: where
+ * GPUs outside the budget are free, the new pod takes one. `strict` (shift, whose stable is ours
+ * to resize) therefore rolls a single stable pod, with a surge slot: stable first lends its other
+ * pods (the canary serves the same image beside it), or, alone in full slots, takes a slot from the
+ * canary. Otherwise (spare, or an autoscaler's replicas) a free slot gives a surge pod and full
+ * slots replace one pod at a time; a lone pod with no slot to free surges, or the target would stop
+ * serving.
  */
 export function switchImage(
   current: ArmReplicas,
   slots: number,
+  strict: boolean,
 ): { before: ReplicaMove[]; rollingUpdate: RollingUpdate } {
   const surge = { maxSurge: 1, maxUnavailable: 0 };
-  if (current.stable + current.canary < slots) return { before: [], rollingUpdate: surge };
+  const full = current.stable + current.canary >= slots;
+  if (strict && current.stable >= 2) {
+    return { before: [{ track: 'stable', replicas: 1 }], rollingUpdate: surge };
+  }
+  if (!full) return { before: [], rollingUpdate: surge };
   if (current.stable >= 2) return { before: [], rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
   if (current.canary >= 1) {
     return { before: [{ track: 'canary', replicas: current.canary - 1 }], rollingUpdate: surge };
   }
-  // One pod and no slot to free (a budget of one replica): a surge pod, or the target stops serving.
   return { before: [], rollingUpdate: surge };
 }
 

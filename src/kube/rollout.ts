@@ -414,6 +414,15 @@ export async function deployCanary(
   });
   note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`, 'canary');
   await apply(ctx, deployment);
+  if ((leftover?.spec?.replicas ?? 0) > 0) {
+    // A killed attempt's canary pods hold GPUs the moves below count as free.
+    await waitForPodsGone(cluster, {
+      namespace: plan.namespace,
+      podSelector: trackSelector(plan.target, 'canary', plan.preview),
+      atMost: 0,
+      what: `Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`,
+    });
+  }
   const first = stepReplicas(budget, weight);
   ctx.log(`canary ${plan.objects.canaryDeployment}: ${first.canary} replica(s) of ${image}`);
   const moved = await moveArms(
@@ -454,7 +463,7 @@ interface MoveOptions {
  * Makes the moves in order, each through the Deployment's scale subresource (stable is never
  * re-rendered to resize it, which would roll its pods): a scale-down waits until its pods are gone
  * and their GPUs free, a scale-up until the pods serve. With `follow`, the route sends each arm
- * its share of pods: before a canary scale-down, after a stable scale-up.
+ * its share of pods: before a scale-down, after a scale-up.
  */
 async function moveArms(
   ctx: RolloutContext,
@@ -481,7 +490,7 @@ async function moveArms(
   for (const move of moves) {
     const after = { ...replicas, [move.track]: move.replicas };
     const down = move.replicas < replicas[move.track];
-    if (down && move.track === 'canary') await route(after);
+    if (down) await route(after);
     await scaleArm(ctx, move.track, move.replicas, options.pending);
     if (down) {
       await waitForPodsGone(ctx.cluster, {
@@ -495,12 +504,16 @@ async function moveArms(
       if (image === undefined) throw new Error(`no image known for the ${move.track} scale-up`);
       const result = await waitForTrack(ctx, move.track, image);
       if (move.track === 'canary') canaryAvailable = result;
-      else await route(after);
+      await route(after);
     }
     ctx.log(`${move.track} ${deploymentOf(plan, move.track)}: ${move.replicas} replica(s)`);
     replicas = after;
   }
   return { replicas, ...(canaryAvailable !== undefined ? { canaryAvailable } : {}) };
+}
+
+function describeMoves(moves: readonly ReplicaMove[]): string {
+  return moves.map((move) => `${move.track} to ${move.replicas}`).join(', then ');
 }
 
 function deploymentOf(plan: Plan, track: Track): string {
@@ -775,7 +788,10 @@ async function switchStable(
   router: Router | undefined,
 ): Promise<ArmReplicas> {
   const slots = slotsOf(ctx, arms, arms.replicas);
-  const { before, rollingUpdate } = switchImage(arms.replicas, slots);
+  const strict = arms.budget?.mode === 'shift' && arms.autoscaler === undefined && slots !== Infinity;
+  const { before, rollingUpdate } = switchImage(arms.replicas, slots, strict);
+  if (before.length > 0)
+    ctx.log(`stable changes image within ${slots} pod(s): first ${describeMoves(before)}`);
   const { replicas } = await moveArms(ctx, arms.replicas, before, {
     pending: change.pending,
     images: { stable: imageOf(arms.stable), canary: imageOf(arms.canary) },
@@ -798,6 +814,15 @@ async function switchStable(
     },
     arms,
   );
+  if (ctx.settings.workload.gpus > 0 && arms.autoscaler === undefined && arms.stable !== undefined) {
+    // The rolled-out pods hold their GPUs while they terminate; the moves after this need them.
+    await waitForPodsGone(ctx.cluster, {
+      namespace: ctx.plan.namespace,
+      podSelector: trackSelector(ctx.plan.target, 'stable', ctx.plan.preview),
+      atMost: replicas.stable,
+      what: `Deployment ${ctx.plan.namespace}/${ctx.plan.objects.stableDeployment}`,
+    });
+  }
   return replicas;
 }
 

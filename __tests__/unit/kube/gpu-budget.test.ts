@@ -55,10 +55,12 @@ function rolloutStates(
     for (const state of reverted) seen.push({ label: `revert at ${weight}`, state });
     expect(reverted.at(-1)!.stable).toBe(budget.stableReplicas);
   }
-  const { before, rollingUpdate } = switchImage(current, budget.replicaSlots);
+  const { before, rollingUpdate } = switchImage(current, budget.replicaSlots, true);
   const ready = walk(current, before);
   for (const state of ready) seen.push({ label: 'promotion: free a slot', state });
   const rolling = ready.at(-1)!;
+  // A strict roll is of a single stable pod: no second replacement starts while an old pod terminates.
+  expect(rolling.stable).toBe(1);
   // The rolling update's worst moments: one surge pod beside them, or one pod gone.
   seen.push({
     label: 'promotion: surge',
@@ -160,21 +162,30 @@ describe('shift: the GPUs in use never exceed the budget and stable keeps a repl
 
 describe('switchImage: how stable changes image within its slots', () => {
   it.each([
-    // [stable, canary, slots, moves before, maxSurge, maxUnavailable]
-    [2, 2, 4, [], 0, 1],
-    [4, 1, 5, [], 0, 1],
-    [3, 1, 5, [], 1, 0],
-    [1, 1, 2, [{ track: 'canary', replicas: 0 }], 1, 0],
-    [1, 3, 4, [{ track: 'canary', replicas: 2 }], 1, 0],
-    [1, 1, 3, [], 1, 0],
+    // [stable, canary, slots, strict, moves before, maxSurge, maxUnavailable]
+    [2, 2, 4, false, [], 0, 1],
+    [4, 1, 5, false, [], 0, 1],
+    [3, 1, 5, false, [], 1, 0],
+    [1, 1, 2, false, [{ track: 'canary', replicas: 0 }], 1, 0],
+    [1, 3, 4, false, [{ track: 'canary', replicas: 2 }], 1, 0],
+    [1, 1, 3, false, [], 1, 0],
     // A lone stable pod with nothing to borrow: a surge pod (a free GPU) rather than no pod at all.
-    [1, 0, 1, [], 1, 0],
-  ])('stable %i, canary %i in %i slots', (stable, canary, slots, before, maxSurge, maxUnavailable) => {
-    expect(switchImage({ stable, canary }, slots)).toEqual({
-      before,
-      rollingUpdate: { maxSurge, maxUnavailable },
-    });
-  });
+    [1, 0, 1, false, [], 1, 0],
+    // Strict (shift): one stable pod rolls with a surge slot, the others lent to the canary first,
+    // so no replacement starts while an old pod still holds its GPU.
+    [2, 2, 4, true, [{ track: 'stable', replicas: 1 }], 1, 0],
+    [3, 1, 5, true, [{ track: 'stable', replicas: 1 }], 1, 0],
+    [1, 1, 2, true, [{ track: 'canary', replicas: 0 }], 1, 0],
+    [1, 1, 3, true, [], 1, 0],
+  ] as const)(
+    'stable %i, canary %i in %i slots (strict: %s)',
+    (stable, canary, slots, strict, before, maxSurge, maxUnavailable) => {
+      expect(switchImage({ stable, canary }, slots, strict)).toEqual({
+        before,
+        rollingUpdate: { maxSurge, maxUnavailable },
+      });
+    },
+  );
 });
 
 describe('restoreStableMoves: stable back to its replicas before the canary goes', () => {
