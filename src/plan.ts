@@ -82,10 +82,25 @@ export interface Plan {
   adopt: boolean;
   image?: ImagePlan;
   stages: readonly StageName[];
-  /** `pauseAfter`: the step after whose analysis the run pauses (input pause-after or pause). */
-  traffic: Pick<Settings['traffic'], 'router' | 'steps' | 'pauseAfter'>;
+  traffic: TrafficPlan;
   /** What the action does to the user's pod template (input pod-template), when there is one. */
   podTemplate?: PodTemplatePlan;
+}
+
+/**
+ * How traffic moves and where the canary's GPUs come from. `gpuBudget: auto` is resolved by the
+ * pre-flight (src/kube/gpu-budget.ts), which also finds an autoscaler on stable; the run's log
+ * and summary say what it chose.
+ */
+export interface TrafficPlan {
+  router: Settings['traffic']['router'];
+  steps: number[];
+  /** The step after whose analysis the run pauses (input pause-after or pause). */
+  pauseAfter?: number;
+  gpuBudget: Settings['traffic']['gpuBudget'];
+  maxExtraGpus: number;
+  /** GPUs per replica (0: CPU pods, no GPU budget). */
+  gpusPerReplica: number;
 }
 
 /** The user's pod template: its file, the model's container and why, and what the action sets. */
@@ -122,6 +137,9 @@ export function planRun(settings: Settings): Plan {
       router: settings.traffic.router,
       steps: settings.traffic.steps,
       ...(settings.traffic.pauseAfter !== undefined ? { pauseAfter: settings.traffic.pauseAfter } : {}),
+      gpuBudget: settings.traffic.gpuBudget,
+      maxExtraGpus: settings.traffic.maxExtraGpus,
+      gpusPerReplica: settings.workload.gpus,
     },
     ...(podTemplate !== undefined && overrides !== undefined
       ? {

@@ -52,6 +52,17 @@ const NEEDED: Access[] = [
     [OBJECTS.stableDeployment, OBJECTS.canaryDeployment],
   ),
   ...['create', 'list'].map((verb) => ({ group: 'apps', resource: 'deployments', verb })),
+  // gpu-budget resizes each arm through its scale subresource.
+  ...[OBJECTS.stableDeployment, OBJECTS.canaryDeployment].map((name) => ({
+    group: 'apps',
+    resource: 'deployments',
+    subresource: 'scale',
+    verb: 'update',
+    name,
+  })),
+  // An autoscaler of stable owns its replicas: found by listing (src/kube/autoscaler.ts).
+  { group: 'autoscaling', resource: 'horizontalpodautoscalers', verb: 'list' },
+  { group: 'keda.sh', resource: 'scaledobjects', verb: 'list' },
   ...named(
     '',
     'services',
@@ -88,6 +99,10 @@ const DENIED: Access[] = [
   { group: '', resource: 'pods', subresource: 'log', verb: 'get' },
   { group: '', resource: 'services', verb: 'update' },
   { group: 'apps', resource: 'deployments', verb: 'update' },
+  { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'update', name: 'someone-elses' },
+  { group: 'autoscaling', resource: 'horizontalpodautoscalers', verb: 'patch' },
+  { group: 'autoscaling', resource: 'horizontalpodautoscalers', verb: 'get' },
+  { group: 'keda.sh', resource: 'scaledobjects', verb: 'patch' },
   { group: 'apps', resource: 'deployments', verb: 'deletecollection' },
   { group: 'apps', resource: 'daemonsets', verb: 'create' },
   { group: 'apps', resource: 'statefulsets', verb: 'patch' },
@@ -249,6 +264,7 @@ describe('examples/rbac: least privilege on the real API server', () => {
           describeAccess({
             group: need.group,
             resource: need.resource,
+            ...(need.subresource !== undefined ? { subresource: need.subresource } : {}),
             verb,
             ...(name !== undefined ? { name } : {}),
           }),

@@ -125,7 +125,9 @@ describe('canary rollout on the local cluster', () => {
     );
     expect(requests[8]).toBeLessThanOrEqual(requests[1]! + 2);
     // 59 measured once the run checks ownership before its first change, reads the pull Secret for
-    // each render and watches the canary's pods for crashes (it was under 40 before them).
-    expect(requests[1]).toBeLessThan(64);
+    // each render and watches the canary's pods for crashes (it was under 40 before them). The GPU
+    // budget adds about 8: four access reviews (deployments/scale on two names, listing HPAs and
+    // ScaledObjects), the two autoscaler lists, a read of a leftover canary and the canary's scale.
+    expect(requests[1]).toBeLessThan(72);
   }, 300_000);
 });

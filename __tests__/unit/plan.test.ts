@@ -142,6 +142,26 @@ describe('renderPlanMarkdown', () => {
     expect(markdown).toContain('p95 regression ≤ 10.0% at 0.95 confidence');
   });
 
+  it.each([
+    [
+      {},
+      /\| GPU budget \| auto: spare \(.*\) when the pre-flight finds room, else shift \(.*at most stable's\); an HPA or KEDA ScaledObject/,
+    ],
+    [
+      { 'gpu-budget': 'shift', 'max-extra-gpus': '2' },
+      /\| GPU budget \| shift \(.*at most stable's \+ 2 \(max-extra-gpus\)\); refused when an HPA/,
+    ],
+    [{ 'gpu-budget': 'spare' }, /\| GPU budget \| spare \(the canary on free GPUs/],
+    [{ gpus: '0', 'gpu-budget': 'shift' }, /\| GPU budget \| none: the pods ask for no GPU \|/],
+  ])('shows the GPU budget as asked (%j); the run says what auto chose', (inputs, row) => {
+    const settings = settingsOf({ ...CANARY, ...inputs });
+    expect(planRun(settings).traffic).toMatchObject({
+      gpuBudget: settings.traffic.gpuBudget,
+      maxExtraGpus: settings.traffic.maxExtraGpus,
+    });
+    expect(renderPlanMarkdown(planRun(settings), settings)).toMatch(row);
+  });
+
   it('shows the TTFT and TPOT bounds, defaulting to max-regression, unless the probe cannot stream', () => {
     const openai = settingsOf({ ...CANARY, 'probe-protocol': 'openai', 'max-regression-tpot': '25%' });
     expect(renderPlanMarkdown(planRun(openai), openai)).toContain(

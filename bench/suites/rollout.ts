@@ -10,6 +10,10 @@
  * with the default 600 s budget kubectl would wait 570 s longer. kubectl runs with its default
  * timeout (none: it waits for the Deployment's progress deadline).
  *
+ * The GPU budget: `gpu_budget_overshoot` is the most GPUs seen in use above what stable held
+ * (sampled every second, terminating pods counted) during `gpu-budget: shift` rollouts (steps
+ * 25,50 and the promotion); `shift_rollout_s` times that rollout beside the same one with `spare`.
+ *
  * Needs the local cluster (`npm run cluster:up`).
  */
 import { spawn } from 'node:child_process';
@@ -20,7 +24,13 @@ import { Cluster } from '../../src/kube/cluster.ts';
 import { trackSelector } from '../../src/kube/labels.ts';
 import { acquireLease } from '../../src/kube/lease.ts';
 import { renderDeployment, renderService, runIdentity } from '../../src/kube/manifests.ts';
-import { deployCanary, promoteCanary, removeCanary } from '../../src/kube/rollout.ts';
+import {
+  deployCanary,
+  promoteCanary,
+  removeCanary,
+  removeTarget,
+  setCanaryWeight,
+} from '../../src/kube/rollout.ts';
 import { waitForRollout } from '../../src/kube/rollout-watch.ts';
 import { fixtureImage, FIXTURE_REPOSITORY } from '../../__tests__/fixtures/rollout/images.ts';
 import {
@@ -35,6 +45,7 @@ import {
   KUBECONFIG_PATH,
   requireLocalCluster,
 } from '../../__tests__/integration/local-cluster.ts';
+import { freeGpus, gpusInUse, sampleGpus } from '../../__tests__/support/gpu-use.ts';
 import { median, spread, type Suite, type SuiteResults } from '../results.ts';
 
 const REPETITIONS = Number(process.env['ROLLOUT_BENCH_REPETITIONS'] ?? '3');
@@ -241,6 +252,54 @@ async function requestsPerRun(
   };
 }
 
+/** Replicas of the budget trials' stable: spare's canary (25% and 50% of 2 are one pod) still fits beside it. */
+const BUDGET_STABLE_REPLICAS = 2;
+
+/**
+ * One canary rollout of a 2-replica × 1 GPU stable with steps 25,50 and its promotion (no analysis
+ * between steps: this times the replica moves), under a GPU budget, with the GPUs in use sampled
+ * every second. Returns its seconds and the most GPUs seen above what stable held (shift's budget).
+ */
+async function budgetTrial(
+  config: KubeConfig,
+  namespace: string,
+  budget: 'shift' | 'spare',
+  version: string,
+): Promise<{ seconds: number; overshoot: number; samples: number[] }> {
+  const name = `budget-${budget}`;
+  const inputs = {
+    namespace,
+    name,
+    replicas: String(BUDGET_STABLE_REPLICAS),
+    'canary-steps': '25,50',
+    'gpu-budget': budget,
+  };
+  const stable = recordedContext(config, fixtureSettings(inputs));
+  await promoteCanary(stable, await deployCanary(stable, (await fixtureImage('ok', 'v1')).reference));
+  const image = (await fixtureImage('ok', version)).reference;
+  const ctx = recordedContext(config, fixtureSettings(inputs));
+  const sampler = sampleGpus(config, namespace);
+  const started = Date.now();
+  let samples: number[];
+  try {
+    let canary = await deployCanary(ctx, image);
+    canary = await setCanaryWeight(ctx, canary, 50);
+    await promoteCanary(ctx, canary);
+  } finally {
+    samples = await sampler.stop();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await removeTarget(ctx);
+  for (let i = 0; i < 240 && (await gpusInUse(config, namespace)) > 0; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return {
+    seconds,
+    overshoot: Math.max(0, ...samples.map((gpus) => gpus - BUDGET_STABLE_REPLICAS)),
+    samples,
+  };
+}
+
 export const run: Suite = async () => {
   const config = await requireLocalCluster();
   const namespace = await createTestNamespace(config, 'bench-rollout');
@@ -303,6 +362,40 @@ export const run: Suite = async () => {
       );
       metrics[`api_requests_replicas_${replicas}`] = { value: requests.rollout, unit: 'requests' };
     }
+
+    // The GPU budget: shift beside spare, alternating, on a node with room for spare's canary.
+    await removeTarget(stable);
+    const { free, holders } = await freeGpus(config);
+    if (free < BUDGET_STABLE_REPLICAS + 1) {
+      throw new Error(
+        `the budget trials need ${BUDGET_STABLE_REPLICAS + 1} free GPUs; ${holders.join(', ')} hold them`,
+      );
+    }
+    const shift: number[] = [];
+    const spareSeconds: number[] = [];
+    let overshoot = 0;
+    for (let i = 0; i < REPETITIONS; i += 1) {
+      const version = i % 2 === 0 ? 'v2' : 'v3';
+      const shifted = await budgetTrial(config, namespace, 'shift', version);
+      const spared = await budgetTrial(config, namespace, 'spare', version);
+      console.log(
+        `  budget #${i + 1}: shift ${shifted.seconds.toFixed(1)} s (GPUs ${shifted.samples.join(' ')}), ` +
+          `spare ${spared.seconds.toFixed(1)} s (GPUs ${spared.samples.join(' ')})`,
+      );
+      shift.push(shifted.seconds);
+      spareSeconds.push(spared.seconds);
+      overshoot = Math.max(overshoot, shifted.overshoot);
+    }
+    console.log(
+      `rollout with steps 25,50 and promotion: shift ${spread(shift)} s, spare ${spread(spareSeconds)} s`,
+    );
+    metrics['gpu_budget_overshoot'] = { value: overshoot, unit: 'GPUs' };
+    metrics['shift_rollout_s'] = {
+      value: Math.round(median(shift) * 10) / 10,
+      unit: 's',
+      peer: 'the same rollout with gpu-budget spare',
+      peer_value: Math.round(median(spareSeconds) * 10) / 10,
+    };
   } finally {
     await deleteTestNamespace(config, namespace);
   }

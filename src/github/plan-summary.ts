@@ -50,6 +50,7 @@ export function planFacts(plan: Plan, { probe, gate }: Pick<Settings, 'probe' | 
         ? `, then pause after ${plan.traffic.pauseAfter}% for mode promote or revert to finish`
         : ''),
   ]);
+  rows.push(['GPU budget', gpuBudgetFact(plan.traffic)]);
   rows.push([
     'probe',
     `${probe.protocol ?? 'runtime default'} via ${probe.target}, ${probe.ratePerSecond} req/s per arm for ${formatMs(probe.durationMs)} after ${formatMs(probe.warmupMs)} warm-up`,
@@ -67,6 +68,23 @@ export function planFacts(plan: Plan, { probe, gate }: Pick<Settings, 'probe' | 
   ].filter((s) => s !== undefined);
   rows.push(['gate', limits.join('; ')]);
   return rows;
+}
+
+/**
+ * Input gpu-budget as the run will apply it. `auto` and an autoscaler are found by the pre-flight,
+ * against the cluster; the run's log says what it found (src/kube/rollout.ts, budgetPreflight).
+ */
+function gpuBudgetFact(traffic: Plan['traffic']): string {
+  if (traffic.gpusPerReplica === 0) return 'none: the pods ask for no GPU';
+  const extra = traffic.maxExtraGpus > 0 ? ` + ${traffic.maxExtraGpus} (max-extra-gpus)` : '';
+  const shift = `shift (stable lends the canary its replicas step by step: GPUs in use at most stable's${extra})`;
+  const spare = "spare (the canary on free GPUs beside stable's, room for the largest step checked first)";
+  const autoscaler =
+    '; an HPA or KEDA ScaledObject on stable keeps its replicas, and the canary is added as spare';
+  if (traffic.gpuBudget === 'spare') return `${spare}${autoscaler}`;
+  if (traffic.gpuBudget === 'shift')
+    return `${shift}; refused when an HPA or KEDA ScaledObject owns stable's replicas`;
+  return `auto: ${spare} when the pre-flight finds room, else ${shift}${autoscaler}`;
 }
 
 /** Markdown for the job summary of a dry run. */

@@ -7,6 +7,14 @@ export type TrafficRouter = (typeof TRAFFIC_ROUTERS)[number];
 
 export const DEFAULT_CANARY_WEIGHT = 10;
 
+/**
+ * Where the canary's GPUs come from: `spare` (free GPUs beside stable's), `shift` (stable gives up
+ * the replicas the canary takes), `auto` (spare when the pre-flight finds room, else shift).
+ */
+export const GPU_BUDGETS = ['auto', 'spare', 'shift'] as const;
+
+export type GpuBudget = (typeof GPU_BUDGETS)[number];
+
 export interface TrafficSettings {
   router: TrafficRouter;
   /** Canary traffic percentages, walked in order; one element unless canary-steps was given. */
@@ -16,18 +24,26 @@ export interface TrafficSettings {
    * analysis the run leaves the canary serving, for mode promote or revert to finish.
    */
   pauseAfter?: number;
+  gpuBudget: GpuBudget;
+  /** GPUs a `shift` rollout may use beyond what stable held (input max-extra-gpus). */
+  maxExtraGpus: number;
 }
 
-/** Reads traffic, canary-weight or canary-steps, and pause-after or pause. */
+/** Reads traffic, canary-weight or canary-steps, pause-after or pause, gpu-budget and max-extra-gpus. */
 export function parseTraffic(read: InputReader): TrafficSettings {
   const router = read.oneOf('traffic', TRAFFIC_ROUTERS);
   const known = read.problems.length;
   const steps = parseCanarySteps(read);
   // Against steps that were refused, pause-after would only repeat that problem.
   const pauseAfter = parsePause(read, read.problems.length === known ? steps : undefined);
-  return { router, steps, ...(pauseAfter !== undefined ? { pauseAfter } : {}) };
+  return {
+    router,
+    steps,
+    ...(pauseAfter !== undefined ? { pauseAfter } : {}),
+    gpuBudget: read.oneOf('gpu-budget', GPU_BUDGETS),
+    maxExtraGpus: read.integer('max-extra-gpus', 0, 1024),
+  };
 }
-
 /** pause-after (a percentage of the steps) or pause (the last step); undefined when neither. */
 function parsePause(read: InputReader, steps: number[] | undefined): number | undefined {
   const after = read.optional('pause-after');

@@ -5,6 +5,12 @@
  */
 
 export const FIELD_MANAGER = 'model-canary';
+/**
+ * Takes stable's replicas off our apply when an autoscaler owns them: applied once with the count
+ * in force, so dropping the field from ours leaves it as it is instead of resetting it to 1
+ * (Kubernetes' server-side apply docs, "Transferring ownership").
+ */
+export const HANDOVER_FIELD_MANAGER = 'model-canary-handover';
 export const MANAGED_BY_VALUE = 'model-canary';
 
 export const LABELS = {
@@ -32,6 +38,11 @@ export const ANNOTATIONS = {
    * `mode: revert` finishes it from (src/kube/pause.ts), in a later job that has no step state.
    */
   paused: 'model-canary.dev/paused',
+  /**
+   * On the canary Deployment: the rollout's GPU budget (JSON: mode, stable's replicas before it,
+   * replica slots, autoscaler), so a promotion or an undo in any later run keeps to it.
+   */
+  gpuBudget: 'model-canary.dev/gpu-budget',
 } as const;
 
 /** The GPU product label (NVIDIA GPU feature discovery); the canary is pinned to stable's value. */

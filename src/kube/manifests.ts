@@ -15,6 +15,7 @@ import {
   type ServingRuntime,
 } from '../image/runtimes.ts';
 import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, ownerLabels, trackLabels, type Track } from './labels.ts';
+import type { BudgetDecision, RollingUpdate } from './gpu-budget.ts';
 import { renderPodTemplate } from './pod-spec.ts';
 
 /** How the serving container is reached and probed; the build stage's runtime presets provide it. */
@@ -79,7 +80,12 @@ export interface ArmSpec {
   track: Track;
   /** `repository:tag` or `repository@sha256:…`. */
   image: string;
-  replicas: number;
+  /** Undefined: an autoscaler owns the count, and the field is left out of the apply. */
+  replicas: number | undefined;
+  /** How pods are replaced when it is not the default (rollingUpdateFor): the GPU budget's choice. */
+  rollingUpdate?: RollingUpdate;
+  /** The rollout's GPU budget, kept in an annotation of the canary Deployment. */
+  budget?: BudgetDecision;
   /** `nvidia.com/gpu.product` of stable's nodes: the canary is pinned to it for a fair comparison. */
   gpuProduct?: string;
   /** The stable image this one replaces, kept in an annotation so `revert` can return to it. */
@@ -125,14 +131,25 @@ export function renderDeployment(
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: deploymentName(plan, arm.track), namespace: plan.namespace, labels, annotations },
+    metadata: {
+      name: deploymentName(plan, arm.track),
+      namespace: plan.namespace,
+      labels,
+      annotations: {
+        ...annotations,
+        ...(arm.budget !== undefined ? { [ANNOTATIONS.gpuBudget]: budgetAnnotation(arm.budget) } : {}),
+      },
+    },
     spec: {
-      replicas: arm.replicas,
+      ...(arm.replicas !== undefined ? { replicas: arm.replicas } : {}),
       selector: { matchLabels: labels },
       // Kubernetes' own verdict arrives after the startup budget plus a margin; ours comes sooner.
       progressDeadlineSeconds: serving.startupBudgetSeconds + 60,
       revisionHistoryLimit: 3,
-      strategy: { type: 'RollingUpdate', rollingUpdate: rollingUpdateFor(settings, arm.replicas, arm.track) },
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: arm.rollingUpdate ?? rollingUpdateFor(settings, arm.replicas ?? 2, arm.track),
+      },
       template: renderPodTemplate(settings, serving, {
         image: arm.image,
         labels,
@@ -147,6 +164,40 @@ export function renderDeployment(
   };
 }
 
+/** The budget as the canary Deployment's annotation keeps it (what a later undo or promotion reads). */
+export function budgetAnnotation(budget: BudgetDecision): string {
+  return JSON.stringify({
+    mode: budget.mode,
+    stableReplicas: budget.stableReplicas,
+    replicaSlots: budget.replicaSlots,
+    ...(budget.autoscaler !== undefined ? { autoscaler: budget.autoscaler } : {}),
+  });
+}
+
+/** The budget from the canary Deployment's annotation; undefined when absent or unreadable. */
+export function budgetFromAnnotation(text: string | undefined): BudgetDecision | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as Partial<BudgetDecision>;
+    const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+    if (
+      (value.mode !== 'spare' && value.mode !== 'shift') ||
+      !count(value.stableReplicas) ||
+      !count(value.replicaSlots)
+    )
+      return undefined;
+    return {
+      mode: value.mode,
+      reason: 'kept on the canary Deployment',
+      stableReplicas: value.stableReplicas,
+      replicaSlots: value.replicaSlots,
+      ...(value.autoscaler !== undefined ? { autoscaler: value.autoscaler } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * GPU clusters rarely have a spare GPU for a surge pod, so with several GPU replicas one old pod
  * goes before its replacement starts (the canary keeps serving beside them during a promotion). A
@@ -154,11 +205,7 @@ export function renderDeployment(
  * A GPU canary never surges: stable serves while a canary pod is replaced, and the pre-flight
  * counts an earlier canary's GPUs (a killed attempt's, which a re-run rolls) as free for the new one.
  */
-export function rollingUpdateFor(
-  settings: Settings,
-  replicas: number,
-  track: Track,
-): { maxSurge: number; maxUnavailable: number } {
+export function rollingUpdateFor(settings: Settings, replicas: number, track: Track): RollingUpdate {
   return settings.workload.gpus > 0 && (replicas > 1 || track === 'canary')
     ? { maxSurge: 0, maxUnavailable: 1 }
     : { maxSurge: 1, maxUnavailable: 0 };

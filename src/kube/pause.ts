@@ -188,6 +188,7 @@ export async function pauseCanary(
     serving: ctx.serving,
     // As promoteCanary renders it: stable on the canary's digest, remembering the image it replaces.
     promotion: await renderStable(ctx, state.pinnedImage, {
+      replicas: ctx.settings.workload.replicas,
       previousImage: state.stableImage,
       ...(digest !== undefined ? { imageDigest: digest } : {}),
     }),

@@ -7,12 +7,15 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import type { ObjectNames } from '../plan.ts';
 import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
+import { AUTOSCALER_RESOURCES } from './autoscaler.ts';
 import { GPU_PRODUCT_LABEL, LABELS } from './labels.ts';
 import { parseQuantity } from './quantities.ts';
 
 export interface AccessNeed {
   group: string;
   resource: string;
+  /** e.g. `scale` of deployments. */
+  subresource?: string;
   verbs: string[];
   /** The objects the verbs are used on, when their names are known (a Role may grant only these). */
   names?: string[];
@@ -37,6 +40,14 @@ export function rolloutAccessNeeds(
       names: deployments,
     },
     { group: 'apps', resource: 'deployments', verbs: ['create', 'list'] },
+    // gpu-budget shift resizes an arm through its scale subresource, never re-rendering stable.
+    { group: 'apps', resource: 'deployments', subresource: 'scale', verbs: ['update'], names: deployments },
+    // An autoscaler of stable owns its replicas (src/kube/autoscaler.ts); no KEDA installed is fine.
+    ...AUTOSCALER_RESOURCES.map((resource) => ({
+      group: resource.group,
+      resource: resource.plural,
+      verbs: ['list'],
+    })),
     { group: '', resource: 'services', verbs: ['get', 'patch', 'delete'], names: services },
     { group: '', resource: 'services', verbs: ['create', 'list'] },
     { group: '', resource: 'pods', verbs: ['list', 'watch'] },
@@ -96,6 +107,7 @@ export async function checkAccess(cluster: Cluster, namespace: string, needs: Ac
               namespace,
               group: check.group,
               resource: check.resource,
+              ...(check.subresource !== undefined ? { subresource: check.subresource } : {}),
               verb: check.verb,
               ...(check.name !== undefined ? { name: check.name } : {}),
             },
@@ -110,7 +122,7 @@ export async function checkAccess(cluster: Cluster, namespace: string, needs: Ac
     const list = denied
       .map(
         (d) =>
-          `${d.verb} ${d.group === '' ? '' : `${d.group}/`}${d.resource}${d.name !== undefined ? ` ${d.name}` : ''}`,
+          `${d.verb} ${d.group === '' ? '' : `${d.group}/`}${d.resource}${d.subresource !== undefined ? `/${d.subresource}` : ''}${d.name !== undefined ? ` ${d.name}` : ''}`,
       )
       .join(', ');
     throw new ClusterError(
@@ -204,6 +216,41 @@ export async function checkGpuCapacity(
   own?: OwnPods,
 ): Promise<GpuCapacity | undefined> {
   if (needed <= 0) return undefined;
+  const capacity = await readGpuCapacity(cluster, resource, nodeSelector, warn, own);
+  if (capacity === undefined) return undefined;
+  if (capacity.free < needed)
+    throw new ClusterError(resource, capacityShortfall(capacity, needed, nodeSelector));
+  return capacity;
+}
+
+/** Pure: why `needed` units do not fit in `capacity`, naming the nodes and what holds their GPUs. */
+export function capacityShortfall(
+  capacity: GpuCapacity,
+  needed: number,
+  nodeSelector: Record<string, string>,
+): string {
+  const selector = Object.entries(nodeSelector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return (
+    `${needed} needed but only ${Math.max(0, capacity.free)} free (${capacity.allocatable} allocatable, ` +
+    `${capacity.requested} requested by other pods` +
+    `${capacity.heldByTarget > 0 ? `, ${capacity.heldByTarget} held by this target's own pods and counted free` : ''}) on ${capacity.nodes.length} node(s)` +
+    `${selector ? ` matching ${selector}` : ''}${capacity.nodes.length === 0 ? ` (no node offers ${capacity.resource})` : ''}`
+  );
+}
+
+/**
+ * Free units of `resource` on the nodes matching the selector, the `own` pods' counted as free;
+ * undefined, with a warning, when the user may not list nodes and pods cluster-wide.
+ */
+export async function readGpuCapacity(
+  cluster: Cluster,
+  resource: string,
+  nodeSelector: Record<string, string>,
+  warn: (line: string) => void,
+  own?: OwnPods,
+): Promise<GpuCapacity | undefined> {
   let nodes: V1Node[];
   let pods: V1Pod[];
   try {
@@ -220,20 +267,7 @@ export async function checkGpuCapacity(
     }
     throw new ClusterError('nodes', `could not be listed: ${apiMessage(error)}`);
   }
-  const capacity = gpuCapacity(nodes, pods, resource, nodeSelector, own);
-  if (capacity.free < needed) {
-    const selector = Object.entries(nodeSelector)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    throw new ClusterError(
-      resource,
-      `${needed} needed but only ${Math.max(0, capacity.free)} free (${capacity.allocatable} allocatable, ` +
-        `${capacity.requested} requested by other pods` +
-        `${capacity.heldByTarget > 0 ? `, ${capacity.heldByTarget} held by this target's own pods and counted free` : ''}) on ${capacity.nodes.length} node(s)` +
-        `${selector ? ` matching ${selector}` : ''}${capacity.nodes.length === 0 ? ` (no node offers ${resource})` : ''}`,
-    );
-  }
-  return capacity;
+  return gpuCapacity(nodes, pods, resource, nodeSelector, own);
 }
 
 /** The `nvidia.com/gpu.product` label of the nodes stable's pods run on, when they share one. */

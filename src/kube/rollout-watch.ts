@@ -6,7 +6,7 @@
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ContainerCrash } from '../checks/canary-pods.ts';
-import { CanaryFailed } from '../errors.ts';
+import { CanaryFailed, ClusterError } from '../errors.ts';
 import { describeKubeFailure } from './api-failure.ts';
 import type { Cluster } from './cluster.ts';
 
@@ -269,6 +269,79 @@ export async function waitForRollout(cluster: Cluster, target: RolloutTarget): P
   });
 }
 
+/**
+ * Watches until at most `atMost` pods match the selector, terminating ones counted: a pod holds
+ * its GPU until it is gone, so a scale-down under a GPU budget waits for this before anything
+ * else may take the GPU. Fails after the pods' termination grace period plus a minute.
+ */
+export async function waitForPodsGone(
+  cluster: Cluster,
+  target: { namespace: string; podSelector: string; atMost: number; what: string },
+): Promise<void> {
+  const listed = await cluster.core.listNamespacedPod({
+    namespace: target.namespace,
+    labelSelector: target.podSelector,
+  });
+  if (listed.items.length <= target.atMost) return;
+  // The watch below starts where the list ended: each change after it arrives, none is replayed.
+  const pods = new Map<string, V1Pod>(listed.items.map((pod) => [pod.metadata?.name ?? '', pod]));
+  const aborts: AbortController[] = [];
+  let stopped = false;
+  return new Promise<void>((resolve, reject) => {
+    let deadline: NodeJS.Timeout | undefined;
+    const finish = (error?: Error): void => {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(deadline);
+      for (const abort of aborts) abort.abort();
+      if (error !== undefined) reject(error);
+      else resolve();
+    };
+    const armDeadline = (): void => {
+      const grace = Math.max(
+        30,
+        ...[...pods.values()].map((pod) => pod.spec?.terminationGracePeriodSeconds ?? 30),
+      );
+      clearTimeout(deadline);
+      deadline = setTimeout(
+        () =>
+          finish(
+            new ClusterError(
+              target.what,
+              `${pods.size} pod(s) still exist ${grace + 60}s after the scale-down to ${target.atMost} ` +
+                `(${[...pods.keys()].join(', ')}); their GPUs are not free. A finalizer or a stuck node may hold them.`,
+            ),
+          ),
+        (grace + 60) * 1000,
+      );
+    };
+    armDeadline();
+    watchForever(
+      cluster,
+      `/api/v1/namespaces/${target.namespace}/pods`,
+      {
+        labelSelector: target.podSelector,
+        ...(listed.metadata?.resourceVersion !== undefined
+          ? { resourceVersion: listed.metadata.resourceVersion }
+          : {}),
+      },
+      aborts,
+      () => stopped,
+      {
+        onEvent: (type, pod: V1Pod) => {
+          const name = pod.metadata?.name ?? '';
+          const known = pods.has(name);
+          if (type === 'DELETED') pods.delete(name);
+          else pods.set(name, pod);
+          if (!known && type !== 'DELETED') armDeadline();
+          if (pods.size <= target.atMost) finish();
+        },
+        onError: (error) => finish(error),
+      },
+    );
+  });
+}
+
 /** Each container's restart count, by name. */
 export function restartCounts(pod: V1Pod): Map<string, number> {
   return new Map((pod.status?.containerStatuses ?? []).map((status) => [status.name, status.restartCount]));
@@ -375,8 +448,9 @@ export function watchForever<T extends { metadata?: { resourceVersion?: string }
   isStopped: () => boolean,
   handlers: WatchHandlers<T>,
 ): void {
-  // "0": start from the API server's watch cache, which needs no etcd progress notifications.
-  let resourceVersion = '0';
+  // "0": start from the API server's watch cache, which needs no etcd progress notifications;
+  // after a list, from the list's version, so nothing the list saw is replayed.
+  let resourceVersion = query['resourceVersion'] ?? '0';
   let failures = 0;
   let lastError = '';
   let lastFailure: Error | undefined;

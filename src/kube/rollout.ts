@@ -7,16 +7,31 @@
  * back from that record alone. Everything it creates carries our labels; clean-up finds objects by
  * label, never by memory.
  */
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { PatchStrategy, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import { digestOf, isDigest, pinnedReference, repositoryOfReference } from '../registry/image-ref.ts';
 import { applyObject, deleteObject, isOurs, notOurs } from './apply.ts';
-import { apiMessage, unlessNotFound, type Cluster } from './cluster.ts';
+import { findAutoscaler } from './autoscaler.ts';
+import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
+import {
+  decideBudget,
+  largestSpareCanary,
+  movesBetween,
+  restoreStableMoves,
+  stepReplicas,
+  switchImage,
+  type ArmReplicas,
+  type Autoscaler,
+  type BudgetDecision,
+  type ReplicaMove,
+} from './gpu-budget.ts';
 import {
   ANNOTATIONS,
+  FIELD_MANAGER,
   GPU_PRODUCT_LABEL,
+  HANDOVER_FIELD_MANAGER,
   ownerSelector,
   trackLabels,
   trackSelector,
@@ -24,16 +39,18 @@ import {
 } from './labels.ts';
 import {
   achievedShare,
-  canaryReplicasFor,
+  budgetFromAnnotation,
   renderDeployment,
   renderService,
   type ArmSpec,
   type ServingSpec,
 } from './manifests.ts';
 import {
+  capacityShortfall,
   checkAccess,
   checkGpuCapacity,
   ensureNamespace,
+  readGpuCapacity,
   rolloutAccessNeeds,
   stableGpuProduct,
 } from './preflight.ts';
@@ -44,7 +61,8 @@ import {
   renderPullSecret,
   type PullCredentials,
 } from './pull-secret.ts';
-import { modelImageIds, waitForRollout, type RolloutResult } from './rollout-watch.ts';
+import { parseQuantity } from './quantities.ts';
+import { modelImageIds, waitForPodsGone, waitForRollout, type RolloutResult } from './rollout-watch.ts';
 import { restoreRoute, resolveRouter, routeCanaryWeight, type Router } from './traffic.ts';
 
 /** What a rollout needs besides the cluster: the plan, settings, serving preset and a log. */
@@ -138,6 +156,10 @@ export interface CanaryState {
   /** The share the canary really gets (replica ratio for the replicas router). */
   achievedPercent: number;
   canaryReplicas: number;
+  /** Stable's replicas now: fewer than before the run while gpu-budget shift lends them to the canary. */
+  stableReplicas: number;
+  /** Where the canary's GPUs come from (input gpu-budget, resolved); none on a first deploy. */
+  budget?: BudgetDecision;
   /** GPU product the canary is pinned to (stable's). */
   gpuProduct?: string;
   /** Deployment's Available condition time and when we saw it, for the benchmarks. */
@@ -236,42 +258,119 @@ export function pinnedFromImageId(image: string, imageIds: string[]): string {
   return digest === undefined ? image : pinnedReference(repositoryOfReference(image), digest);
 }
 
-/**
- * Pre-flight: namespace, RBAC, and free GPUs for `extraReplicas` more pods. GPUs held by the pods
- * of `replaces` (the canary a killed attempt left, which this deploy rolls in place) count as free.
- */
-export async function preflight(
-  ctx: RolloutContext,
-  router: Router,
-  extraReplicas: number,
-  gpuProduct?: string,
-  replaces?: Track,
-): Promise<void> {
-  const { cluster, plan, settings } = ctx;
+/** The namespace exists (or is created) and RBAC allows every verb the rollout uses. */
+async function checkNamespaceAndAccess(ctx: RolloutContext, router: Router): Promise<void> {
+  const { cluster, plan } = ctx;
   const namespace = await ensureNamespace(cluster, plan.namespace);
   if (namespace === 'created') ctx.log(`namespace ${plan.namespace} created`);
   await checkAccess(cluster, plan.namespace, rolloutAccessNeeds(router, plan.objects));
-  const selector = {
-    ...settings.workload.nodeSelector,
-    ...(gpuProduct !== undefined ? { [GPU_PRODUCT_LABEL]: gpuProduct } : {}),
-  };
+}
+
+/** Pre-flight of a first version or a preview: namespace, RBAC, and free GPUs for `replicas` pods. */
+async function preflight(ctx: RolloutContext, router: Router, replicas: number): Promise<void> {
+  const { cluster, settings } = ctx;
+  await checkNamespaceAndAccess(ctx, router);
+  const needed = replicas * settings.workload.gpus;
   const capacity = await checkGpuCapacity(
     cluster,
     settings.workload.gpuResource,
-    extraReplicas * settings.workload.gpus,
-    selector,
+    needed,
+    gpuSelector(ctx, undefined),
     ctx.warn,
-    replaces !== undefined
-      ? { namespace: plan.namespace, labels: trackLabels(plan.target, replaces, plan.preview) }
-      : undefined,
   );
   if (capacity !== undefined) {
+    ctx.log(`${capacity.free} ${capacity.resource} free of ${capacity.allocatable}; ${needed} needed`);
+  }
+}
+
+/**
+ * The canary's pre-flight: namespace and RBAC, the autoscaler that may own stable's replicas, and
+ * the GPU budget (input gpu-budget) from the free GPUs counted. `stableReplicas` is what stable
+ * held before this rollout (a killed attempt's canary keeps it). Refuses, before any change, a
+ * budget that cannot work.
+ */
+async function budgetPreflight(
+  ctx: RolloutContext,
+  router: Router,
+  stable: V1Deployment,
+  stableReplicas: number,
+  gpuProduct: string | undefined,
+): Promise<BudgetDecision> {
+  const { cluster, plan, settings } = ctx;
+  const { gpus, gpuResource } = settings.workload;
+  const checked = ctx.preflight !== false;
+  if (checked) await checkNamespaceAndAccess(ctx, router);
+  const autoscaler = await findAutoscaler(cluster, plan.namespace, plan.objects.stableDeployment);
+  const capacity =
+    checked && gpus > 0
+      ? await readGpuCapacity(cluster, gpuResource, gpuSelector(ctx, gpuProduct), ctx.warn, {
+          namespace: plan.namespace,
+          labels: trackLabels(plan.target, 'canary', plan.preview),
+        })
+      : undefined;
+  const decision = decideBudget({
+    // Without the pre-flight nothing was counted: auto adds the canary as spare did before budgets.
+    asked: !checked && settings.traffic.gpuBudget === 'auto' ? 'spare' : settings.traffic.gpuBudget,
+    steps: plan.traffic.steps,
+    stableReplicas,
+    gpusPerReplica: gpus,
+    stableGpusPerReplica: gpusOfPod(stable, gpuResource),
+    maxExtraGpus: settings.traffic.maxExtraGpus,
+    ...(capacity !== undefined ? { freeGpus: capacity.free } : {}),
+    ...(autoscaler !== undefined ? { autoscaler } : {}),
+  });
+  const needed = largestSpareCanary(stableReplicas, plan.traffic.steps) * gpus;
+  if ('refused' in decision) {
+    // Spare did not fit either: what the node holds comes first.
+    const shortfall =
+      capacity !== undefined && settings.traffic.gpuBudget === 'auto'
+        ? `${capacityShortfall(capacity, needed, gpuSelector(ctx, gpuProduct))}; and `
+        : '';
+    throw new ClusterError(gpuResource, `${shortfall}${decision.refused}`);
+  }
+  if (decision.mode === 'spare' && capacity !== undefined && capacity.free < needed) {
+    throw new ClusterError(gpuResource, capacityShortfall(capacity, needed, gpuSelector(ctx, gpuProduct)));
+  }
+  if (autoscaler !== undefined) {
     ctx.log(
-      `${capacity.free} ${capacity.resource} free of ${capacity.allocatable}` +
-        `${capacity.heldByTarget > 0 ? ` (${capacity.heldByTarget} held by an earlier ${replaces} of this target, reused)` : ''}` +
-        `; ${extraReplicas * settings.workload.gpus} needed`,
+      `${autoscaler.kind} ${plan.namespace}/${autoscaler.name} owns stable's replicas (${stableReplicas} now): ` +
+        'the canary is sized from them and the rollout never sets them',
     );
   }
+  if (capacity !== undefined) {
+    ctx.log(
+      `${capacity.free} ${gpuResource} free of ${capacity.allocatable}` +
+        `${capacity.heldByTarget > 0 ? ` (${capacity.heldByTarget} held by an earlier canary of this target, reused)` : ''}`,
+    );
+  }
+  if (gpus > 0) ctx.log(`GPU budget ${decision.mode}: ${decision.reason}; ${budgetLine(ctx, decision)}`);
+  return decision;
+}
+
+/** GPUs one pod of the Deployment asks for (limits, else requests, of every container). */
+function gpusOfPod(deployment: V1Deployment, resource: string): number {
+  return (deployment.spec?.template.spec?.containers ?? []).reduce((sum, container) => {
+    const value = container.resources?.limits?.[resource] ?? container.resources?.requests?.[resource];
+    return sum + (value === undefined ? 0 : (parseQuantity(value) ?? 0));
+  }, 0);
+}
+
+/** What a budget allows, for the log: at most so many pods, and GPUs, at once. */
+function budgetLine(ctx: RolloutContext, budget: BudgetDecision): string {
+  const { gpus, gpuResource } = ctx.settings.workload;
+  const first = stepReplicas(budget, ctx.plan.traffic.steps[0] ?? 10);
+  return (
+    `at most ${budget.replicaSlots} pod(s) × ${gpus} ${gpuResource} = ${budget.replicaSlots * gpus} at once; ` +
+    `first step: stable ${budget.stableReplicas} → ${first.stable}, canary ${first.canary}`
+  );
+}
+
+/** The nodes the target's GPU pods may run on: node-selector, and stable's GPU product when pinned. */
+function gpuSelector(ctx: RolloutContext, gpuProduct: string | undefined): Record<string, string> {
+  return {
+    ...ctx.settings.workload.nodeSelector,
+    ...(gpuProduct !== undefined ? { [GPU_PRODUCT_LABEL]: gpuProduct } : {}),
+  };
 }
 
 /** Deploys the canary at the first weight (or, into an empty target, the first version as stable) and waits until it serves. */
@@ -293,8 +392,11 @@ export async function deployCanary(
       ? await stableGpuProduct(cluster, plan.namespace, trackSelector(plan.target, 'stable', plan.preview))
       : undefined;
   const weight = plan.traffic.steps[0] ?? 10;
-  const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
-  if (ctx.preflight !== false) await preflight(ctx, router, canaryReplicas, gpuProduct, 'canary');
+  const stableNow = stable.spec?.replicas ?? 1;
+  // A killed attempt's canary knows what stable held before that attempt lent replicas to it.
+  const leftover = await readDeployment(cluster, plan.namespace, plan.objects.canaryDeployment);
+  const before = budgetFromAnnotation(leftover?.metadata?.annotations?.[ANNOTATIONS.gpuBudget]);
+  const budget = await budgetPreflight(ctx, router, stable, before?.stableReplicas ?? stableNow, gpuProduct);
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
   await applyPullSecret(ctx, pull, 'canary');
@@ -302,18 +404,37 @@ export async function deployCanary(
   for (const role of ['user', 'stable', 'canary'] as const) {
     await apply(ctx, renderService(plan, serving, role, router.kind));
   }
+  // Created with no pods, carrying the budget, before stable lends it any: an undo from here on
+  // finds on it how many replicas stable had.
   const deployment = renderDeployment(plan, settings, serving, {
     track: 'canary',
     image,
-    replicas: canaryReplicas,
+    replicas: 0,
+    budget,
     imagePullSecrets: await pullSecretsOf(cluster, plan, settings),
     ...(gpuProduct !== undefined ? { gpuProduct } : {}),
     ...(stableImage !== undefined ? { previousImage: stableImage } : {}),
   });
   note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`, 'canary');
   await apply(ctx, deployment);
-  ctx.log(`canary ${plan.objects.canaryDeployment}: ${canaryReplicas} replica(s) of ${image}`);
-  const available = await waitForTrack(ctx, 'canary', image);
+  if ((leftover?.spec?.replicas ?? 0) > 0) {
+    // A killed attempt's canary pods hold GPUs the moves below count as free.
+    await waitForPodsGone(cluster, {
+      namespace: plan.namespace,
+      podSelector: trackSelector(plan.target, 'canary', plan.preview),
+      atMost: 0,
+      what: `Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`,
+    });
+  }
+  const first = stepReplicas(budget, weight);
+  ctx.log(`canary ${plan.objects.canaryDeployment}: ${first.canary} replica(s) of ${image}`);
+  const moved = await moveArms(
+    ctx,
+    { stable: stableNow, canary: 0 },
+    movesBetween({ stable: stableNow, canary: 0 }, first),
+    { pending: 'canary', images: { stable: stableImage, canary: image } },
+  );
+  const available = moved.canaryAvailable ?? (await waitForTrack(ctx, 'canary', image));
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
   ctx.log(`canary available, running ${pinnedImage}`);
   const state: CanaryState = {
@@ -324,11 +445,112 @@ export async function deployCanary(
     pinnedImage,
     weightPercent: weight,
     achievedPercent: 0,
-    canaryReplicas,
+    canaryReplicas: moved.replicas.canary,
+    stableReplicas: moved.replicas.stable,
+    budget,
     ...(gpuProduct !== undefined ? { gpuProduct } : {}),
     available,
   };
   return setCanaryWeight(ctx, state, weight);
+}
+
+/** How moveArms announces its changes, which images the arms' pods run, and whose route follows. */
+interface MoveOptions {
+  pending: RolloutChange['pending'];
+  images: { stable?: string | undefined; canary?: string | undefined };
+  /** A Gateway API route whose weights follow the replica ratio after each move (promotion, undo). */
+  follow?: Router;
+}
+
+/**
+ * Makes the moves in order, each through the Deployment's scale subresource (stable is never
+ * re-rendered to resize it, which would roll its pods): a scale-down waits until its pods are gone
+ * and their GPUs free, a scale-up until the pods serve. With `follow`, the route sends each arm
+ * its share of pods: before a scale-down, after a scale-up.
+ */
+async function moveArms(
+  ctx: RolloutContext,
+  from: ArmReplicas,
+  moves: readonly ReplicaMove[],
+  options: MoveOptions,
+): Promise<{ replicas: ArmReplicas; canaryAvailable?: RolloutResult }> {
+  const { plan } = ctx;
+  let replicas = { ...from };
+  let canaryAvailable: RolloutResult | undefined;
+  const route = async (arms: ArmReplicas): Promise<void> => {
+    if (options.follow?.kind !== 'gateway-api') return;
+    const weight = Math.round(achievedShare(arms.stable, arms.canary) * 100);
+    note(
+      ctx,
+      `route HTTPRoute ${plan.namespace}/${options.follow.route} ${weight}% to canary`,
+      options.pending,
+      {
+        router: options.follow,
+      },
+    );
+    await routeCanaryWeight(ctx, options.follow.route, weight);
+  };
+  for (const move of moves) {
+    const after = { ...replicas, [move.track]: move.replicas };
+    const down = move.replicas < replicas[move.track];
+    if (down) await route(after);
+    await scaleArm(ctx, move.track, move.replicas, options.pending);
+    if (down) {
+      await waitForPodsGone(ctx.cluster, {
+        namespace: plan.namespace,
+        podSelector: trackSelector(plan.target, move.track, plan.preview),
+        atMost: move.replicas,
+        what: `Deployment ${plan.namespace}/${deploymentOf(plan, move.track)}`,
+      });
+    } else {
+      const image = options.images[move.track];
+      if (image === undefined) throw new Error(`no image known for the ${move.track} scale-up`);
+      const result = await waitForTrack(ctx, move.track, image);
+      if (move.track === 'canary') canaryAvailable = result;
+      await route(after);
+    }
+    ctx.log(`${move.track} ${deploymentOf(plan, move.track)}: ${move.replicas} replica(s)`);
+    replicas = after;
+  }
+  return { replicas, ...(canaryAvailable !== undefined ? { canaryAvailable } : {}) };
+}
+
+function describeMoves(moves: readonly ReplicaMove[]): string {
+  return moves.map((move) => `${move.track} to ${move.replicas}`).join(', then ');
+}
+
+function deploymentOf(plan: Plan, track: Track): string {
+  return track === 'stable' ? plan.objects.stableDeployment : plan.objects.canaryDeployment;
+}
+
+/** Sets one arm's replicas through its scale subresource, announced first. */
+async function scaleArm(
+  ctx: RolloutContext,
+  track: Track,
+  replicas: number,
+  pending: RolloutChange['pending'],
+): Promise<void> {
+  const { cluster, plan } = ctx;
+  const name = deploymentOf(plan, track);
+  note(ctx, `scale Deployment ${plan.namespace}/${name} to ${replicas}`, pending);
+  try {
+    await cluster.apps.replaceNamespacedDeploymentScale({
+      name,
+      namespace: plan.namespace,
+      body: {
+        apiVersion: 'autoscaling/v1',
+        kind: 'Scale',
+        metadata: { name, namespace: plan.namespace },
+        spec: { replicas },
+      },
+      fieldManager: FIELD_MANAGER,
+    });
+  } catch (error) {
+    throw new ClusterError(
+      `Deployment ${plan.namespace}/${name}`,
+      `could not be scaled to ${replicas}: ${apiMessage(error)}`,
+    );
+  }
 }
 
 /**
@@ -369,6 +591,7 @@ async function deployFirstVersion(
     weightPercent: 100,
     achievedPercent: 100,
     canaryReplicas: 0,
+    stableReplicas: settings.workload.replicas,
     available,
   };
 }
@@ -408,28 +631,19 @@ export async function setCanaryWeight(
   state: CanaryState,
   weight: number,
 ): Promise<CanaryState> {
-  const { plan, settings, serving } = ctx;
-  if (state.firstDeploy) return state;
-  const canaryReplicas = canaryReplicasFor(settings.workload.replicas, weight);
-  if (canaryReplicas !== state.canaryReplicas) {
-    note(
-      ctx,
-      `scale Deployment ${plan.namespace}/${plan.objects.canaryDeployment} to ${canaryReplicas}`,
-      'canary',
-    );
-    await apply(
-      ctx,
-      renderDeployment(plan, settings, serving, {
-        track: 'canary',
-        image: state.image,
-        replicas: canaryReplicas,
-        imagePullSecrets: await pullSecretsOf(ctx.cluster, plan, settings),
-        ...(state.stableImage !== undefined ? { previousImage: state.stableImage } : {}),
-        ...(state.gpuProduct !== undefined ? { gpuProduct: state.gpuProduct } : {}),
-      }),
-    );
-    await waitForTrack(ctx, 'canary', state.image);
-  }
+  const { plan } = ctx;
+  if (state.firstDeploy || state.budget === undefined) return state;
+  const current = { stable: state.stableReplicas, canary: state.canaryReplicas };
+  const { replicas } = await moveArms(
+    ctx,
+    current,
+    movesBetween(current, stepReplicas(state.budget, weight)),
+    {
+      pending: 'canary',
+      images: { stable: state.stableImage, canary: state.image },
+    },
+  );
+  const { stable: stableReplicas, canary: canaryReplicas } = replicas;
   let achievedPercent: number;
   if (state.router.kind === 'gateway-api') {
     note(ctx, `route HTTPRoute ${plan.namespace}/${state.router.route} ${weight}% to canary`, 'canary', {
@@ -439,16 +653,16 @@ export async function setCanaryWeight(
     achievedPercent = weight;
     ctx.log(`HTTPRoute ${state.router.route}: ${100 - weight}% stable, ${weight}% canary`);
   } else {
-    achievedPercent = Math.round(achievedShare(settings.workload.replicas, canaryReplicas) * 1000) / 10;
+    achievedPercent = Math.round(achievedShare(stableReplicas, canaryReplicas) * 1000) / 10;
     ctx.log(
-      `traffic by replicas: ${settings.workload.replicas} stable + ${canaryReplicas} canary pod(s) behind Service ` +
+      `traffic by replicas: ${stableReplicas} stable + ${canaryReplicas} canary pod(s) behind Service ` +
         `${plan.objects.service}, so the canary gets about ${achievedPercent}% of requests` +
         (Math.abs(achievedPercent - weight) >= 1
           ? ` (asked ${weight}%: replica counts allow no finer split)`
           : ''),
     );
   }
-  return { ...state, weightPercent: weight, achievedPercent, canaryReplicas };
+  return { ...state, weightPercent: weight, achievedPercent, canaryReplicas, stableReplicas };
 }
 
 /** The arm Services and weight the analysis of step `index` measures. */
@@ -468,40 +682,151 @@ export function canaryStep(ctx: RolloutContext, state: CanaryState, index: numbe
 }
 
 /**
- * Promotes: stable takes the canary's exact image digest, traffic returns to stable, canary objects
- * go. If stable does not become available on it, the error is thrown with the promotion recorded,
- * so the undo returns stable to its previous image.
+ * Promotes: stable takes the canary's exact image digest, grows back to its replicas (taking the
+ * canary's within the GPU budget), traffic returns to stable, canary objects go. If stable does not
+ * become available on it, the error is thrown with the promotion recorded, so the undo returns
+ * stable to its previous image and replicas.
  */
 export async function promoteCanary(ctx: RolloutContext, state?: CanaryState): Promise<string> {
-  const { cluster, plan } = ctx;
+  const { plan, settings } = ctx;
   if (state?.firstDeploy === true) {
     ctx.log(`first version ${state.pinnedImage} is now stable`);
     return state.pinnedImage;
   }
-  const canary = await readDeployment(cluster, plan.namespace, plan.objects.canaryDeployment);
-  const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
-  if (canary === undefined)
+  const arms = await readArms(ctx, state?.budget);
+  if (arms.canary === undefined)
     throw new ClusterError(
       `Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`,
       'there is no canary to promote',
     );
-  const canaryImage = imageOf(canary)!;
+  const canaryImage = imageOf(arms.canary)!;
   const pinned = state?.pinnedImage ?? (await pinnedImageOfPods(ctx, canaryImage));
-  const previousImage = imageOf(stable);
+  const previousImage = imageOf(arms.stable);
   const digest = digestOf(pinned);
-  await applyStable(
+  const router = state?.router ?? (await resolveRouter(ctx));
+  const switched = await switchStable(
     ctx,
+    arms,
     pinned,
     { pending: 'promotion', ...(previousImage !== undefined ? { restore: previousImage } : {}) },
     {
       ...(previousImage !== undefined ? { previousImage } : {}),
       ...(digest !== undefined ? { imageDigest: digest } : {}),
     },
+    router,
   );
-  const router = state?.router ?? (await resolveRouter(ctx));
+  // The input's replicas, unless an autoscaler owns them.
+  if (arms.autoscaler === undefined) {
+    await moveArms(
+      ctx,
+      switched,
+      restoreStableMoves(switched, settings.workload.replicas, slotsOf(ctx, arms, switched)),
+      { pending: 'promotion', images: { stable: pinned, canary: canaryImage }, follow: router },
+    );
+  }
   await removeCanary(ctx, router);
   ctx.log(`promoted: stable ${plan.objects.stableDeployment} runs ${pinned}`);
   return pinned;
+}
+
+/** Both Deployments as they are, their replicas, the rollout's budget, and who owns stable's replicas. */
+interface Arms {
+  stable?: V1Deployment;
+  canary?: V1Deployment;
+  replicas: ArmReplicas;
+  budget?: BudgetDecision;
+  autoscaler?: Autoscaler;
+}
+
+/**
+ * Reads both arms. The budget is the run's, else the one the canary Deployment keeps; without
+ * either (no canary left, or one from before budgets), the autoscaler is looked up afresh, and a
+ * failure to list autoscalers is a warning: an undo must not stop on it.
+ */
+async function readArms(ctx: RolloutContext, budget?: BudgetDecision): Promise<Arms> {
+  const { cluster, plan } = ctx;
+  const [stable, canary] = await Promise.all([
+    readDeployment(cluster, plan.namespace, plan.objects.stableDeployment),
+    readDeployment(cluster, plan.namespace, plan.objects.canaryDeployment),
+  ]);
+  const kept = budget ?? budgetFromAnnotation(canary?.metadata?.annotations?.[ANNOTATIONS.gpuBudget]);
+  const autoscaler =
+    kept !== undefined
+      ? kept.autoscaler
+      : await findAutoscaler(cluster, plan.namespace, plan.objects.stableDeployment).catch(
+          (error: unknown) => {
+            ctx.warn(`${(error as Error).message}; stable's replicas are set as if no autoscaler owned them`);
+            return undefined;
+          },
+        );
+  return {
+    ...(stable !== undefined ? { stable } : {}),
+    ...(canary !== undefined ? { canary } : {}),
+    replicas: { stable: stable?.spec?.replicas ?? 0, canary: canary?.spec?.replicas ?? 0 },
+    ...(kept !== undefined ? { budget: kept } : {}),
+    ...(autoscaler !== undefined ? { autoscaler } : {}),
+  };
+}
+
+/**
+ * The pods both arms may hold at once: the budget's, never fewer than they hold now. CPU pods
+ * have no GPU budget: stable surges as it always did.
+ */
+function slotsOf(ctx: RolloutContext, arms: Arms, now: ArmReplicas): number {
+  if (ctx.settings.workload.gpus === 0) return Infinity;
+  return Math.max(arms.budget?.replicaSlots ?? 0, now.stable + now.canary);
+}
+
+/**
+ * Stable onto `image` within the GPU budget (promotion, or an undo of one): a slot freed from the
+ * canary first when stable has one pod and no slot is free, then stable's pods replaced one by one
+ * (a surge pod when a slot is free). Its replicas stay as they are. Returns both arms' replicas.
+ */
+async function switchStable(
+  ctx: RolloutContext,
+  arms: Arms,
+  image: string,
+  change: Pick<RolloutChange, 'pending' | 'restore'>,
+  arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'>,
+  router: Router | undefined,
+): Promise<ArmReplicas> {
+  const slots = slotsOf(ctx, arms, arms.replicas);
+  const strict = arms.budget?.mode === 'shift' && arms.autoscaler === undefined && slots !== Infinity;
+  const { before, rollingUpdate } = switchImage(arms.replicas, slots, strict);
+  if (before.length > 0)
+    ctx.log(`stable changes image within ${slots} pod(s): first ${describeMoves(before)}`);
+  const { replicas } = await moveArms(ctx, arms.replicas, before, {
+    pending: change.pending,
+    images: { stable: imageOf(arms.stable), canary: imageOf(arms.canary) },
+    ...(router !== undefined ? { follow: router } : {}),
+  });
+  await applyStable(
+    ctx,
+    image,
+    change,
+    {
+      ...arm,
+      // An autoscaler's replicas are left out of the apply; ours are kept as the scale left them.
+      replicas:
+        arms.autoscaler !== undefined
+          ? undefined
+          : arms.stable === undefined
+            ? ctx.settings.workload.replicas
+            : replicas.stable,
+      ...(ctx.settings.workload.gpus > 0 ? { rollingUpdate } : {}),
+    },
+    arms,
+  );
+  if (ctx.settings.workload.gpus > 0 && arms.autoscaler === undefined && arms.stable !== undefined) {
+    // The rolled-out pods hold their GPUs while they terminate; the moves after this need them.
+    await waitForPodsGone(ctx.cluster, {
+      namespace: ctx.plan.namespace,
+      podSelector: trackSelector(ctx.plan.target, 'stable', ctx.plan.preview),
+      atMost: replicas.stable,
+      what: `Deployment ${ctx.plan.namespace}/${ctx.plan.objects.stableDeployment}`,
+    });
+  }
+  return replicas;
 }
 
 async function pinnedImageOfPods(ctx: RolloutContext, image: string): Promise<string> {
@@ -512,50 +837,65 @@ async function pinnedImageOfPods(ctx: RolloutContext, image: string): Promise<st
   return pinnedFromImageId(image, modelImageIds(pods.items));
 }
 
-/** Puts stable back on `image` and waits until it serves it (an undo's step unless `change` says otherwise). */
+/**
+ * Puts stable back on `image` within the GPU budget and waits until it serves it (an undo's step
+ * unless `change` says otherwise). Returns both arms' replicas after it.
+ */
 async function restoreStable(
   ctx: RolloutContext,
+  arms: Arms,
   image: string,
+  router: Router | undefined,
   change: Pick<RolloutChange, 'pending' | 'restore'> = { pending: 'none' },
-): Promise<void> {
-  const { plan, cluster } = ctx;
-  const current = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
-  const previous = current?.metadata?.annotations?.[ANNOTATIONS.previousImage];
-  await applyStable(
+): Promise<ArmReplicas> {
+  const previous = arms.stable?.metadata?.annotations?.[ANNOTATIONS.previousImage];
+  return switchStable(
     ctx,
+    arms,
     image,
     change,
-    previous !== undefined && previous !== image ? { previousImage: imageOf(current)! } : {},
+    previous !== undefined && previous !== image ? { previousImage: imageOf(arms.stable)! } : {},
+    router,
   );
 }
 
 /**
  * Applies stable's Deployment on `image` (announced first as `change`) and waits until it serves it.
  * Every change of stable's image — first version, preview, promotion, restore — goes through here.
+ * `arm.replicas` undefined with `arms` given: an autoscaler owns them, and they are handed over.
  */
 async function applyStable(
   ctx: RolloutContext,
   image: string,
   change: Pick<RolloutChange, 'pending' | 'restore'>,
-  arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'> = {},
+  arm: StableArm = {},
+  arms?: Arms,
 ): Promise<RolloutResult> {
-  return applyStableDeployment(ctx, await renderStable(ctx, image, arm), image, change);
+  const replicas = arms === undefined ? (arm.replicas ?? ctx.settings.workload.replicas) : arm.replicas;
+  if (replicas === undefined && arms?.stable !== undefined) await handOverReplicas(ctx, arms.stable);
+  const deployment = await renderStable(ctx, image, { ...arm, replicas });
+  return applyStableDeployment(ctx, deployment, image, change);
 }
+
+/** What a change of stable sets beside its image; `replicas` undefined: an autoscaler owns them. */
+type StableArm = Pick<ArmSpec, 'previousImage' | 'imageDigest' | 'rollingUpdate'> & { replicas?: number };
 
 /** Stable's Deployment on `image`, as every change of stable's image applies it. */
 export async function renderStable(
   ctx: RolloutContext,
   image: string,
-  arm: Pick<ArmSpec, 'previousImage' | 'imageDigest'> = {},
+  arm: StableArm = { replicas: ctx.settings.workload.replicas },
 ): Promise<V1Deployment & { apiVersion: string; kind: string }> {
   const { plan, settings, serving } = ctx;
   return renderDeployment(plan, settings, serving, {
     track: 'stable',
     image,
-    replicas: settings.workload.replicas,
+    replicas: arm.replicas,
     // Every render of stable names the same secrets: server-side apply would drop a field left out.
     imagePullSecrets: await pullSecretsOf(ctx.cluster, plan, settings),
-    ...arm,
+    ...(arm.previousImage !== undefined ? { previousImage: arm.previousImage } : {}),
+    ...(arm.imageDigest !== undefined ? { imageDigest: arm.imageDigest } : {}),
+    ...(arm.rollingUpdate !== undefined ? { rollingUpdate: arm.rollingUpdate } : {}),
   });
 }
 
@@ -578,6 +918,46 @@ export async function applyStableDeployment(
   );
   await apply(ctx, deployment);
   return waitForTrack(ctx, 'stable', image);
+}
+
+/**
+ * Before our apply leaves stable's replicas out: while our apply owns the field, leaving it out
+ * would reset it to 1. Applied once by a second field manager with the count in force, the field
+ * keeps its value when ours lets go; a conflict means the autoscaler owns it already.
+ */
+async function handOverReplicas(ctx: RolloutContext, stable: V1Deployment): Promise<void> {
+  const { cluster, plan } = ctx;
+  const ownedByOurApply = (stable.metadata?.managedFields ?? []).some(
+    (entry) =>
+      entry.manager === FIELD_MANAGER &&
+      entry.operation === 'Apply' &&
+      (entry.fieldsV1 as { 'f:spec'?: Record<string, unknown> } | undefined)?.['f:spec']?.['f:replicas'] !==
+        undefined,
+  );
+  if (!ownedByOurApply || stable.spec?.replicas === undefined) return;
+  const name = plan.objects.stableDeployment;
+  note(ctx, `hand the replicas of Deployment ${plan.namespace}/${name} to its autoscaler`, 'none');
+  try {
+    await cluster.objects.patch(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: plan.namespace, uid: stable.metadata?.uid },
+        spec: { replicas: stable.spec.replicas },
+      } as KubernetesObject,
+      undefined,
+      undefined,
+      HANDOVER_FIELD_MANAGER,
+      false,
+      PatchStrategy.ServerSideApply,
+    );
+  } catch (error) {
+    if (statusOf(error) === 409) return;
+    throw new ClusterError(
+      `Deployment ${plan.namespace}/${name}`,
+      `its replicas could not be handed to the autoscaler: ${apiMessage(error)}`,
+    );
+  }
 }
 
 /** Restores traffic to stable and deletes every canary object of the target (found by label). */
@@ -654,11 +1034,26 @@ export async function undoChanges(ctx: RolloutContext, record: PendingChanges, c
     ctx.log('reverted: nothing of this target remains');
     return;
   }
+  const router = routerFrom(record.router) ?? (await resolveRouter(ctx).catch(() => undefined));
+  const arms = await readArms(ctx);
+  let replicas = arms.replicas;
   if (record.changes.includes('promotion') && record.stableImage !== undefined) {
     ctx.log(`the promotion was cut short; stable returns to ${record.stableImage}`);
-    await restoreStable(ctx, record.stableImage);
+    replicas = await restoreStable(ctx, arms, record.stableImage, router);
   }
-  const router = routerFrom(record.router) ?? (await resolveRouter(ctx).catch(() => undefined));
+  // gpu-budget shift lent stable's replicas to the canary: they come back before the canary goes.
+  const held = arms.budget?.stableReplicas;
+  if (held !== undefined && arms.autoscaler === undefined && replicas.stable < held) {
+    ctx.log(`stable returns to the ${held} replica(s) it had before the canary took some`);
+    await moveArms(ctx, replicas, restoreStableMoves(replicas, held, slotsOf(ctx, arms, replicas)), {
+      pending: 'none',
+      images: {
+        stable: record.changes.includes('promotion') ? record.stableImage : imageOf(arms.stable),
+        canary: imageOf(arms.canary),
+      },
+      ...(router !== undefined ? { follow: router } : {}),
+    });
+  }
   await removeCanary(ctx, router);
   const stable = await readDeployment(cluster, plan.namespace, plan.objects.stableDeployment);
   ctx.log(
@@ -682,7 +1077,10 @@ export async function revertPromotion(ctx: RolloutContext): Promise<string> {
     );
   }
   // Recorded as a promotion of its own: cut short, the undo returns stable to the image it had.
-  await restoreStable(ctx, previous, { pending: 'promotion', restore: imageOf(stable)! });
+  await restoreStable(ctx, await readArms(ctx), previous, undefined, {
+    pending: 'promotion',
+    restore: imageOf(stable)!,
+  });
   ctx.log(`reverted the last promotion: stable runs ${previous} again`);
   return previous;
 }

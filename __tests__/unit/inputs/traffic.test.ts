@@ -39,6 +39,9 @@ const BAD_TRAFFIC_INPUTS: BadInput[] = [
     /mutually exclusive/,
   ],
   ['pause neither true nor false', { ...VALID, pause: 'yes' }, 'pause', /true or false/],
+  ['unknown GPU budget', { ...VALID, 'gpu-budget': 'borrow' }, 'gpu-budget', /one of auto, spare, shift/],
+  ['negative extra GPUs', { ...VALID, 'max-extra-gpus': '-1' }, 'max-extra-gpus', /whole number from 0/],
+  ['fractional extra GPUs', { ...VALID, 'max-extra-gpus': '1.5' }, 'max-extra-gpus', /whole number from 0/],
 ];
 
 describe('traffic inputs: bad values', () => {
@@ -64,5 +67,18 @@ describe('traffic inputs: pause', () => {
   it('says nothing of pause-after when canary-steps itself was refused', () => {
     const problems = problemsOf({ ...VALID, 'canary-steps': '50,10', 'pause-after': '50' });
     expect(problems.map((problem) => problem.input)).toEqual(['canary-steps']);
+  });
+});
+
+describe('traffic inputs: GPU budget', () => {
+  it.each([
+    [{}, { gpuBudget: 'auto', maxExtraGpus: 0 }],
+    [
+      { 'gpu-budget': 'shift', 'max-extra-gpus': '2' },
+      { gpuBudget: 'shift', maxExtraGpus: 2 },
+    ],
+    [{ 'gpu-budget': 'spare' }, { gpuBudget: 'spare', maxExtraGpus: 0 }],
+  ])('reads %j', (inputs, expected) => {
+    expect(parse({ ...VALID, ...inputs }).traffic).toMatchObject(expected);
   });
 });

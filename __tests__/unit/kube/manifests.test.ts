@@ -7,6 +7,7 @@ import { ANNOTATIONS, LABELS } from '../../../src/kube/labels.ts';
 import { leaseAvailable, observeLease, sameRunEarlierAttempt } from '../../../src/kube/lease.ts';
 import {
   achievedShare,
+  budgetFromAnnotation,
   canaryReplicasFor,
   renderDeployment,
   renderService,
@@ -133,6 +134,48 @@ describe('renderDeployment', () => {
       });
     expect(arm('canary').spec!.strategy!.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
     expect(arm('stable').spec!.strategy!.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  it("leaves replicas out when an autoscaler owns them, and takes the budget's rolling update", () => {
+    const settings = settingsWith({ replicas: '4' });
+    const deployment = renderDeployment(planRun(settings), settings, v2Serving('resnet'), {
+      track: 'stable',
+      image: 'img',
+      replicas: undefined,
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    expect(deployment.spec).not.toHaveProperty('replicas');
+    expect(deployment.spec!.strategy!.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  it('keeps the GPU budget on the canary Deployment (not its pods), readable back', () => {
+    const settings = settingsWith({});
+    const budget = {
+      mode: 'shift' as const,
+      reason: 'gpu-budget shift',
+      stableReplicas: 4,
+      replicaSlots: 5,
+      autoscaler: { kind: 'ScaledObject' as const, name: 'q' },
+    };
+    const deployment = renderDeployment(planRun(settings), settings, v2Serving('resnet'), {
+      track: 'canary',
+      image: 'img',
+      replicas: 0,
+      budget,
+    });
+    const text = deployment.metadata!.annotations![ANNOTATIONS.gpuBudget];
+    expect(deployment.spec!.template.metadata!.annotations![ANNOTATIONS.gpuBudget]).toBeUndefined();
+    expect(budgetFromAnnotation(text)).toEqual({ ...budget, reason: 'kept on the canary Deployment' });
+  });
+
+  it.each([
+    undefined,
+    'not json',
+    '{"mode":"borrow","stableReplicas":1,"replicaSlots":2}',
+    '{"mode":"shift","stableReplicas":-1,"replicaSlots":2}',
+    '{"mode":"spare","stableReplicas":2}',
+  ])('reads no budget from the annotation %s', (text) => {
+    expect(budgetFromAnnotation(text)).toBeUndefined();
   });
 });
 

@@ -113,16 +113,22 @@ describe('checkAccess against the example RBAC (examples/rbac/model-canary.yaml)
 
   /** The API server's answer to a SelfSubjectAccessReview under the example's Role, as RBAC decides it. */
   function exampleCluster(asked: string[] = []): Cluster {
-    const allows = (rule: Rule, a: { group?: string; resource?: string; verb?: string; name?: string }) =>
+    const allows = (
+      rule: Rule,
+      a: { group?: string; resource?: string; subresource?: string; verb?: string; name?: string },
+    ) =>
       rule.apiGroups.includes(a.group ?? '') &&
-      rule.resources.includes(a.resource ?? '') &&
+      rule.resources.includes(
+        a.subresource !== undefined ? `${a.resource}/${a.subresource}` : (a.resource ?? ''),
+      ) &&
       rule.verbs.includes(a.verb ?? '') &&
       (rule.resourceNames === undefined || (a.name !== undefined && rule.resourceNames.includes(a.name)));
     return {
       authorization: {
         createSelfSubjectAccessReview: async ({ body }: { body: V1SelfSubjectAccessReview }) => {
           const attributes = body.spec.resourceAttributes!;
-          asked.push(`${attributes.verb} ${attributes.resource} ${attributes.name ?? ''}`.trim());
+          const resource = `${attributes.resource}${attributes.subresource !== undefined ? `/${attributes.subresource}` : ''}`;
+          asked.push(`${attributes.verb} ${resource} ${attributes.name ?? ''}`.trim());
           return { status: { allowed: rules.some((rule) => allows(rule, attributes)) } };
         },
       },
@@ -135,7 +141,14 @@ describe('checkAccess against the example RBAC (examples/rbac/model-canary.yaml)
       await expect(
         checkAccess(exampleCluster(asked), 'ml-serving', rolloutAccessNeeds(router, objectNames('resnet'))),
       ).resolves.toBeUndefined();
-      expect(asked).toContain('patch deployments resnet-canary');
+      expect(asked).toEqual(
+        expect.arrayContaining([
+          'patch deployments resnet-canary',
+          'update deployments/scale resnet',
+          'list horizontalpodautoscalers',
+          'list scaledobjects',
+        ]),
+      );
     }
   });
 
@@ -146,7 +159,7 @@ describe('checkAccess against the example RBAC (examples/rbac/model-canary.yaml)
       rolloutAccessNeeds({ kind: 'replicas' }, objectNames('bert')),
     );
     await expect(failure).rejects.toThrow(
-      /may not: get apps\/deployments bert, get apps\/deployments bert-canary, .*delete services bert-canary, .*update coordination\.k8s\.io\/leases model-canary-bert/,
+      /may not: get apps\/deployments bert, get apps\/deployments bert-canary, .*update apps\/deployments\/scale bert, .*delete services bert-canary, .*update coordination\.k8s\.io\/leases model-canary-bert/,
     );
     expect(clusterRules.some((rule) => rule.resources.includes('pods'))).toBe(false);
   });
