@@ -6,6 +6,9 @@
  * - bad-inputs (no cluster): the corpus in __tests__/fixtures/bad-inputs.ts through
  *   `node dist/index.js`; `bad_inputs_rejected_before_change` counts the cases refused as they must
  *   be (exit 1, exactly their inputs named, nothing contacted or started, no secret written).
+ * - secrets (cluster): __tests__/chaos/secret-scan.ts; `secret_hits` counts each place a planted
+ *   secret was found. A scan that could not have looked (a job not promoted, no build seen, the
+ *   pull Secret not as designed) fails instead of writing a figure.
  *
  * `publish` renders docs/reliability.md's table from the results file this run wrote, so the page
  * shows only figures that were measured, with their date and commit.
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BAD_INPUT_CASES } from '../../__tests__/fixtures/bad-inputs.ts';
 import { runBadInputCases, wrongsOf } from '../../__tests__/support/bad-input-run.ts';
+import { runSecretScan } from '../../__tests__/chaos/secret-scan.ts';
 import type { Metric, Publish, ResultsDocument, Suite, SuiteResults } from '../results.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,8 +54,28 @@ async function badInputs(): Promise<SuiteResults> {
   };
 }
 
+async function secrets(): Promise<SuiteResults> {
+  const scan = await runSecretScan();
+  const unseen = [
+    ...(scan.decisions.every((decision) => decision === 'promoted')
+      ? []
+      : [`the jobs' decisions were ${scan.decisions.join(', ')}`]),
+    ...(scan.buildctlCommandLines > 0 ? [] : ['no buildctl command line was sampled']),
+    ...(scan.blobs > 0 && scan.objects > 0 ? [] : ['no blob or no object was read']),
+    ...scan.pullSecretWrongs.map((wrong) => `pull Secret: ${wrong}`),
+  ];
+  if (unseen.length > 0)
+    throw new Error(`the secret scan could not have looked: ${unseen.join('; ')}\n${scan.logs}`);
+  for (const hit of scan.hits) console.log(`HIT ${hit}`);
+  console.log(
+    `secrets: ${scan.hits.length} hits in ${scan.commandLines} command lines, ${scan.objects} objects, ${scan.blobs} blobs and the jobs' logs and files`,
+  );
+  return { secret_hits: { value: scan.hits.length, unit: 'hits' } };
+}
+
 const PARTS: Record<string, () => Promise<SuiteResults>> = {
   'bad-inputs': badInputs,
+  secrets,
 };
 
 export const run: Suite = async () => {
