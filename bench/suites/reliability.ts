@@ -9,6 +9,10 @@
  * - secrets (cluster): __tests__/chaos/secret-scan.ts; `secret_hits` counts each place a planted
  *   secret was found. A scan that could not have looked (a job not promoted, no build seen, the
  *   pull Secret not as designed) fails instead of writing a figure.
+ * - concurrency (cluster): __tests__/chaos/concurrent-runs.ts, five runs started together on one
+ *   target; `concurrent_interleavings` counts pairs of runs whose writes overlapped. A run that
+ *   neither completed nor waited out its bound, or a completed run whose writes the watch missed,
+ *   fails the part.
  *
  * `publish` renders docs/reliability.md's table from the results file this run wrote, so the page
  * shows only figures that were measured, with their date and commit.
@@ -19,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { BAD_INPUT_CASES } from '../../__tests__/fixtures/bad-inputs.ts';
 import { runBadInputCases, wrongsOf } from '../../__tests__/support/bad-input-run.ts';
 import { runSecretScan } from '../../__tests__/chaos/secret-scan.ts';
+import { runConcurrentRuns } from '../../__tests__/chaos/concurrent-runs.ts';
 import type { Metric, Publish, ResultsDocument, Suite, SuiteResults } from '../results.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,9 +78,27 @@ async function secrets(): Promise<SuiteResults> {
   return { secret_hits: { value: scan.hits.length, unit: 'hits' } };
 }
 
+async function concurrency(): Promise<SuiteResults> {
+  const { runs, interleavings, logs } = await runConcurrentRuns(5);
+  const unseen = runs.filter((run) => (run.code === 0 && run.decided ? run.writes === 0 : !run.gaveUp));
+  if (unseen.length > 0) {
+    throw new Error(`runs ${unseen.map((run) => run.holder).join(', ')} failed or went unseen:\n${logs}`);
+  }
+  for (const run of runs) {
+    console.log(
+      `${run.holder}: exit ${run.code}, ${run.waited ? 'waited' : 'did not wait'}, ${run.writes} writes at ${run.window?.join('–') ?? 'none'}`,
+    );
+  }
+  console.log(`concurrency: ${interleavings} interleavings among ${runs.length} runs`);
+  return {
+    concurrent_interleavings: { value: interleavings, unit: `overlapping pairs of ${runs.length} runs` },
+  };
+}
+
 const PARTS: Record<string, () => Promise<SuiteResults>> = {
   'bad-inputs': badInputs,
   secrets,
+  concurrency,
 };
 
 export const run: Suite = async () => {
