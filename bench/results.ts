@@ -26,6 +26,12 @@ export interface RecordedResults {
 /** One benchmark suite: measures, prints its own tables, and returns its metrics. */
 export type Suite = () => Promise<SuiteResults>;
 
+/** A suite's page rendered from the results file it wrote (`path`); returns the page's path. */
+export type Publish = (path: string) => string;
+
+/** A results file as writeSuiteResults wrote it. */
+export type ResultsDocument = Record<string, Metric | string> & { commit: string; date: string };
+
 function currentCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();

@@ -1,9 +1,10 @@
 /**
  * npm run bench [-- <suite>...]: runs every suite (or the named ones) and writes
- * bench/results/<suite>.json. Suites live in bench/suites/<suite>.ts and export `run: Suite`.
+ * bench/results/<suite>.json. Suites live in bench/suites/<suite>.ts and export `run: Suite`; one
+ * that also exports `publish: Publish` is handed the written file, to render its page from it.
  */
 import { readdirSync } from 'node:fs';
-import { writeSuiteResults, type Suite } from './results.ts';
+import { writeSuiteResults, type Publish, type Suite } from './results.ts';
 
 const available = readdirSync(new URL('./suites/', import.meta.url))
   .filter((file) => file.endsWith('.ts'))
@@ -26,9 +27,10 @@ let failed = false;
 for (const suite of requested.length > 0 ? requested : available) {
   console.log(`\n=== bench: ${suite} ===`);
   try {
-    const { run } = (await import(`./suites/${suite}.ts`)) as { run: Suite };
+    const { run, publish } = (await import(`./suites/${suite}.ts`)) as { run: Suite; publish?: Publish };
     const path = writeSuiteResults(suite, await run());
     console.log(`wrote ${path}`);
+    if (publish !== undefined) console.log(`wrote ${publish(path)}`);
   } catch (error) {
     failed = true;
     console.error(`suite ${suite} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -99,6 +99,14 @@ export const SUITES: Record<string, SuiteDescription> = {
         'This run took `judge_look_ms_*` while the machine was loaded by other work, so those two figures are far above what one look costs on an idle machine; [docs/judge.md](judge.md) gives an earlier run on an idle one. `npm run bench -- judge` on an idle machine replaces them.',
     },
   },
+  reliability: {
+    measures:
+      'The fault suite of issue #15: hostile inputs refused before any build or cluster change, planted secrets searched for everywhere a run writes, five runs started together on one target, and (as they are recorded) faults injected in front of the API server and kills at every stage.',
+    peer: 'None: each figure has a right value (all cases, 0 hits, 0 interleavings), stated beside it in [docs/reliability.md](reliability.md).',
+    needs: '`npm run cluster:up` for every part but the bad inputs',
+    explained: 'reliability.md',
+    better: () => undefined,
+  },
   startup: {
     measures:
       "What starting the action costs as the runner starts it: `node dist/index.js` for a dry run and for the post step, the dry run's peak memory, and the size of `dist/`.",

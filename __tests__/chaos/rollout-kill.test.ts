@@ -5,30 +5,18 @@
  * of the job (next attempt): it converges to the new version promoted, with nothing left over.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../../src/kube/labels.ts';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
-import { fixtureImage, FIXTURE_REPOSITORY, type FixtureImage } from '../fixtures/rollout/images.ts';
-import { FIXTURE_SHA, fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
-import {
-  BUNDLE,
-  exited,
-  runnerEnvironment,
-  runProcess,
-  stateVariables,
-  type RunnerStep,
-} from '../support/runner-step.ts';
+import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
+import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
+import { BUNDLE, exited, runProcess, stateVariables } from '../support/runner-step.ts';
 import {
   createTestNamespace,
   deleteTestNamespace,
-  KUBECONFIG_PATH,
-  REPO_ROOT,
   requireLocalCluster,
 } from '../integration/local-cluster.ts';
+import { chaosStep, startMainStep, until } from './main-step-process.ts';
 
 let config: KubeConfig;
 let namespace: string;
@@ -44,54 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
 });
-
-/** A runner-like step of the chaos workflow: a model folder in a fresh workspace, target `name`. */
-function chaosStep(name: string, runId: number, attempt: number): RunnerStep {
-  const workspace = mkdtempSync(join(tmpdir(), 'model-canary-chaos-'));
-  mkdirSync(join(workspace, 'model'));
-  return runnerEnvironment({
-    workspace,
-    sha: FIXTURE_SHA,
-    runId,
-    attempt,
-    inputs: {
-      model: 'model',
-      image: FIXTURE_REPOSITORY,
-      name,
-      namespace,
-      kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
-      'probe-protocol': 'v2',
-      replicas: '1',
-    },
-  });
-}
-
-function startMainStep(
-  env: NodeJS.ProcessEnv,
-  image: string,
-  verdict?: string,
-): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [join(REPO_ROOT, '__tests__/chaos/main-step.ts')], {
-    env: {
-      ...env,
-      MODEL_CANARY_TEST_IMAGE: image,
-      ...(verdict ? { MODEL_CANARY_TEST_VERDICT: verdict } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function leftovers(
   name: string,
@@ -123,7 +63,7 @@ async function firstVersion(name: string): Promise<void> {
 describe('the main step killed mid-canary', () => {
   it('SIGTERM, then the post step: stable keeps serving, no canary remains', async () => {
     await firstVersion('term');
-    const { env, stateFile } = chaosStep('term', 501, 1);
+    const { env, stateFile } = chaosStep(namespace, 'term', 501, 1);
     const main = startMainStep(env, v2.reference);
     await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
     expect((await leftovers('term')).canary.length).toBeGreaterThan(0);
@@ -150,7 +90,7 @@ describe('the main step killed mid-canary', () => {
 
   it('SIGKILL, then a re-run of the job converges to the new version', async () => {
     await firstVersion('kill');
-    const first = chaosStep('kill', 502, 1);
+    const first = chaosStep(namespace, 'kill', 502, 1);
     const main = startMainStep(first.env, v2.reference);
     await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
     main.child.kill('SIGKILL');
@@ -158,7 +98,7 @@ describe('the main step killed mid-canary', () => {
     // The killed attempt still holds the Lease; the next attempt of the same run takes it over.
     expect((await leftovers('kill')).lease).toBe(true);
 
-    const again = chaosStep('kill', 502, 2);
+    const again = chaosStep(namespace, 'kill', 502, 2);
     const rerun = startMainStep(again.env, v2.reference, 'promote');
     expect(await exited(rerun.child)).toBe(0);
     expect(rerun.output()).toMatch(/chaos: decided/);

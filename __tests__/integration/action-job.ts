@@ -4,11 +4,11 @@
  * the whole action (answers gate, team fit).
  */
 import { expect } from '@jest/globals';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { runActionJob, type ActionJob } from '../support/runner-step.ts';
-import { BUILDKIT_HOST, buildctlPath, KUBECONFIG_PATH, REGISTRY, REPO_ROOT } from './local-cluster.ts';
+import { localStackStep, REPO_ROOT } from './local-cluster.ts';
 
 /** A distinct commit SHA per push, so each push tags its own image. */
 export function shaOf(label: string): string {
@@ -37,24 +37,13 @@ export async function pushJob(
   inputs: Record<string, string>,
   options: PushOptions = {},
 ): Promise<ActionJob & { log: string }> {
+  const local = localStackStep(namespace, target);
   const job = await runActionJob({
     workspace: options.workspace ?? REPO_ROOT,
     sha: options.sha ?? shaOf(label),
     runId: Math.floor(Math.random() * 1e9),
-    extraEnv: { PATH: `${dirname(buildctlPath())}:${process.env['PATH']}`, ...options.env },
-    inputs: {
-      name: target,
-      namespace,
-      image: `${REGISTRY}/model-canary/test/${target}`,
-      builder: 'buildctl',
-      'buildkit-host': BUILDKIT_HOST,
-      kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
-      gpus: '1',
-      'probe-rate': '50',
-      'probe-duration': '15s',
-      warmup: '3s',
-      ...inputs,
-    },
+    extraEnv: { ...local.env, ...options.env },
+    inputs: { ...local.inputs, ...inputs },
   });
   expect([job.post.code, job.post.output]).toEqual([0, expect.not.stringMatching(/::error/)]);
   // The whole log goes to a file: a failed expectation prints its end and where the rest is.

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
@@ -69,6 +69,32 @@ export async function deleteTestNamespace(config: KubeConfig, name: string): Pro
     .makeApiClient(CoreV1Api)
     .deleteNamespace({ name })
     .catch(() => undefined);
+}
+
+/**
+ * The inputs and runner variables of one push on the local stack, as __tests__/integration/action-job.ts
+ * and the chaos tests run the action: the local BuildKit (buildctl on PATH) and plain-HTTP registry,
+ * the admin kubeconfig, one GPU, short probe windows. A test's own inputs go over these.
+ */
+export function localStackStep(
+  namespace: string,
+  target: string,
+): { inputs: Record<string, string>; env: NodeJS.ProcessEnv } {
+  return {
+    inputs: {
+      name: target,
+      namespace,
+      image: `${REGISTRY}/model-canary/test/${target}`,
+      builder: 'buildctl',
+      'buildkit-host': BUILDKIT_HOST,
+      kubeconfig: readFileSync(KUBECONFIG_PATH, 'utf8'),
+      gpus: '1',
+      'probe-rate': '50',
+      'probe-duration': '15s',
+      warmup: '3s',
+    },
+    env: { PATH: `${dirname(buildctlPath())}:${process.env['PATH']}` },
+  };
 }
 
 /** The buildctl that `npm run cluster:up` built under CACHE_BIN. */

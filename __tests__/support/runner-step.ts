@@ -114,6 +114,8 @@ export async function runProcess(
 }
 
 export interface ActionJob {
+  /** The step's environment and command files (GITHUB_STATE, GITHUB_ENV…), as the job left them. */
+  step: RunnerStep;
   code: number | null;
   output: string;
   outputs: Record<string, string>;
@@ -130,6 +132,7 @@ export async function runActionJob(options: RunnerStepOptions): Promise<ActionJo
     ...stateVariables(step.stateFile),
   });
   return {
+    step,
     ...main,
     outputs: commandFileValues(step.outputFile),
     summary: readFileSync(step.summaryFile, 'utf8'),

@@ -122,10 +122,19 @@ describe('parseInputs: valid inputs', () => {
 const BAD_RUN_INPUTS: BadInput[] = [
   ['unknown mode', { ...VALID, mode: 'deploy' }, 'mode', /one of canary, preview/],
   ['dry-run not a boolean', { ...VALID, 'dry-run': 'yes' }, 'dry-run', /true or false/],
+  [
+    'github-token with a Bearer prefix',
+    { ...VALID, 'github-token': 'Bearer ghs_x' },
+    'github-token',
+    /white space/,
+  ],
+  ['github-token on two lines', { ...VALID, 'github-token': 'ghp_a\nghp_b' }, 'github-token', /line break/],
+  ['github-token with a tab', { ...VALID, 'github-token': 'ghp_a\tb' }, 'github-token', /white space/],
+  ['github-token not ASCII', { ...VALID, 'github-token': 'ghp_ä' }, 'github-token', /no GitHub token has/],
 ];
 
 describe('parseInputs: bad inputs', () => {
-  itNamesTheInput(BAD_RUN_INPUTS, ['dry-run', 'mode']);
+  itNamesTheInput(BAD_RUN_INPUTS, ['dry-run', 'github-token', 'mode']);
 
   it('reports every bad input at once', () => {
     const problems = problemsOf({ ...VALID, replicas: 'x', gpus: 'y', 'probe-rate': 'z', cache: 'w' });
@@ -138,9 +147,11 @@ describe('parseInputs: bad inputs', () => {
       'build-secrets': 'hf_token=hf_SECRETVALUE\nbroken-line-with-SECRET2',
       kubeconfig: 'users: [{ token: s3cr3t-token-value',
       'registry-password': 'pw-SECRET3',
+      'github-token': 'Bearer ghp_SECRET4',
     });
     const text = new InputError(problems).message;
-    for (const secret of ['SECRETVALUE', 'SECRET2', 's3cr3t-token-value', 'SECRET3']) {
+    expect(problems.map((p) => p.input)).toContain('github-token');
+    for (const secret of ['SECRETVALUE', 'SECRET2', 's3cr3t-token-value', 'SECRET3', 'SECRET4']) {
       expect(text).not.toContain(secret);
     }
   });
