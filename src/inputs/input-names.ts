@@ -30,6 +30,7 @@ export const INPUT_DEFAULTS = {
   'min-similarity': '0.9',
   'min-agreement': '99%',
   adopt: 'false',
+  'metrics-builtin': 'true',
   'dry-run': 'false',
 } as const satisfies Record<string, string>;
 
@@ -95,6 +96,13 @@ export const INPUT_NAMES = [
   'compare-ignore',
   'expected-outputs',
   'min-agreement',
+  'metrics-url',
+  'metrics-token',
+  'metrics-username',
+  'metrics-password',
+  'metrics-ca',
+  'metrics-checks',
+  'metrics-builtin',
   'github-token',
   'dry-run',
 ] as const;
