@@ -334,5 +334,19 @@ export function metricChecks(evidence: StepEvidence): MetricResult[] | undefined
     budget: evidence.budget,
     ...(metrics.windowSeconds !== undefined ? { windowSeconds: metrics.windowSeconds } : {}),
   };
-  return metrics.readings.flatMap((reading) => metricCheck(reading, context) ?? []);
+  // A server that stops answering fails every query alike: its error is told once, then referred to.
+  const firstWith = new Map<string, string>();
+  return metrics.readings.flatMap((reading) => {
+    const result = metricCheck(reading, context);
+    if (result === undefined) return [];
+    const error = 'error' in reading.canary ? reading.canary.error : undefined;
+    if (error === undefined || result.outcome !== 'inconclusive') return [result];
+    const first = firstWith.get(error);
+    if (first === undefined) firstWith.set(error, reading.check.name);
+    return [
+      first === undefined
+        ? result
+        : { ...result, reason: `${reading.check.name}: its query failed as ${first}'s did` },
+    ];
+  });
 }

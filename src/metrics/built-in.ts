@@ -78,7 +78,6 @@ function vllmChecks(gate: GateBounds, source: string, ifPresent: boolean): Metri
       // Twenty points more of the KV cache than stable at the same load means a smaller cache or
       // longer sequences; near full, vLLM preempts requests.
       maxIncrease: 0.2,
-      unit: '(share)',
       ifPresent,
       source,
     },

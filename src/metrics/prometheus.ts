@@ -65,10 +65,11 @@ export function describePrometheusFailure(
     const why =
       connection?.description ??
       `could not reach ${url} (${failure.error instanceof Error ? failure.error.message : String(failure.error)})`;
+    // `why` names the address tried (connectionFailureOf), so the server is not named twice.
     const advice = connection?.tls
       ? "the server's certificate is not trusted: give its CA in input metrics-ca"
       : 'check input metrics-url and that the runner can reach it (a proxy goes in HTTPS_PROXY/NO_PROXY)';
-    return new PrometheusError(server, `metrics server ${url}: ${why}; ${advice}`);
+    return new PrometheusError(server, `metrics server: ${why}; ${advice}`);
   }
   let parsed: { errorType?: unknown; error?: unknown } = {};
   try {
