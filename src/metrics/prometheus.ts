@@ -103,14 +103,22 @@ export function describePrometheusFailure(
   );
 }
 
+/** A sample value as the API writes it: a decimal, `NaN`, `+Inf` or `-Inf` (which Number() does not read). */
+function sampleValue(text: unknown): number {
+  if (text === '+Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
 /** The series of an instant query's `data`, or a description of why it is not a vector or scalar. */
 export function seriesOfResult(data: unknown): Series[] | string {
   const { resultType, result } = (data ?? {}) as { resultType?: unknown; result?: unknown };
-  if (resultType === 'scalar' && Array.isArray(result)) return [{ labels: {}, value: Number(result[1]) }];
+  if (resultType === 'scalar' && Array.isArray(result))
+    return [{ labels: {}, value: sampleValue(result[1]) }];
   if (resultType === 'vector' && Array.isArray(result)) {
     return result.map((item: { metric?: Record<string, string>; value?: [number, string] }) => ({
       labels: { ...item.metric },
-      value: Number(item.value?.[1]),
+      value: sampleValue(item.value?.[1]),
     }));
   }
   if (resultType === 'matrix') {
