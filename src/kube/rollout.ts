@@ -574,7 +574,7 @@ export async function removeCanary(ctx: RolloutContext, router: Router | undefin
 /** Deletes every object of the target (a first version or a preview), found by its labels, and our pull secret. */
 export async function removeTarget(ctx: RolloutContext): Promise<void> {
   const { cluster, plan } = ctx;
-  await deleteLabelled(ctx, ownerSelector(plan.target, plan.preview));
+  await deleteLabelled(ctx, ownerSelector(plan.target, plan.preview), true);
   // By name, not by listing: a Role need not allow listing Secrets; only one with our label goes,
   // pinned by the uid it was read with.
   const secret =
@@ -663,7 +663,11 @@ async function labelledPodMonitors(
   }
 }
 
-async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<void> {
+/**
+ * Deletes our Deployments and Services matching `selector`, and our PodMonitors with
+ * `podMonitors` (a target's clean-up: the PodMonitor carries no track, so a canary's never needs it).
+ */
+async function deleteLabelled(ctx: RolloutContext, selector: string, podMonitors = false): Promise<void> {
   const { cluster, plan } = ctx;
   const deployments = (
     await cluster.apps.listNamespacedDeployment({ namespace: plan.namespace, labelSelector: selector })
@@ -675,7 +679,7 @@ async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<vo
   for (const object of [
     ...deployments.map((d) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: d.metadata! })),
     ...services.map((s) => ({ apiVersion: 'v1', kind: 'Service', metadata: s.metadata! })),
-    ...(await labelledPodMonitors(ctx, selector)),
+    ...(podMonitors ? await labelledPodMonitors(ctx, selector) : []),
   ]) {
     note(ctx, `delete ${object.kind} ${plan.namespace}/${object.metadata.name}`, 'none');
     await deleteObject(cluster, object);
