@@ -138,20 +138,24 @@ describe('a metric query with a typo', () => {
  * A TCP relay to Prometheus that stops listening, and cuts its connections, once it has relayed
  * `queries` instant queries: the metrics server going away in the middle of an analysis.
  */
-async function relayClosingAfter(queries: number): Promise<{ url: string; closed: Promise<void> }> {
+async function relayClosingAfter(
+  queries: number,
+): Promise<{ url: string; cutMidway: () => boolean; close: () => void }> {
   const target = new URL(prometheus);
   const sockets = new Set<Socket>();
   let seen = 0;
-  let close: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (close = resolve));
+  let cut = false;
+  const close = (): void => {
+    if (server.listening) server.close();
+    for (const socket of sockets) socket.destroy();
+  };
   const server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
     client.on('data', (chunk: Buffer) => {
       seen += chunk.toString('latin1').split('POST /api/v1/query').length - 1;
-      if (seen > queries && server.listening) {
-        server.close();
-        for (const socket of sockets) socket.destroy();
+      if (seen > queries && !cut) {
+        cut = true;
         close();
       }
     });
@@ -161,7 +165,7 @@ async function relayClosingAfter(queries: number): Promise<{ url: string; closed
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, closed };
+  return { url: `http://127.0.0.1:${address.port}`, cutMidway: () => cut, close };
 }
 
 describe('Prometheus unreachable mid-analysis', () => {
@@ -188,7 +192,8 @@ describe('Prometheus unreachable mid-analysis', () => {
         'on-inconclusive': 'promote',
       }),
     );
-    await first.closed;
+    first.close();
+    expect([first.cutMidway(), promoted.output]).toEqual([true, promoted.output]);
     expect([promoted.outputs['decision'], promoted.output]).toEqual(['promoted', promoted.output]);
     expect(promoted.outputs['reason']).toContain(`could not connect to ${first.url}`);
     expect(promoted.outputs['reason']).toMatch(/on-inconclusive promote: promote$/);
@@ -205,7 +210,8 @@ describe('Prometheus unreachable mid-analysis', () => {
         'on-inconclusive': 'revert',
       }),
     );
-    await second.closed;
+    second.close();
+    expect([second.cutMidway(), reverted.output]).toEqual([true, reverted.output]);
     expect([reverted.outputs['decision'], reverted.output]).toEqual(['reverted', reverted.output]);
     expect(reverted.outputs['reason']).toContain(`could not connect to ${second.url}`);
     expect(reverted.outputs['reason']).toMatch(/on-inconclusive revert: revert$/);
