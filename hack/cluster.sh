@@ -60,7 +60,7 @@ cluster_up() {
   log "[7/8] Gateway API CRDs and the model-canary GatewayClass"
   gateway_api_crds_apply
   gateway_up
-  log "[8/8] Prometheus ($PROMETHEUS_MODULE_VERSION), scraping annotated pods"
+  log "[8/8] Prometheus $(prometheus_release), scraping annotated pods"
   prometheus_up
   log "cluster up in $((SECONDS - started))s"
   cat >&2 <<EOF
