@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local stack every integration test, the demo and the benchmarks run on: a registry on
-# localhost:5000, a private one (TLS + login) on localhost:5443, BuildKit, base images, and a
-# one-node Kubernetes with four fake GPUs.
+# localhost:5000, a private one (TLS + login) on localhost:5443, BuildKit, base images, a
+# one-node Kubernetes with four fake GPUs, and Prometheus on 127.0.0.1:9090 scraping its pods.
 #   hack/cluster.sh up        start whatever is not running (idempotent), wait until usable
 #   hack/cluster.sh down      stop everything `up` started (by PID); caches and cluster state stay
 #   hack/cluster.sh down --purge   also forget the cluster state (etcd data, certificates)
@@ -17,6 +17,7 @@ done
 source "$HACK_DIR/lib/kube.sh"
 source "$HACK_DIR/lib/pki.sh"
 source "$HACK_DIR/lib/node.sh"
+source "$HACK_DIR/lib/prometheus.sh"
 
 [ "$(id -u)" = 0 ] || die "the local cluster needs root (containerd, network interfaces, iptables)"
 
@@ -32,33 +33,35 @@ cluster_up() {
   # base images' debootstrap, which mostly waits on the Debian mirror.
   declare -F buildkit_build_tools_in_background >/dev/null && buildkit_build_tools_in_background
   kube_binaries_build_in_background
-  log "[1/7] registry, BuildKit and base images"
+  log "[1/8] registry, BuildKit and base images"
   call_builder registry_up
   call_builder auth_registry_up
   call_builder buildkit_up
   call_builder base_images_up
   source "$HACK_DIR/lib/runtime-images.sh" && call_builder runtime_images_up
-  log "[2/7] Kubernetes binaries ($KUBE_VERSION)"
+  log "[2/8] Kubernetes binaries ($KUBE_VERSION)"
   kube_binaries_ensure
-  log "[3/7] node network and certificates"
+  log "[3/8] node network and certificates"
   node_network_up
   pki_ensure
   component_kubeconfigs_ensure
-  log "[4/7] control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler"
+  log "[4/8] control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler"
   etcd_up
   apiserver_up
   controller_manager_up
   scheduler_up
-  log "[5/7] node: containerd, kubelet, fake GPU device plugin, kube-proxy"
+  log "[5/8] node: containerd, kubelet, fake GPU device plugin, kube-proxy"
   containerd_up
   kubelet_up
   device_plugin_up
   kube_proxy_up
-  log "[6/7] waiting for node $NODE_NAME to be Ready with nvidia.com/gpu: $FAKE_GPU_COUNT"
+  log "[6/8] waiting for node $NODE_NAME to be Ready with nvidia.com/gpu: $FAKE_GPU_COUNT"
   node_wait_ready 120
-  log "[7/7] Gateway API CRDs and the model-canary GatewayClass"
+  log "[7/8] Gateway API CRDs and the model-canary GatewayClass"
   gateway_api_crds_apply
   gateway_up
+  log "[8/8] Prometheus $(prometheus_release), scraping annotated pods"
+  prometheus_up
   log "cluster up in $((SECONDS - started))s"
   cat >&2 <<EOF
 
@@ -66,7 +69,8 @@ cluster_up() {
     export KUBECONFIG=$ADMIN_KUBECONFIG
     export PATH=$BIN_DIR:\$PATH    # kubectl $KUBE_VERSION
     kubectl get nodes
-  Registries: localhost:5000 (plain HTTP), localhost:5443 (TLS + login: .cluster/registry-auth/).  Logs: $LOG_DIR/.  Stop with: npm run cluster:down
+  Registries: localhost:5000 (plain HTTP), localhost:5443 (TLS + login: .cluster/registry-auth/).
+  Prometheus: $PROMETHEUS_URL (metrics-url).  Logs: $LOG_DIR/.  Stop with: npm run cluster:down
 
 EOF
 }
@@ -74,6 +78,7 @@ EOF
 cluster_down() {
   local purge="${1:-}"
   KUBE="$(kube_bin_dir)/kube"
+  prometheus_down
   # Controllers first, so nothing replaces the pods that node_down deletes.
   stop_daemon model-canary-gateway
   stop_daemon kube-scheduler
@@ -85,7 +90,7 @@ cluster_down() {
   declare -F auth_registry_down >/dev/null && auth_registry_down
   if [ "$purge" = "--purge" ]; then
     log "forgetting cluster state: $STATE_DIR/etcd, $STATE_DIR/pki, kubeconfigs, $KUBELET_ROOT"
-    rm -rf "$STATE_DIR/etcd" "$PKI_DIR" "$STATE_DIR"/*.kubeconfig "$ADMIN_KUBECONFIG" "$KUBELET_ROOT"
+    rm -rf "$STATE_DIR/etcd" "$PKI_DIR" "$STATE_DIR"/*.kubeconfig "$ADMIN_KUBECONFIG" "$KUBELET_ROOT" "$PROMETHEUS_DATA"
   fi
   log "cluster down (caches kept in $CACHE_DIR)"
 }
@@ -122,6 +127,7 @@ cluster_status() {
   component_status fake-gpu-device-plugin device_plugin_registered || healthy=1
   component_status kube-proxy kube_proxy_healthy || healthy=1
   component_status model-canary-gateway gateway_healthy || healthy=1
+  prometheus_status || healthy=1
   if apiserver_healthy >/dev/null 2>&1 && node_ready_with_gpus >/dev/null 2>&1; then
     echo "node $NODE_NAME: Ready, nvidia.com/gpu allocatable $FAKE_GPU_COUNT ($KUBE_VERSION; kubeconfig $ADMIN_KUBECONFIG)"
   else

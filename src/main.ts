@@ -38,6 +38,10 @@ export async function run(): Promise<void> {
     const settings = readInputs();
     const plan = planRun(settings);
     if (plan.dryRun) return await reportDryRun(plan, settings);
+    // The metrics server judges the checks' PromQL: asked now, a typo fails before anything is built.
+    if (settings.metrics !== undefined && plan.stages.includes('analyse')) {
+      await (await import('./metrics/validate.ts')).checkMetricQueries(settings.metrics, plan);
+    }
     const [{ finishRunReport, startRunReport }, { reportOfRun }] = await Promise.all([
       import('./github/run-reporting.ts'),
       import('./report.ts'),

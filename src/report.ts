@@ -6,6 +6,7 @@ import type { ArmNumbers } from './checks/arm.ts';
 import type { CheckOutcome, StepDecision } from './checks/check.ts';
 import type { AnswersFigures, AnswersResult } from './checks/answers.ts';
 import type { DecidingSignal, SignalNumbers } from './checks/latency-judge.ts';
+import type { MetricFigures, MetricResult } from './checks/metrics.ts';
 import { latencyFiguresOf } from './checks/step.ts';
 import type { Mode } from './inputs/settings.ts';
 import type { PausedCanary } from './kube/pause.ts';
@@ -81,6 +82,11 @@ export interface RunReport {
   judge?: JudgeFigures;
   /** The answers check's agreement figures and first disagreements, when answers were compared. */
   answers?: AnswersFigures;
+  /**
+   * The metric checks of the deciding step, one per check: its queries, both arms' values, its
+   * bound and outcome, and every series the server returned (docs/metrics.md).
+   */
+  metrics?: MetricFigures[];
   limits: GateLimits;
   /** A paused run (decision `paused`): where the canary stopped, and how to finish it. */
   paused?: PausedFacts;
@@ -204,10 +210,13 @@ function pausedFacts(paused: PausedCanary, settings: Run['settings']): PausedFac
 export function analysisFigures(
   analysis: Pick<StepAnalysis, 'judgement' | 'verdict'>,
   onInconclusive: string,
-): Pick<RunReport, 'canary' | 'stable' | 'checks' | 'judge' | 'answers'> {
+): Pick<RunReport, 'canary' | 'stable' | 'checks' | 'judge' | 'answers' | 'metrics'> {
   const { judgement, verdict } = analysis;
   const latency = latencyFiguresOf(judgement);
   const answers = judgement.checks.find((check): check is AnswersResult => check.name === 'answers');
+  const metrics = judgement.checks
+    .filter((check): check is MetricResult => check.name.startsWith('metric:'))
+    .map((check) => check.figures);
   const bounds = ({ ratio, lowerBound, upperBound, significant }: RatioBounds): RatioBounds => ({
     ratio,
     lowerBound,
@@ -219,6 +228,7 @@ export function analysisFigures(
     ...(judgement.arms.stable !== undefined ? { stable: judgement.arms.stable } : {}),
     checks: judgement.checks.map(({ name, outcome, reason }) => ({ name, outcome, reason })),
     ...(answers !== undefined ? { answers: answers.figures } : {}),
+    ...(metrics.length > 0 ? { metrics } : {}),
     ...(judgement.arms.stable !== undefined && latency !== undefined
       ? {
           judge: {

@@ -28,6 +28,8 @@ export function privateRegistryLogin(): { username: string; password: string } {
 }
 export const BUILDKIT_HOST = 'unix:///run/model-canary/buildkitd.sock';
 export const PYTHON_BASE_IMAGE = `${REGISTRY}/model-canary/python:3.11-bookworm`;
+/** The local Prometheus (hack/lib/prometheus.sh), scraping the cluster's annotated pods every 2 s. */
+export const PROMETHEUS_URL = 'http://127.0.0.1:9090';
 /** kubectl, buildctl and friends built by hack/ (the peers in benchmarks, never the action itself). */
 export const CACHE_BIN = join(homedir(), '.cache/model-canary/bin');
 
@@ -52,6 +54,19 @@ export async function requireLocalCluster(): Promise<KubeConfig> {
     });
   }
   return config;
+}
+
+/** Checks that the local Prometheus answers, so a missing one fails once with what to run. */
+export async function requirePrometheus(): Promise<string> {
+  const ready = await fetch(`${PROMETHEUS_URL}/-/ready`).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (!ready)
+    throw new Error(
+      `Prometheus does not answer at ${PROMETHEUS_URL}: run \`npm run cluster:up\` (hack/lib/prometheus.sh)`,
+    );
+  return PROMETHEUS_URL;
 }
 
 /** A fresh namespace for one test file, labelled so a crashed run's leftovers are easy to find. */

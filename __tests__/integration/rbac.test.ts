@@ -76,6 +76,9 @@ const NEEDED: Access[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'create' },
   ...named('gateway.networking.k8s.io', 'httproutes', ['get', 'patch'], ['resnet']),
   { group: 'gateway.networking.k8s.io', resource: 'httproutes', verb: 'list' },
+  // The target's PodMonitor where the Prometheus Operator runs (docs/metrics.md).
+  ...named('monitoring.coreos.com', 'podmonitors', ['get', 'patch', 'delete'], [OBJECTS.service]),
+  ...['create', 'list'].map((verb) => ({ group: 'monitoring.coreos.com', resource: 'podmonitors', verb })),
   // The image pull Secret made when the registry refuses anonymous pulls (src/kube/pull-secret.ts).
   ...named('', 'secrets', ['get', 'patch', 'delete'], [pullSecretName({ target: 'resnet' })]),
   { group: '', resource: 'secrets', verb: 'create' },

@@ -182,7 +182,14 @@ def write_chat_model(out: Path) -> None:
         }
         for request in requests
     ]
-    for name, lines in {"tiny-chat.jsonl": requests, "tiny-chat.expected.jsonl": expected}.items():
+    # The unstreamed half: a probe that times only whole answers (no time to first token), so a
+    # slower queue shows in the server's metrics before the probe's latency (docs/metrics.md).
+    unstreamed = [request for request in requests if not request["stream"]]
+    for name, lines in {
+        "tiny-chat.jsonl": requests,
+        "tiny-chat.expected.jsonl": expected,
+        "tiny-chat-unstreamed.jsonl": unstreamed,
+    }.items():
         write(out / "payloads" / name, "".join(json.dumps(line) + "\n" for line in lines).encode())
 
 

@@ -42,18 +42,19 @@ kube_bin_dir() { echo "$BIN_DIR/kube-$KUBE_VERSION-$(kube_source_hash cmd/kube)"
 device_plugin_bin_dir() { echo "$BIN_DIR/fake-gpu-device-plugin-$(kube_source_hash cmd/fake-gpu-device-plugin)"; }
 gateway_bin_dir() { echo "$BIN_DIR/model-canary-gateway-$(kube_source_hash cmd/model-canary-gateway)"; }
 
-# go_build_with_progress LABEL OUTPUT PACKAGE LDFLAGS — builds in the background and prints how many
-# of the package's dependencies have been compiled, so a cold build (many minutes) shows progress.
+# go_build_with_progress LABEL OUTPUT PACKAGE LDFLAGS [MODULE_DIR [TAGS]] — builds in the background
+# and prints how many of the package's dependencies have been compiled, so a cold build (many
+# minutes) shows progress. MODULE_DIR defaults to hack/kube.
 go_build_with_progress() {
-  local label="$1" output="$2" package="$3" ldflags="$4" go log total started pid built
+  local label="$1" output="$2" package="$3" ldflags="$4" dir="${5:-$KUBE_SOURCE_DIR}" tags="${6:-}" go log total started pid built
   go="$(go_binary)"
   log="$LOG_DIR/build-$(basename "$output").log"
   started=$SECONDS
   export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
   log "building $label (log .cluster/logs/$(basename "$log"))"
-  (cd "$KUBE_SOURCE_DIR" && "$go" mod download) >"$log" 2>&1 || die "downloading Go modules for $label failed; see $log"
-  total="$(cd "$KUBE_SOURCE_DIR" && "$go" list -deps "$package" 2>>"$log" | wc -l)"
-  (cd "$KUBE_SOURCE_DIR" && exec "$go" build -v -trimpath -ldflags "$ldflags" -o "$output.partial" "$package") >>"$log" 2>&1 &
+  (cd "$dir" && "$go" mod download) >"$log" 2>&1 || die "downloading Go modules for $label failed; see $log"
+  total="$(cd "$dir" && "$go" list -tags "$tags" -deps "$package" 2>>"$log" | wc -l)"
+  (cd "$dir" && exec "$go" build -v -trimpath -tags "$tags" -ldflags "$ldflags" -o "$output.partial" "$package") >>"$log" 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep 15

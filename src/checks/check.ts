@@ -8,6 +8,7 @@ import type { Memo } from '../stats/memo.ts';
 import type { AnswerEvidence } from './answers.ts';
 import type { ArmSample } from './arm.ts';
 import type { ContainerCrash } from './canary-pods.ts';
+import type { MetricEvidence } from './metrics.ts';
 
 /** What a check concluded at one look; `inconclusive` before the last look means "look again". */
 export type CheckOutcome = 'pass' | 'fail' | 'inconclusive';
@@ -41,6 +42,8 @@ export interface StepEvidence {
   answers?: AnswerEvidence;
   /** Canary containers that exited during the analysis (check `canary-pods`); absent when not watched. */
   crashes?: readonly ContainerCrash[];
+  /** The metric checks as last evaluated (checks `metric:<name>`); absent without metrics-url. */
+  metrics?: MetricEvidence;
 }
 
 /** The decision of a step's checks at one look; `continue` asks for another look. */

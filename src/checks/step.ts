@@ -19,6 +19,7 @@ import {
 import { errorRateCheck, type ErrorRateResult } from './error-rate.ts';
 import { latencyCheck, type LatencyResult } from './latency-judge.ts';
 import { latencyLimitsCheck, type LatencyLimitsResult } from './latency-limits.ts';
+import { metricChecks, type MetricEvidence, type MetricResult } from './metrics.ts';
 import { tpotCheck, ttftCheck, type TpotResult, type TtftResult } from './stream-latency.ts';
 
 /** The result of any check a step runs. */
@@ -27,6 +28,7 @@ export type StepCheckResult =
   | ErrorRateResult
   | LatencyLimitsResult
   | AnswersResult
+  | MetricResult
   | TtftResult
   | TpotResult
   | LatencyResult;
@@ -35,13 +37,17 @@ export type StepCheckResult =
  * A crashed canary first (its cause is the reason, whatever the error rate), then errors (a canary
  * that fails requests is reverted whatever its latency), the latency comparison last; a check that
  * does not apply to a step returns undefined. TTFT and TPOT come before the end-to-end latency, so
- * a stream that got slower is reverted for what got slower.
+ * a stream that got slower is reverted for what got slower. The metric checks (one result each)
+ * come before the probe's latency comparisons: a server that queues longer says why it got slower.
  */
-const STEP_CHECKS: readonly ((evidence: StepEvidence) => StepCheckResult | undefined)[] = [
+const STEP_CHECKS: readonly ((
+  evidence: StepEvidence,
+) => StepCheckResult | readonly StepCheckResult[] | undefined)[] = [
   canaryPodsCheck,
   errorRateCheck,
   latencyLimitsCheck,
   answersCheck,
+  metricChecks,
   ttftCheck,
   tpotCheck,
   latencyCheck,
@@ -60,6 +66,8 @@ export interface JudgeInput {
   answers?: AnswerEvidence;
   /** Canary containers that exited so far in this step (check `canary-pods`); omitted when not watched. */
   crashes?: readonly ContainerCrash[];
+  /** The metric checks as last evaluated in this step; omitted without metrics-url. */
+  metrics?: MetricEvidence;
 }
 
 /** What the checks of one step concluded at one look, with every figure they used. */
@@ -92,6 +100,7 @@ export function judgeStep(input: JudgeInput): StepJudgement {
     memo,
     ...(input.answers !== undefined ? { answers: input.answers } : {}),
     ...(input.crashes !== undefined ? { crashes: input.crashes } : {}),
+    ...(input.metrics !== undefined ? { metrics: input.metrics } : {}),
   };
   const checks = STEP_CHECKS.flatMap((check) => check(evidence) ?? []);
   return {

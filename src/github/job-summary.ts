@@ -3,6 +3,7 @@
  * The decision and its reason come first, since that is what a reader opens the summary for.
  */
 import type { ArmNumbers, StreamNumbers } from '../checks/arm.ts';
+import { formatValue } from '../metrics/spec.ts';
 import {
   formatMs,
   formatPercent,
@@ -203,6 +204,45 @@ export function renderChecksTable(report: RunReport): string | undefined {
   ].join('\n');
 }
 
+/** How many characters of a query a summary cell shows; the JSON report has it whole. */
+const QUERY_CELL_CHARACTERS = 160;
+
+/**
+ * The metric checks of the deciding step: one row each with its query (as sent for the canary),
+ * stable's and the canary's value, its bound and outcome; the reasons are in the checks table.
+ */
+export function renderMetricsSection(report: RunReport): string | undefined {
+  const metrics = report.metrics;
+  if (metrics === undefined || metrics.length === 0) return undefined;
+  const value = (figure: number | undefined, unit: string | undefined) =>
+    figure === undefined ? '–' : `${formatValue(figure)}${unit !== undefined ? ` ${unit}` : ''}`;
+  const query = (text: string) => {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    const cut = flat.length <= QUERY_CELL_CHARACTERS ? flat : `${flat.slice(0, QUERY_CELL_CHARACTERS)}…`;
+    return `<code>${cell(cut).replace(/`/g, "'")}</code>`;
+  };
+  const windows = [
+    ...new Set(metrics.flatMap((m) => (m.windowSeconds !== undefined ? [m.windowSeconds] : []))),
+  ];
+  return [
+    `| metric check | query | stable | ${armName(report)} | bound | outcome |`,
+    '|---|---|--:|--:|---|---|',
+    ...metrics.map((m) =>
+      tableRow([
+        cell(m.check),
+        query(m.queries.canary !== '' ? m.queries.canary : m.template),
+        value(m.stable, m.unit),
+        value(m.canary, m.unit) +
+          (m.ratio !== undefined && m.stable !== undefined ? ` (${formatRatio(m.ratio)})` : ''),
+        cell(m.bound),
+        CHECK_MARK[m.outcome],
+      ]),
+    ),
+    '',
+    `Evaluated on the metrics server${windows.length === 1 ? ` over the step's ${windows[0]}s window` : ''}; each query's series are in the JSON report (\`metrics\`).`,
+  ].join('\n');
+}
+
 /** How many characters of a request or answer a summary cell shows. */
 const ANSWER_CELL_CHARACTERS = 120;
 
@@ -372,6 +412,7 @@ export function renderJobSummary(report: RunReport): string {
   const answers = renderAnswersSection(report);
   const streams = renderStreamSection(report);
   const paused = renderPausedSection(report);
+  const metrics = renderMetricsSection(report);
   return [
     `## model-canary: ${DECISION_HEADLINE[report.decision]}`,
     '',
@@ -387,6 +428,7 @@ export function renderJobSummary(report: RunReport): string {
     ...(chart !== undefined ? ['', chart] : []),
     ...(streams !== undefined ? ['', '### Streamed tokens', '', streams] : []),
     ...(checks !== undefined ? ['', '### Checks', '', checks] : []),
+    ...(metrics !== undefined ? ['', '### Metrics', '', metrics] : []),
     ...(answers !== undefined ? ['', '### Answers', '', answers] : []),
     ...(paused !== undefined ? ['', '### Finish the paused canary', '', paused] : []),
     '',

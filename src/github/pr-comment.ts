@@ -5,6 +5,7 @@
 import {
   renderAnswersSection,
   renderLatencyTable,
+  renderMetricsSection,
   renderPercentileChart,
   renderStreamSection,
 } from './job-summary.ts';
@@ -22,6 +23,7 @@ export function renderPreviewComment(report: RunReport, name: string, runUrl?: s
   const chart = renderPercentileChart(report);
   const answers = renderAnswersSection(report);
   const streams = renderStreamSection(report);
+  const metrics = renderMetricsSection(report);
   return [
     previewCommentMarker(name),
     ready ? `### 🔍 Preview of \`${name}\` is ready` : `### ❌ Preview of \`${name}\` failed`,
@@ -37,6 +39,7 @@ export function renderPreviewComment(report: RunReport, name: string, runUrl?: s
     renderLatencyTable(report),
     ...(chart !== undefined ? ['', '<details><summary>Chart</summary>', '', chart, '', '</details>'] : []),
     ...(streams !== undefined ? ['', '**Streamed tokens:**', '', streams] : []),
+    ...(metrics !== undefined ? ['', '**Metric checks:**', '', metrics] : []),
     ...(answers !== undefined ? ['', '**Answers:**', '', answers] : []),
     '',
     `<sub>Updated by model-canary${runUrl !== undefined ? ` in [this run](${runUrl})` : ''}. This comment is edited in place on every push; the preview is deleted when the pull request closes.</sub>`,

@@ -21,6 +21,8 @@ export interface RuntimePreset {
   protocol: Protocol;
   /** Server liveness: answers while the process is healthy. */
   livenessPath: string;
+  /** Where the server exports Prometheus metrics. */
+  metrics: { port: number; path: string };
   /** User the base image runs as; model-canary switches back to it after installing requirements. */
   user?: string;
 }
@@ -34,6 +36,7 @@ export const RUNTIME_PRESETS: Readonly<Record<ServingRuntime, Readonly<RuntimePr
     extraPorts: [8001, 8002],
     protocol: 'v2',
     livenessPath: '/v2/health/live',
+    metrics: { port: 8002, path: '/metrics' },
   },
   vllm: {
     runtime: 'vllm',
@@ -43,6 +46,7 @@ export const RUNTIME_PRESETS: Readonly<Record<ServingRuntime, Readonly<RuntimePr
     extraPorts: [],
     protocol: 'openai',
     livenessPath: '/health',
+    metrics: { port: 8000, path: '/metrics' },
   },
   mlserver: {
     runtime: 'mlserver',
@@ -52,6 +56,7 @@ export const RUNTIME_PRESETS: Readonly<Record<ServingRuntime, Readonly<RuntimePr
     extraPorts: [8081, 8082],
     protocol: 'v2',
     livenessPath: '/v2/health/live',
+    metrics: { port: 8082, path: '/metrics' },
     user: '1000',
   },
 };

@@ -33,6 +33,7 @@ export const INPUT_DEFAULTS = {
   'min-agreement': '99%',
   adopt: 'false',
   pause: 'false',
+  'metrics-builtin': 'true',
   'dry-run': 'false',
 } as const satisfies Record<string, string>;
 
@@ -102,6 +103,13 @@ export const INPUT_NAMES = [
   'compare-ignore',
   'expected-outputs',
   'min-agreement',
+  'metrics-url',
+  'metrics-token',
+  'metrics-username',
+  'metrics-password',
+  'metrics-ca',
+  'metrics-checks',
+  'metrics-builtin',
   'github-token',
   'dry-run',
 ] as const;

@@ -15,6 +15,7 @@ import { parseAnswers } from './answers.ts';
 import { parseBuild } from './build.ts';
 import { parseCluster, type DefaultKubeconfig } from './cluster.ts';
 import { parseGate } from './gate.ts';
+import { parseMetrics } from './metrics.ts';
 import { InputReader, withoutUndefined, type InputSource } from './input-reader.ts';
 import { parseProbe } from './probe.ts';
 import {
@@ -49,6 +50,7 @@ export function parseInputs(source: InputSource): Settings {
   checkStreamGatesFitProbe(read, build.runtime, probe);
   const answers = parseAnswers(read);
   checkAnswersFitProbe(read, build.runtime, probe, answers);
+  const metrics = parseMetrics(read);
   const githubToken = readGitHubToken(read);
   checkModeNeeds(read, { mode, dryRun, build, run });
   const releaseVersion = releaseVersionOf(read, mode, run.ref);
@@ -66,6 +68,7 @@ export function parseInputs(source: InputSource): Settings {
     probe,
     gate,
     answers,
+    metrics,
     githubToken,
     releaseVersion,
     run,

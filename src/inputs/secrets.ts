@@ -3,7 +3,12 @@ import { parse as parseYaml } from 'yaml';
 import type { InputName } from './input-names.ts';
 
 /** Inputs whose whole value is a secret. */
-const SECRET_INPUTS: readonly InputName[] = ['registry-password', 'github-token'];
+const SECRET_INPUTS: readonly InputName[] = [
+  'registry-password',
+  'github-token',
+  'metrics-token',
+  'metrics-password',
+];
 
 /** Every input that holds a secret, whole or in part. */
 export const MASKED_INPUTS: readonly InputName[] = [...SECRET_INPUTS, 'build-secrets', 'kubeconfig'];

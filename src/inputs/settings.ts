@@ -3,6 +3,7 @@ import type { AnswerSettings } from './answers.ts';
 import type { BuildSettings } from './build.ts';
 import type { ClusterSettings } from './cluster.ts';
 import type { GateSettings } from './gate.ts';
+import type { MetricsSettings } from './metrics.ts';
 import type { ProbeSettings } from './probe.ts';
 import type { RunContext } from './run-context.ts';
 import type { TrafficSettings } from './traffic.ts';
@@ -31,6 +32,8 @@ export interface Settings {
   probe: ProbeSettings;
   gate: GateSettings;
   answers: AnswerSettings;
+  /** The metric checks' server and checks; absent without metrics-url. */
+  metrics?: MetricsSettings;
   githubToken?: string;
   /** The release tag's semantic version, in release mode. */
   releaseVersion?: ReleaseVersion;

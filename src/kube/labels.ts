@@ -45,6 +45,19 @@ export const ANNOTATIONS = {
   gpuBudget: 'model-canary.dev/gpu-budget',
 } as const;
 
+/**
+ * The annotations the usual Prometheus set-ups (the community Helm chart's `kubernetes-pods` job)
+ * scrape a pod by; a pod template that sets them keeps its own.
+ */
+export const SCRAPE_ANNOTATIONS = {
+  scrape: 'prometheus.io/scrape',
+  port: 'prometheus.io/port',
+  path: 'prometheus.io/path',
+} as const;
+
+/** The Prometheus Operator's PodMonitor, applied when its CRDs are installed. */
+export const POD_MONITOR = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor' } as const;
+
 /** The GPU product label (NVIDIA GPU feature discovery); the canary is pinned to stable's value. */
 export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 /** The taint key GPU node pools carry; every GPU pod tolerates it. */

@@ -3,7 +3,7 @@
  * user-facing Service, one Service per arm, and the weights written into a user's HTTPRoute.
  * Nothing here reads the cluster; what the cluster told us (stable's GPU product) comes in as values.
  */
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Protocol } from '../inputs/probe.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
@@ -14,7 +14,16 @@ import {
   TENSOR_PARALLEL_FLAGS,
   type ServingRuntime,
 } from '../image/runtimes.ts';
-import { ANNOTATIONS, GPU_PRODUCT_LABEL, LABELS, ownerLabels, trackLabels, type Track } from './labels.ts';
+import {
+  ANNOTATIONS,
+  GPU_PRODUCT_LABEL,
+  LABELS,
+  MANAGED_BY_VALUE,
+  ownerLabels,
+  POD_MONITOR,
+  trackLabels,
+  type Track,
+} from './labels.ts';
 import type { BudgetDecision, RollingUpdate } from './gpu-budget.ts';
 import { renderPodTemplate } from './pod-spec.ts';
 
@@ -33,6 +42,8 @@ export interface ServingSpec {
   serverCommand?: string[];
   /** The runtime's flag for the number of GPUs one server spreads the model over (vLLM). */
   tensorParallel?: { flag: string; aliases: string[] };
+  /** Where the server exports Prometheus metrics; unknown for a user's Dockerfile speaking V2. */
+  metrics?: { port: number; path: string };
 }
 
 /** Open Inference Protocol (V2) defaults, as Triton, MLServer and KServe serve them. */
@@ -51,7 +62,15 @@ export function v2Serving(modelName: string, startupBudgetSeconds = 600): Servin
  * speaks OpenAI: the server answers `/health` once it serves.
  */
 export function openAiServing(modelName: string, startupBudgetSeconds = 600): ServingSpec {
-  return { modelName, port: 8000, healthPath: '/health', readyPath: '/health', startupBudgetSeconds };
+  return {
+    modelName,
+    port: 8000,
+    healthPath: '/health',
+    readyPath: '/health',
+    startupBudgetSeconds,
+    // OpenAI-compatible servers (vLLM, TGI, SGLang) export metrics at /metrics on the serving port.
+    metrics: { port: 8000, path: '/metrics' },
+  };
 }
 
 /**
@@ -72,6 +91,7 @@ export function servingFor(runtime: string, modelName: string, protocol: Protoco
     startupBudgetSeconds: 600,
     serverCommand: serverCommand(runtime as ServingRuntime),
     ...(tensorParallel !== undefined ? { tensorParallel } : {}),
+    metrics: { ...RUNTIME_PRESETS[runtime as ServingRuntime].metrics },
   };
 }
 
@@ -250,6 +270,46 @@ export function renderService(
       type: 'ClusterIP',
       selector,
       ports: [{ name: 'http', port: serving.port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+/** How often the PodMonitor has the server scraped: a step's window then holds a dozen samples a minute. */
+export const POD_MONITOR_INTERVAL = '5s';
+
+/**
+ * The target's PodMonitor (Prometheus Operator), for both arms' pods: their metrics endpoint, and
+ * the target, track and preview labels copied onto every series, so a metric check's
+ * `{{ selector }}` tells the arms apart (src/metrics/query.ts). Undefined when the server's metrics
+ * endpoint is unknown.
+ */
+export function renderPodMonitor(
+  plan: Plan,
+  serving: ServingSpec,
+): (KubernetesObject & { spec: Record<string, unknown> }) | undefined {
+  if (serving.metrics === undefined) return undefined;
+  const selector: Record<string, string> = {
+    [LABELS.target]: plan.target,
+    [LABELS.managedBy]: MANAGED_BY_VALUE,
+  };
+  if (plan.preview !== undefined) selector[LABELS.preview] = plan.preview;
+  return {
+    ...POD_MONITOR,
+    metadata: {
+      name: plan.objects.service,
+      namespace: plan.namespace,
+      labels: ownerLabels(plan.target, plan.preview),
+    },
+    spec: {
+      selector: { matchLabels: selector },
+      podTargetLabels: [LABELS.target, LABELS.track, LABELS.preview],
+      podMetricsEndpoints: [
+        {
+          port: serving.metrics.port === serving.port ? 'http' : 'metrics',
+          path: serving.metrics.path,
+          interval: POD_MONITOR_INTERVAL,
+        },
+      ],
     },
   };
 }

@@ -18,7 +18,7 @@ import type {
 import type { Settings } from '../inputs/settings.ts';
 import { MODEL_CONTAINER_NAME } from '../inputs/pod-template.ts';
 import type { ServingSpec } from './manifests.ts';
-import { GPU_TAINT_KEY } from './labels.ts';
+import { GPU_TAINT_KEY, SCRAPE_ANNOTATIONS } from './labels.ts';
 
 const PROBE_PERIOD_SECONDS = 2;
 const STARTUP_PROBE_PERIOD_SECONDS = 5;
@@ -144,10 +144,19 @@ function renderModelContainer(
     ...(theirs?.volumeMounts ?? []),
     ...(mountsShm ? [] : [{ name: SHM_VOLUME, mountPath: '/dev/shm' }]),
   ];
-  // The probe and the Services reach the server by the port name `http`.
+  // The probe and the Services reach the server by the port name `http`; a PodMonitor scrapes
+  // the metrics port by its name `metrics` when the server exports them on a port of their own.
+  const metricsPort =
+    serving.metrics !== undefined && serving.metrics.port !== serving.port ? serving.metrics.port : undefined;
   const ports = [
     { name: 'http', containerPort: serving.port, protocol: 'TCP' },
-    ...(theirs?.ports ?? []).filter((p) => p.name !== 'http' && p.containerPort !== serving.port),
+    ...(metricsPort !== undefined ? [{ name: 'metrics', containerPort: metricsPort, protocol: 'TCP' }] : []),
+    ...(theirs?.ports ?? []).filter(
+      (p) =>
+        p.name !== 'http' &&
+        p.containerPort !== serving.port &&
+        (metricsPort === undefined || (p.name !== 'metrics' && p.containerPort !== metricsPort)),
+    ),
   ];
   return {
     ...theirs,
@@ -171,6 +180,16 @@ function renderModelContainer(
       timeoutSeconds: 2,
     },
     volumeMounts,
+  };
+}
+
+/** The usual scrape annotations for the server's metrics endpoint (none when it is unknown). */
+export function scrapeAnnotations(serving: ServingSpec): Record<string, string> {
+  if (serving.metrics === undefined) return {};
+  return {
+    [SCRAPE_ANNOTATIONS.scrape]: 'true',
+    [SCRAPE_ANNOTATIONS.port]: String(serving.metrics.port),
+    [SCRAPE_ANNOTATIONS.path]: serving.metrics.path,
   };
 }
 
@@ -217,7 +236,7 @@ export function renderPodTemplate(settings: Settings, serving: ServingSpec, arm:
     metadata: {
       ...template?.metadata,
       labels: { ...template?.metadata?.labels, ...arm.labels },
-      annotations: { ...template?.metadata?.annotations, ...arm.annotations },
+      annotations: { ...scrapeAnnotations(serving), ...template?.metadata?.annotations, ...arm.annotations },
     },
     spec: {
       ...theirs,
@@ -262,6 +281,7 @@ export function podTemplateOverrides(
       : []),
     ...(settings.workload.serviceAccount !== undefined ? ['serviceAccountName'] : []),
     'metadata.labels (ours)',
+    'metadata.annotations (prometheus.io/scrape, port, path, unless the template sets them)',
     'replicas',
     'selector',
   ];

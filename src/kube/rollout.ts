@@ -7,7 +7,12 @@
  * back from that record alone. Everything it creates carries our labels; clean-up finds objects by
  * label, never by memory.
  */
-import { PatchStrategy, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1ObjectMeta,
+} from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
@@ -33,6 +38,7 @@ import {
   GPU_PRODUCT_LABEL,
   HANDOVER_FIELD_MANAGER,
   ownerSelector,
+  POD_MONITOR,
   trackLabels,
   trackSelector,
   type Track,
@@ -41,6 +47,7 @@ import {
   achievedShare,
   budgetFromAnnotation,
   renderDeployment,
+  renderPodMonitor,
   renderService,
   type ArmSpec,
   type ServingSpec,
@@ -580,6 +587,7 @@ async function deployFirstVersion(
   for (const role of ['user', 'stable'] as const) {
     await apply(ctx, renderService(plan, serving, role, router.kind));
   }
+  await applyPodMonitor(ctx, pending);
   const available = await applyStable(ctx, image, { pending, ...restore });
   const pinnedImage = pinnedFromImageId(image, available.imageIds);
   ctx.log(`${plan.preview !== undefined ? 'preview' : 'first version'} available, running ${pinnedImage}`);
@@ -973,7 +981,7 @@ export async function removeCanary(ctx: RolloutContext, router: Router | undefin
 /** Deletes every object of the target (a first version or a preview), found by its labels, and our pull secret. */
 export async function removeTarget(ctx: RolloutContext): Promise<void> {
   const { cluster, plan } = ctx;
-  await deleteLabelled(ctx, ownerSelector(plan.target, plan.preview));
+  await deleteLabelled(ctx, ownerSelector(plan.target, plan.preview), true);
   // By name, not by listing: a Role need not allow listing Secrets; only one with our label goes,
   // pinned by the uid it was read with.
   const secret =
@@ -1003,7 +1011,70 @@ async function applyPullSecret(
   );
 }
 
-async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<void> {
+/** Whether the cluster serves the Prometheus Operator's PodMonitor (its CRDs are installed). */
+async function servesPodMonitors(ctx: RolloutContext): Promise<boolean> {
+  try {
+    // Protected in client-node; list() and read() resolve kinds through it the same way.
+    const discovery = ctx.cluster.objects as unknown as {
+      resource(apiVersion: string, kind: string): Promise<unknown>;
+    };
+    return (await discovery.resource(POD_MONITOR.apiVersion, POD_MONITOR.kind)) !== undefined;
+  } catch (error) {
+    if (statusOf(error) !== 404)
+      ctx.warn(`could not tell whether the cluster serves PodMonitors: ${apiMessage(error)}`);
+    return false;
+  }
+}
+
+/**
+ * The target's PodMonitor (manifests.ts), when the cluster serves PodMonitors and the server's
+ * metrics endpoint is known. Monitoring is an addition to a rollout, never a condition of it: one
+ * that cannot be applied (a Role without the PodMonitor rule of examples/rbac) is a warning.
+ */
+async function applyPodMonitor(ctx: RolloutContext, pending: PendingChange): Promise<void> {
+  const { plan } = ctx;
+  const monitor = renderPodMonitor(plan, ctx.serving);
+  if (monitor === undefined || !(await servesPodMonitors(ctx))) return;
+  note(ctx, `apply PodMonitor ${plan.namespace}/${monitor.metadata!.name}`, pending);
+  try {
+    await apply(ctx, monitor);
+    ctx.log(`PodMonitor ${plan.namespace}/${monitor.metadata!.name}: Prometheus scrapes both arms' metrics`);
+  } catch (error) {
+    ctx.warn(
+      `PodMonitor ${plan.namespace}/${monitor.metadata!.name} not applied, so the Prometheus Operator does not scrape the pods (their prometheus.io annotations remain): ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Our PodMonitors matching `selector`, when the cluster serves PodMonitors; a refused list is a warning. */
+async function labelledPodMonitors(
+  ctx: RolloutContext,
+  selector: string,
+): Promise<(KubernetesObject & { metadata: V1ObjectMeta })[]> {
+  if (!(await servesPodMonitors(ctx))) return [];
+  try {
+    const list = await ctx.cluster.objects.list(
+      POD_MONITOR.apiVersion,
+      POD_MONITOR.kind,
+      ctx.plan.namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
+    return list.items.map((item) => ({ ...POD_MONITOR, metadata: item.metadata! }));
+  } catch (error) {
+    ctx.warn(`could not list PodMonitors (${selector}) to delete ours: ${apiMessage(error)}`);
+    return [];
+  }
+}
+
+/**
+ * Deletes our Deployments and Services matching `selector`, and our PodMonitors with
+ * `podMonitors` (a target's clean-up: the PodMonitor carries no track, so a canary's never needs it).
+ */
+async function deleteLabelled(ctx: RolloutContext, selector: string, podMonitors = false): Promise<void> {
   const { cluster, plan } = ctx;
   const deployments = (
     await cluster.apps.listNamespacedDeployment({ namespace: plan.namespace, labelSelector: selector })
@@ -1015,6 +1086,7 @@ async function deleteLabelled(ctx: RolloutContext, selector: string): Promise<vo
   for (const object of [
     ...deployments.map((d) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: d.metadata! })),
     ...services.map((s) => ({ apiVersion: 'v1', kind: 'Service', metadata: s.metadata! })),
+    ...(podMonitors ? await labelledPodMonitors(ctx, selector) : []),
   ]) {
     note(ctx, `delete ${object.kind} ${plan.namespace}/${object.metadata.name}`, 'none');
     await deleteObject(cluster, object);

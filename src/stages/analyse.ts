@@ -11,7 +11,7 @@ import { AnswerCollector } from '../answers/collector.ts';
 import { MAX_ANSWER_BYTES } from '../answers/pairing.ts';
 import { answersNeeded } from '../checks/answers.ts';
 import type { ContainerCrash } from '../checks/canary-pods.ts';
-import { DEFAULT_PLANNED_LOOKS } from '../checks/check.ts';
+import { DEFAULT_PLANNED_LOOKS, falseRevertBudget } from '../checks/check.ts';
 import { judgeStep, warmChecks, type StepJudgement } from '../checks/step.ts';
 import { ClusterError } from '../errors.ts';
 import { compareModeFor } from '../inputs/answers.ts';
@@ -44,6 +44,10 @@ import {
   type ArmName,
   type ArmTarget,
 } from '../load/targets.ts';
+import { builtInMetricChecks, stepMetricChecks } from '../metrics/built-in.ts';
+import { PrometheusClient } from '../metrics/prometheus.ts';
+import type { MetricCheckSpec } from '../metrics/spec.ts';
+import { evaluationIntervalMs, MetricsWatch, type StepArms } from '../metrics/watch.ts';
 import { latencyPercentiles, type LatencyPercentiles } from '../stats/latency-percentiles.ts';
 import { Memo } from '../stats/memo.ts';
 
@@ -96,6 +100,12 @@ export interface AnalyseOptions {
   runtime?: string;
   /** The canary containers that crashed so far (a pod watch); any one stops the step with a revert. */
   crashes?: () => readonly ContainerCrash[];
+  /** The step's metric checks, the server they ask and the pods of its arms; omitted without metrics-url. */
+  metrics?: {
+    client: Pick<PrometheusClient, 'query' | 'url'>;
+    checks: readonly MetricCheckSpec[];
+    arms: StepArms;
+  };
   log?: (line: string) => void;
 }
 
@@ -230,6 +240,7 @@ export async function analyse(
   // bounded so a stalled arm cannot pile up connections on the API server.
   const maxInFlight = Math.min(256, Math.max(8, Math.ceil(probe.ratePerSecond)));
   const open = openArms(targets, maxInFlight);
+  let watch: MetricsWatch | undefined;
   try {
     const spec: ProbeSpec = {
       protocol,
@@ -264,6 +275,20 @@ export async function analyse(
     let verdict: StepJudgement | undefined;
     const memo = new Memo();
     warmChecks(settings.gate, looks.length, memo);
+    const metrics = options.metrics;
+    if (metrics !== undefined && metrics.checks.length > 0) {
+      log(
+        `metrics: ${metrics.checks.length} check(s) against ${metrics.client.url}: ${metrics.checks.map((check) => check.name).join(', ')}`,
+      );
+      watch = new MetricsWatch({
+        ...metrics,
+        windowStartMs: Date.now() + probe.warmupMs,
+        intervalMs: evaluationIntervalMs(probe.durationMs, looks.length),
+        confidence: 1 - falseRevertBudget(settings.gate.confidence),
+        log,
+      });
+      watch.start();
+    }
     // Streamed answers are timed token by token too, and judged on TTFT and TPOT (docs/load.md).
     const streamed = requests.some((probeRequest) => probeRequest.stream !== undefined);
     const judgeNow = (accounting: LoadAccounting, index: number): StepJudgement =>
@@ -275,6 +300,7 @@ export async function analyse(
         memo,
         ...(answers !== undefined ? { answers: answers.evidence() } : {}),
         ...(options.crashes !== undefined ? { crashes: options.crashes() } : {}),
+        ...(watch !== undefined ? { metrics: watch.latest() } : {}),
       });
     const crashed = (): boolean => (options.crashes?.().length ?? 0) > 0;
     const loadOptions: LoadOptions = {
@@ -308,6 +334,14 @@ export async function analyse(
     };
     const first = await measureWith(loadOptions, open.endpoints, requests, answers);
     let run = first;
+    if (watch !== undefined) {
+      // The metric checks' last evaluation covers the whole window; an early promotion is confirmed on it.
+      await watch.refresh();
+      if (verdict?.decision === 'promote') {
+        verdict = judgeNow(run.accounting, looksTaken);
+        log(`metrics at the window's end: ${verdict.decision}: ${verdict.reason}`);
+      }
+    }
     if (verdict === undefined || verdict.decision === 'continue') {
       looksTaken = looks.length;
       verdict = judgeNow(run.accounting, looks.length);
@@ -331,6 +365,7 @@ export async function analyse(
       second.accounting.include(first.accounting);
       run = second;
       measuredMs += second.elapsedMs;
+      await watch?.refresh();
       verdict = judgeNow(run.accounting, looks.length);
       log(`extended window: ${verdict.decision}: ${verdict.reason}`);
     }
@@ -350,6 +385,7 @@ export async function analyse(
       measuredMs,
     };
   } finally {
+    watch?.stop();
     await open.close();
   }
 }
@@ -367,6 +403,50 @@ export function stepVerdictOf(
   return { decision, reason: `${judgement.reason}; on-inconclusive ${onInconclusive}: ${decision}` };
 }
 
+/**
+ * The pods of a step's arms as the metric checks select them: the canary's and stable's; on a
+ * first deployment only the new stable; in a preview, the preview's pods against production's stable.
+ */
+export function metricArms(plan: Plan, settings: Settings, step: CanaryStep): StepArms {
+  const namespace = step.namespace;
+  if (plan.preview !== undefined) {
+    return {
+      canary: {
+        namespace,
+        target: plan.target,
+        track: 'stable',
+        preview: plan.preview,
+        deployment: plan.objects.stableDeployment,
+      },
+      stable: {
+        namespace,
+        target: settings.name,
+        track: 'stable',
+        deployment: objectNames(settings.name).stableDeployment,
+      },
+    };
+  }
+  const stable = {
+    namespace,
+    target: plan.target,
+    track: 'stable' as const,
+    deployment: plan.objects.stableDeployment,
+  };
+  if (step.firstDeploy) return { canary: stable };
+  return {
+    canary: { namespace, target: plan.target, track: 'canary', deployment: plan.objects.canaryDeployment },
+    stable,
+  };
+}
+
+/** The metric checks of a run whose model `runtime` serves: the user's, then the built-in ones. */
+export function metricChecksOf(settings: Settings, runtime: string): MetricCheckSpec[] {
+  if (settings.metrics === undefined) return [];
+  const protocol = probeProtocolFor(settings.probe.protocol, runtime, settings.probe.path);
+  const builtIn = settings.metrics.builtIn ? builtInMetricChecks(runtime, protocol, settings.gate) : [];
+  return stepMetricChecks(settings.metrics.checks, builtIn);
+}
+
 /** Measures one canary step (its arm Services at its weight) and judges it. */
 export async function analyseStep(run: Run, step: CanaryStep): Promise<StepAnalysis> {
   const { plan, settings } = run;
@@ -374,6 +454,9 @@ export async function analyseStep(run: Run, step: CanaryStep): Promise<StepAnaly
   const cluster = clusterOf(settings);
   const log = (line: string): void => runner.info(line);
   const crashWatch = watchForCrashes(cluster, step.namespace, step.canaryPods, log);
+  const metricsClient =
+    settings.metrics !== undefined ? new PrometheusClient(settings.metrics.server) : undefined;
+  const runtime = run.image?.runtime ?? settings.build.runtime;
   try {
     const { judgement, ...load } = await analyse(plan, settings, cluster.config, {
       services: { canary: step.canaryService, stable: step.stableService },
@@ -381,11 +464,21 @@ export async function analyseStep(run: Run, step: CanaryStep): Promise<StepAnaly
       ...(run.image?.modelName !== undefined ? { modelName: run.image.modelName } : {}),
       ...(run.image?.runtime !== undefined ? { runtime: run.image.runtime } : {}),
       crashes: () => crashWatch.crashes(),
+      ...(metricsClient !== undefined
+        ? {
+            metrics: {
+              client: metricsClient,
+              checks: metricChecksOf(settings, runtime),
+              arms: metricArms(plan, settings, step),
+            },
+          }
+        : {}),
       log,
     });
     return { step, judgement, verdict: stepVerdictOf(judgement, settings.gate.onInconclusive), load };
   } finally {
     crashWatch.stop();
+    await metricsClient?.close();
   }
 }
 

@@ -3,13 +3,14 @@ import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { InputName } from '../../../src/inputs/input-names.ts';
 import { parseInputs } from '../../../src/inputs/read.ts';
 import { conflictingManagers } from '../../../src/kube/apply.ts';
-import { ANNOTATIONS, LABELS } from '../../../src/kube/labels.ts';
+import { ANNOTATIONS, LABELS, SCRAPE_ANNOTATIONS } from '../../../src/kube/labels.ts';
 import { leaseAvailable, observeLease, sameRunEarlierAttempt } from '../../../src/kube/lease.ts';
 import {
   achievedShare,
   budgetFromAnnotation,
   canaryReplicasFor,
   renderDeployment,
+  renderPodMonitor,
   renderService,
   routeReferencesService,
   servingFor,
@@ -461,5 +462,75 @@ describe('images and conflicts', () => {
     expect(
       conflictingManagers('Apply failed with 2 conflicts: conflicts with "platform-team":\n- .spec'),
     ).toEqual(['platform-team']);
+  });
+});
+
+describe('scraping the pods', () => {
+  const settings = settingsWith({});
+  const plan = planRun(settings);
+  const podOf = (serving: ReturnType<typeof servingFor>) =>
+    renderDeployment(plan, settings, serving, { track: 'canary', image: 'ghcr.io/org/resnet:1', replicas: 1 })
+      .spec!.template;
+
+  it.each([
+    ['triton', 'v2', 8002, 'metrics'],
+    ['mlserver', 'v2', 8082, 'metrics'],
+    ['vllm', 'openai', 8000, 'http'],
+    ['dockerfile', 'openai', 8000, 'http'],
+  ] as const)('%s: annotations and a metrics port of %p (named %p)', (runtime, protocol, port, name) => {
+    const pod = podOf(servingFor(runtime, 'resnet', protocol));
+    expect(pod.metadata!.annotations).toMatchObject({
+      [SCRAPE_ANNOTATIONS.scrape]: 'true',
+      [SCRAPE_ANNOTATIONS.port]: String(port),
+      [SCRAPE_ANNOTATIONS.path]: '/metrics',
+    });
+    const ports = pod.spec!.containers[0]!.ports!;
+    expect(ports.find((p) => p.containerPort === port)?.name).toBe(name);
+    expect(ports.filter((p) => p.containerPort === port)).toHaveLength(1);
+  });
+
+  it('leaves a server whose metrics endpoint is unknown (a V2 Dockerfile) unannotated, and no PodMonitor', () => {
+    const serving = servingFor('dockerfile', 'resnet', 'v2');
+    expect(podOf(serving).metadata!.annotations?.[SCRAPE_ANNOTATIONS.scrape]).toBeUndefined();
+    expect(renderPodMonitor(plan, serving)).toBeUndefined();
+  });
+
+  it("keeps a pod template's own scrape annotations", () => {
+    const withOwn = {
+      ...settings,
+      workload: {
+        ...settings.workload,
+        podTemplate: {
+          file: 'deploy/pod.yaml',
+          template: {
+            metadata: { annotations: { [SCRAPE_ANNOTATIONS.scrape]: 'false' } },
+            spec: { containers: [{ name: 'model' }] },
+          },
+          modelContainer: 'model',
+          modelContainerReason: 'named model' as const,
+        },
+      },
+    };
+    const pod = renderDeployment(planRun(withOwn), withOwn, servingFor('vllm', 'llama', 'openai'), {
+      track: 'stable',
+      image: 'x:1',
+      replicas: 1,
+    }).spec!.template;
+    expect(pod.metadata!.annotations![SCRAPE_ANNOTATIONS.scrape]).toBe('false');
+  });
+
+  it('selects both arms of the target in a PodMonitor that copies target, track and preview onto series', () => {
+    const monitor = renderPodMonitor(plan, servingFor('triton', 'resnet', 'v2'))!;
+    expect(monitor).toMatchObject({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name: 'resnet', namespace: 'default', labels: { [LABELS.managedBy]: 'model-canary' } },
+      spec: {
+        selector: { matchLabels: { [LABELS.target]: 'resnet', [LABELS.managedBy]: 'model-canary' } },
+        podTargetLabels: [LABELS.target, LABELS.track, LABELS.preview],
+        podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '5s' }],
+      },
+    });
+    expect(JSON.stringify(monitor.spec['selector'])).not.toContain(LABELS.track);
   });
 });
