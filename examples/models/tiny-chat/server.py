@@ -21,8 +21,10 @@ running requests over KV_CACHE_TOKENS); the counters vllm:request_success_total,
 vllm:prompt_tokens_total and vllm:generation_tokens_total. A tiny model's times are milliseconds,
 so its buckets are finer than vLLM's (25 % apart, from 0.25 ms).
 
-Usage: python3 server.py WEIGHTS.json   (PORT, default 8000; TOKEN_DELAY_MS per generated word;
-BATCH_INTERVAL_MS, MAX_NUM_SEQS, KV_CACHE_TOKENS)
+Usage: python3 server.py WEIGHTS.json   (PORT, default 8000; PREFILL_DELAY_MS before the first
+word, as an LLM reads its prompt; TOKEN_DELAY_MS per generated word; BATCH_INTERVAL_MS,
+MAX_NUM_SEQS, KV_CACHE_TOKENS). With the delays set apart, a canary can be made slower to its
+first token (prefill) or between tokens (decode) alone.
 """
 
 import json
@@ -225,6 +227,7 @@ class Handler(BaseHTTPRequestHandler):
         # Decoding the tiny model is instant; its words are paced by TOKEN_DELAY_MS once admitted.
         words = generate(prompt, WEIGHTS, max_tokens)
         ENGINE.admit(ident, prompt_tokens)
+        time.sleep(PREFILL_DELAY)
         token_times = []
         try:
             if request.get("stream") is True:
@@ -275,6 +278,7 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     WEIGHTS = load_weights(sys.argv[1])
     MODEL_NAME = os.environ.get("MODEL_NAME", "tiny-chat")
+    PREFILL_DELAY = float(os.environ.get("PREFILL_DELAY_MS", "0")) / 1000
     TOKEN_DELAY = float(os.environ.get("TOKEN_DELAY_MS", "1")) / 1000
     ENGINE = Engine(
         float(os.environ.get("BATCH_INTERVAL_MS", "0")) / 1000,
