@@ -94,7 +94,14 @@ describe('planRun', () => {
 describe('pauseStepIndex', () => {
   it('carries pause-after into the plan and its summary', () => {
     const p = plan({ ...CANARY, 'canary-steps': '25,50,75', 'pause-after': '50' });
-    expect(p.traffic).toEqual({ router: 'auto', steps: [25, 50, 75], pauseAfter: 50 });
+    expect(p.traffic).toEqual({
+      router: 'auto',
+      steps: [25, 50, 75],
+      pauseAfter: 50,
+      gpuBudget: 'auto',
+      maxExtraGpus: 0,
+      gpusPerReplica: 1,
+    });
     expect(
       renderPlanMarkdown(p, settingsOf({ ...CANARY, 'canary-steps': '25,50,75', 'pause-after': '50' })),
     ).toMatch(/canary steps 25% → 50% → 75%, then pause after 50% for mode promote or revert to finish/);

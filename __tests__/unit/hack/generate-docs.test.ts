@@ -109,11 +109,11 @@ describe('hack/generate-docs.ts', () => {
     expect(format.status).toBe(1);
     expect(format.stderr).toContain('bench/results/build.json lacks "commit" or "date"');
 
-    const unknown = sampleRepository({ 'bench/results/reliability.json': results(1) });
+    const unknown = sampleRepository({ 'bench/results/soak.json': results(1) });
     const words = generateDocs(unknown);
     expect(words.status).toBe(1);
     expect(words.stderr).toContain(
-      'benchmark suite reliability has no description in hack/benchmarks-page.ts',
+      'benchmark suite soak has no description in hack/benchmarks-page.ts',
     );
   });
 });
