@@ -92,22 +92,19 @@ export interface RunReport {
   paused?: PausedFacts;
 }
 
-/** What a person deciding on a paused canary needs besides the figures, and how to finish it. */
-export interface PausedFacts {
-  /** The step it passed and paused after (1-based), of `steps`; the share asked and the share served. */
-  step: number;
-  steps: number;
-  weightPercent: number;
-  achievedPercent: number;
-  /** `repository@sha256:…` the canary runs, and the image stable keeps until promoted. */
-  image: string;
-  stableImage: string;
-  pausedAt: string;
+/**
+ * What a person deciding on a paused canary needs besides the figures (the paused record's step,
+ * shares and images: src/kube/pause.ts), and how to finish it.
+ */
+export type PausedFacts = Pick<
+  PausedCanary,
+  'step' | 'steps' | 'weightPercent' | 'achievedPercent' | 'image' | 'stableImage' | 'pausedAt'
+> & {
   /** The finishing workflow's step: this action as the paused run's step named it (`owner/repo@ref`). */
   action: string;
   /** Input context, when the run named one: the finishing run must reach the same cluster. */
   context?: string;
-}
+};
 
 /** The finishing workflow's `uses:` when the runner did not say which action ran (a local action, a test). */
 export const DEFAULT_ACTION_REFERENCE = 'model-canary/model-canary@v0';

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   encodeRequest,
   HttpWireError,
@@ -15,6 +12,7 @@ import {
 } from '../../../src/load/http1.ts';
 import { KeepAlivePool, requestWhole, type ExchangeHandler } from '../../../src/load/keep-alive-pool.ts';
 import { startForwardingProxy, type ForwardingProxy } from '../../support/forwarding-proxy.ts';
+import { makeTestCertificates, type TestCertificates } from '../../support/tls-certificates.ts';
 
 interface Parsed {
   status: number;
@@ -397,7 +395,7 @@ describe('toProxyForm', () => {
 
 describe('KeepAlivePool behind a forward proxy', () => {
   let proxy: ForwardingProxy;
-  let certificates: string;
+  let certificates: TestCertificates;
   const answer = (request: IncomingMessage, response: ServerResponse) =>
     response.end(`${request.method} ${request.url} host=${request.headers.host}`);
   const plain = createHttpServer(answer);
@@ -405,36 +403,9 @@ describe('KeepAlivePool behind a forward proxy', () => {
 
   beforeAll(async () => {
     proxy = await startForwardingProxy();
-    certificates = mkdtempSync(join(tmpdir(), 'pool-tls-'));
-    // A certificate for 127.0.0.1, so the TLS inside the tunnel is verified end to end.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(certificates, 'key.pem'),
-        '-out',
-        join(certificates, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    secure = createHttpsServer(
-      {
-        key: readFileSync(join(certificates, 'key.pem')),
-        cert: readFileSync(join(certificates, 'cert.pem')),
-      },
-      answer,
-    );
+    // A certificate for 127.0.0.1 from a CA of the test's own: TLS inside the tunnel is verified.
+    certificates = makeTestCertificates('pool-tls-');
+    secure = createHttpsServer({ key: certificates.key, cert: certificates.cert }, answer);
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', () => resolve()));
     await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', () => resolve()));
   });
@@ -442,7 +413,7 @@ describe('KeepAlivePool behind a forward proxy', () => {
     await proxy.close();
     plain.close();
     secure.close();
-    rmSync(certificates, { recursive: true, force: true });
+    rmSync(certificates.directory, { recursive: true, force: true });
   });
 
   const body = async (pool: KeepAlivePool, path: string) =>
@@ -469,7 +440,7 @@ describe('KeepAlivePool behind a forward proxy', () => {
     const seenBefore = proxy.seen.length;
     const pool = new KeepAlivePool(origin, {
       connections: 2,
-      tls: { ca: readFileSync(join(certificates, 'cert.pem')) },
+      tls: { ca: certificates.ca },
       proxy: new URL(proxy.url),
     });
     const answers = await Promise.all(['/1', '/2', '/3', '/4'].map((path) => body(pool, path)));

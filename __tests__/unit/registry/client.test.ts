@@ -1,11 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -17,6 +15,7 @@ import {
   type Descriptor,
 } from '../../../src/registry/client.ts';
 import { startForwardingProxy, type ForwardingProxy } from '../../support/forwarding-proxy.ts';
+import { makeTestCertificates } from '../../support/tls-certificates.ts';
 
 describe('parseAuthChallenge', () => {
   it('reads a Bearer challenge as registries send it', () => {
@@ -397,65 +396,17 @@ describe('RegistrySession and a registry behind a private CA', () => {
   const digest = `sha256:${'c'.repeat(64)}`;
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'registry-ca-'));
     // A CA of its own and a server certificate it signed, as a company registry has.
-    const run = (...args: string[]) => execFileSync('openssl', args, { cwd: directory, stdio: 'ignore' });
-    run(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=test CA',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-    );
-    run(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-    );
-    writeFileSync(join(directory, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    run(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      'san.ext',
-      '-out',
-      'server.pem',
-    );
+    const certificates = makeTestCertificates('registry-ca-');
+    directory = certificates.directory;
     writeFileSync(join(directory, 'not-a-cert.txt'), 'hello\n');
-    server = createHttpsServer(
-      { key: readFileSync(join(directory, 'server.key')), cert: readFileSync(join(directory, 'server.pem')) },
-      (request, response) => {
-        request.resume();
-        if (request.method === 'HEAD' && request.url === '/v2/acme/resnet/manifests/v1') {
-          response.writeHead(200, { 'docker-content-digest': digest, 'content-type': OCI_MANIFEST });
-        } else response.writeHead(404);
-        response.end();
-      },
-    );
+    server = createHttpsServer({ key: certificates.key, cert: certificates.cert }, (request, response) => {
+      request.resume();
+      if (request.method === 'HEAD' && request.url === '/v2/acme/resnet/manifests/v1') {
+        response.writeHead(200, { 'docker-content-digest': digest, 'content-type': OCI_MANIFEST });
+      } else response.writeHead(404);
+      response.end();
+    });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
