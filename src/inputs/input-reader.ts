@@ -73,6 +73,22 @@ export class InputReader {
     return value === '' ? undefined : value;
   }
 
+  /**
+   * A token sent as an HTTP header (github-token, metrics-token), refused when it could not be one:
+   * white space inside (a pasted `Bearer ` prefix, two secrets on two lines) or a character outside
+   * visible ASCII would fail only at the first request, after the cluster changed. The message never
+   * shows the value; `example` shows how to pass it.
+   */
+  token(name: InputName, example: string): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined || /^[\x21-\x7e]+$/.test(value)) return value;
+    this.problem(
+      name,
+      `holds white space, a line break or a character no token has (its value is not shown); pass the token alone, e.g. ${example}`,
+    );
+    return undefined;
+  }
+
   /** One of the allowed words; the first when the value is none of them. */
   oneOf<T extends string>(name: InputName, allowed: readonly T[]): T {
     const value = this.text(name);

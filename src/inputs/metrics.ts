@@ -48,7 +48,7 @@ function readCa(read: InputReader): string | undefined {
 
 /** The server's login: a bearer token, or a username and password; never both. */
 function readAuth(read: InputReader): PrometheusServer['auth'] {
-  const token = read.optional('metrics-token');
+  const token = read.token('metrics-token', '${{ secrets.PROMETHEUS_TOKEN }}');
   const username = read.optional('metrics-username');
   const password = read.optional('metrics-password');
   if (token !== undefined && (username !== undefined || password !== undefined)) {

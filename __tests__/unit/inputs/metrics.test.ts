@@ -84,6 +84,18 @@ const BAD_METRICS_INPUTS: BadInput[] = [
     /not both/,
   ],
   [
+    'a token with a Bearer prefix',
+    { ...URL_ONLY, 'metrics-token': 'Bearer abc123' },
+    'metrics-token',
+    /white space, a line break or a character no token has \(its value is not shown\)/,
+  ],
+  [
+    'a token of two lines',
+    { ...URL_ONLY, 'metrics-token': 'abc123\ndef456' },
+    'metrics-token',
+    /no token has/,
+  ],
+  [
     'a username without password',
     { ...URL_ONLY, 'metrics-username': 'u' },
     'metrics-password',

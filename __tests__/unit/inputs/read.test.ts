@@ -130,7 +130,7 @@ const BAD_RUN_INPUTS: BadInput[] = [
   ],
   ['github-token on two lines', { ...VALID, 'github-token': 'ghp_a\nghp_b' }, 'github-token', /line break/],
   ['github-token with a tab', { ...VALID, 'github-token': 'ghp_a\tb' }, 'github-token', /white space/],
-  ['github-token not ASCII', { ...VALID, 'github-token': 'ghp_ä' }, 'github-token', /no GitHub token has/],
+  ['github-token not ASCII', { ...VALID, 'github-token': 'ghp_ä' }, 'github-token', /no token has/],
 ];
 
 describe('parseInputs: bad inputs', () => {
