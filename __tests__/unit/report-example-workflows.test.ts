@@ -57,7 +57,8 @@ describe('examples/workflows', () => {
       // Two examples may share a trigger (push to main): the one with the snippet's inputs is its.
       const example = examples.find(
         ({ workflow }) =>
-          JSON.stringify(workflow.on) === JSON.stringify(snippet.on) && inputsOf(workflow) === inputsOf(snippet),
+          JSON.stringify(workflow.on) === JSON.stringify(snippet.on) &&
+          inputsOf(workflow) === inputsOf(snippet),
       );
       expect(example).toBeDefined();
       const { workflow } = example!;

@@ -112,8 +112,6 @@ describe('hack/generate-docs.ts', () => {
     const unknown = sampleRepository({ 'bench/results/soak.json': results(1) });
     const words = generateDocs(unknown);
     expect(words.status).toBe(1);
-    expect(words.stderr).toContain(
-      'benchmark suite soak has no description in hack/benchmarks-page.ts',
-    );
+    expect(words.stderr).toContain('benchmark suite soak has no description in hack/benchmarks-page.ts');
   });
 });
