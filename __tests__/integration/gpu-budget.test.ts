@@ -51,11 +51,26 @@ afterAll(async () => {
   if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
 });
 
-/** The node's 4 GPUs must all be free: another test's pods would make every figure here wrong. */
+/** How long the node may take to give back GPUs an earlier test's deleted namespace still holds. */
+const FREE_NODE_WAIT_MS = 150_000;
+
+/**
+ * The node's 4 GPUs must all be free: another test's pods would make every figure here wrong. A
+ * test that ran just before may still be deleting its namespace (its pods terminating hold their
+ * GPUs), so this waits for them first, and fails naming the holders only if they stay.
+ */
 async function requireFreeNode(): Promise<void> {
-  const { free, holders } = await freeGpus(config);
-  if (free < 4)
-    throw new Error(`${4 - free} of the node's GPUs are held by ${holders.join(', ')}; free them first`);
+  const deadline = Date.now() + FREE_NODE_WAIT_MS;
+  for (;;) {
+    const { free, holders } = await freeGpus(config);
+    if (free >= 4) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${4 - free} of the node's GPUs are still held by ${holders.join(', ')} after ${FREE_NODE_WAIT_MS / 1000} s; free them first`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
 }
 
 /** A stable of `replicas` × 1 GPU running v1, deployed as a first version. */
