@@ -108,9 +108,11 @@ describe('a metric check on the queue time Prometheus sees', () => {
     expect(report.metrics?.find((metric) => metric.check === named)?.outcome).toBe('fail');
     // The probe's own latency comparison did not revert it: only the server's metrics did.
     expect(report.checks.find((check) => check.name === 'latency')?.outcome).not.toBe('fail');
-    const failed = report.metrics?.find((metric) => metric.check === 'queue-time-mean');
-    expect(failed?.outcome).toBe('fail');
-    expect(failed!.canary! / failed!.stable!).toBeGreaterThan(1.5);
+    // The user's check saw the doubled queue too. It fails at the last look; when a built-in check
+    // reverted the step at an earlier look it is still waiting for the window to fill.
+    const queue = report.metrics?.find((metric) => metric.check === 'queue-time-mean');
+    expect(['fail', 'inconclusive']).toContain(queue?.outcome);
+    expect(queue!.canary! / queue!.stable!).toBeGreaterThan(1.5);
     expect(slower.summary).toMatch(/### Metrics/);
   });
 });
