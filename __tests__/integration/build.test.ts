@@ -131,6 +131,22 @@ function collectingStream(into: string[]): Writable {
   });
 }
 
+/**
+ * buildModelImage with its log kept: when the build fails, the error carries the log's tail (the
+ * action prints the log on the runner; a test would otherwise lose it).
+ */
+async function buildKeepingLog(options: Omit<ModelImageOptions, 'log'>) {
+  const log: string[] = [];
+  try {
+    return await buildModelImage({ ...options, log: collectingStream(log) });
+  } catch (error) {
+    const tail = log.join('').split('\n').slice(-60).join('\n');
+    throw new Error(`${(error as Error).message}\n--- build log, last 60 lines ---\n${tail}`, {
+      cause: error,
+    });
+  }
+}
+
 /** Captures what the action writes to stdout (core.info) while `action` runs. */
 async function capturingStdout<T>(into: string[], action: () => Promise<T>): Promise<T> {
   const write = process.stdout.write.bind(process.stdout);
@@ -297,7 +313,7 @@ describe('build stage (real BuildKit and registry)', () => {
   it('the slow variant answers the same, 40 ms later; the crash variant exits with status 3', async () => {
     const core = config.makeApiClient(CoreV1Api);
     const deployVariant = async (variant: string) => {
-      const image = await buildModelImage({
+      const image = await buildKeepingLog({
         model: { kind: 'path', absolutePath: join(REPO_ROOT, 'examples/models', variant), label: variant },
         runtime: 'auto',
         baseImage: MLSERVER_STAND_IN,
@@ -309,7 +325,6 @@ describe('build stage (real BuildKit and registry)', () => {
         platforms: ['linux/amd64'],
         buildArgs: {},
         buildSecrets: {},
-        log: collectingStream([]),
       });
       expect(image.modelName).toBe('tiny-mlp');
       await core.createNamespacedPod({
@@ -389,7 +404,7 @@ describe('build stage (real BuildKit and registry)', () => {
     const model = join(scratch, 'tiny-mlp');
     cpSync(EXAMPLE, model, { recursive: true });
     const path = `test-build-${RUN_ID}/layers`;
-    const options = (tag: string): ModelImageOptions => ({
+    const options = (tag: string): Omit<ModelImageOptions, 'log'> => ({
       model: { kind: 'path', absolutePath: model, label: 'tiny-mlp' },
       runtime: 'auto',
       baseImage: MLSERVER_STAND_IN,
@@ -402,7 +417,6 @@ describe('build stage (real BuildKit and registry)', () => {
       buildArgs: {},
       buildSecrets: {},
       revision: tag,
-      log: collectingStream([]),
     });
     const repository = sessionOn(path);
     const base = await sessionOn('model-canary/mlserver').imageManifest('1.7.1');
@@ -420,15 +434,15 @@ describe('build stage (real BuildKit and registry)', () => {
       };
     };
 
-    await buildModelImage(options('v1'));
+    await buildKeepingLog(options('v1'));
     appendFileSync(join(model, 'runtime.py'), '\n# a change to the server code\n');
-    await buildModelImage(options('v2'));
+    await buildKeepingLog(options('v2'));
     const settings = JSON.parse(readFileSync(join(model, 'model-settings.json'), 'utf8')) as {
       parameters: { extra: Record<string, unknown> };
     };
     settings.parameters.extra['note'] = 'a change to the configuration';
     writeFileSync(join(model, 'model-settings.json'), JSON.stringify(settings, null, 2));
-    await buildModelImage(options('v3'));
+    await buildKeepingLog(options('v3'));
 
     const [v1, v2, v3] = [await weightsLayer('v1'), await weightsLayer('v2'), await weightsLayer('v3')];
     // The weights are alone in one layer, and code and configuration live elsewhere.
@@ -477,7 +491,7 @@ describe('build stage (real BuildKit and registry)', () => {
     );
     writeFileSync(join(context, 'serve.txt'), 'the user context\n');
     const path = `test-build-${RUN_ID}/own`;
-    const image = await buildModelImage({
+    const image = await buildKeepingLog({
       model: { kind: 'path', absolutePath: EXAMPLE, label: 'examples/models/tiny-mlp' },
       runtime: 'auto',
       dockerfile: join(context, 'Dockerfile'),
@@ -490,7 +504,6 @@ describe('build stage (real BuildKit and registry)', () => {
       buildArgs: {},
       buildSecrets: {},
       revision: SHA,
-      log: collectingStream([]),
     });
     expect(image.runtime).toBe('dockerfile');
     const repository = sessionOn(path);

@@ -224,6 +224,66 @@ export function builderEnvironment(
   return env;
 }
 
+/** Builds whose push lost a race in the registry are run again, up to this many times in all. */
+const PUSH_ATTEMPTS = 3;
+/** How much of a build's output is kept to explain a failure: BuildKit prints its errors last. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
+/** The last LOG_TAIL_BYTES of what a build printed (both streams), beside the log itself. */
+class LogTail {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  readonly listeners = { stdout: (data: Buffer) => this.add(data), stderr: (data: Buffer) => this.add(data) };
+
+  private add(data: Buffer): void {
+    this.chunks.push(data);
+    this.bytes += data.length;
+    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.length >= LOG_TAIL_BYTES)
+      this.bytes -= this.chunks.shift()!.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/**
+ * The registry's answer when a push failed because two uploads of one blob overlapped (pure), or
+ * undefined. BuildKit pushes the image and exports the registry cache at the same time, and both
+ * upload layers they share (the empty layer at least); distribution's registry answers the loser
+ * with a digest mismatch or "blob unknown", Nexus with "blob upload invalid". Anything else
+ * (denied, unauthorized, a missing repository) is not retried.
+ */
+export function registryUploadRace(log: string): string | undefined {
+  const push = /failed to push|error writing layer blob|failed commit on ref/.exec(log);
+  if (push === null) return undefined;
+  // Only what follows the push's failure: a RUN step may have printed anything before it.
+  const answer =
+    /provided digest did not match uploaded content|blob unknown to registry|blob upload (?:unknown|invalid)|unexpected commit digest/.exec(
+      log.slice(push.index),
+    );
+  return answer?.[0];
+}
+
+/**
+ * The first error of a BuildKit log (pure), or undefined: its `ERROR:` line without the step
+ * prefix, and the registry's answer lines that follow it.
+ */
+export function firstBuildError(log: string): string | undefined {
+  const lines = log.split(/\r?\n/);
+  const at = lines.findIndex((line) => /^(?:#\d+ )?ERROR: /.test(line));
+  if (at === -1) return undefined;
+  const following = lines.slice(at + 1, at + 4);
+  const end = following.findIndex((line) => line.trim() === '' || /^(?:#\d+ |-{3,})/.test(line));
+  const message = [
+    lines[at]!.replace(/^(?:#\d+ )?ERROR: /, ''),
+    ...following.slice(0, end === -1 ? undefined : end),
+  ]
+    .map((line) => line.trim())
+    .join(' ');
+  return message.length > 400 ? `${message.slice(0, 400)}…` : message;
+}
+
 /**
  * Builds (and pushes) with BuildKit; returns the digest from BuildKit's metadata file.
  * `onScratch` hears of the scratch folder (credentials inside) when it is made and, with
@@ -251,18 +311,34 @@ export async function runBuild(
       request.builder === 'buildx'
         ? ['docker', buildxArguments(request, metadataFile)]
         : ['buildctl', buildctlArguments(request, metadataFile)];
-    const exitCode = await exec.exec(command, args, { env, ignoreReturnCode: true, ...output }).catch(() => {
-      // @actions/exec throws only when the program cannot be started at all.
+    const step = request.builder === 'buildx' ? 'docker buildx build' : 'buildctl build';
+    for (let attempt = 1; ; attempt++) {
+      const tail = new LogTail();
+      const exitCode = await exec
+        .exec(command, args, { env, ignoreReturnCode: true, ...output, listeners: tail.listeners })
+        .catch(() => {
+          // @actions/exec throws only when the program cannot be started at all.
+          throw new BuildFailed(
+            request.builder === 'buildx'
+              ? 'docker buildx is not installed on the runner: add docker/setup-buildx-action before this step, or use builder buildctl'
+              : "buildctl is not installed on the runner: put BuildKit's buildctl on PATH, or use builder buildx",
+            'builder',
+          );
+        });
+      if (exitCode === 0) break;
+      const race = registryUploadRace(tail.text());
+      if (race !== undefined && attempt < PUSH_ATTEMPTS) {
+        // Nothing is rebuilt (every step is cached now), and the blob the registry lost is pushed again.
+        runner.info(
+          `the registry refused a layer upload (${race}); the image push and the cache export uploaded the same layer at once, which registries such as distribution and Nexus do not serialise. Building again (attempt ${attempt + 1} of ${PUSH_ATTEMPTS}).`,
+        );
+        await new Promise((wake) => setTimeout(wake, attempt * 500));
+        continue;
+      }
+      const cause = firstBuildError(tail.text());
       throw new BuildFailed(
-        request.builder === 'buildx'
-          ? 'docker buildx is not installed on the runner: add docker/setup-buildx-action before this step, or use builder buildctl'
-          : "buildctl is not installed on the runner: put BuildKit's buildctl on PATH, or use builder buildx",
-        'builder',
+        `${step} failed with exit code ${exitCode}${cause !== undefined ? `: ${cause}` : ''} (its log is above)`,
       );
-    });
-    if (exitCode !== 0) {
-      const step = request.builder === 'buildx' ? 'docker buildx build' : 'buildctl build';
-      throw new BuildFailed(`${step} failed with exit code ${exitCode}; its log is above`);
     }
     const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
     const digest = metadata['containerimage.digest'];

@@ -23,6 +23,8 @@ import {
   buildxDriverOf,
   cacheForBuildxDriver,
   builderEnvironment,
+  firstBuildError,
+  registryUploadRace,
   buildxArguments,
   removeBuildScratch,
   runBuild,
@@ -240,5 +242,134 @@ describe("the cache a buildx builder's driver can export", () => {
     expect(cacheForBuildxDriver(registry, buildxDriverOf(containerDriver))).toEqual({ cache: registry });
     expect(cacheForBuildxDriver(registry, undefined)).toEqual({ cache: registry });
     expect(cacheForBuildxDriver({ mode: 'none' }, 'docker')).toEqual({ cache: { mode: 'none' } });
+  });
+});
+
+/** A push that lost the race, as BuildKit prints it (buildx, distribution's registry, the CI run of 2026-12-03). */
+const DISTRIBUTION_RACE = [
+  '#13 pushing layers 0.1s done',
+  '#13 ERROR: failed to push localhost:5000/acme/layers:v1: errors:',
+  'unknown: provided digest did not match uploaded content',
+  'unknown: blob unknown to registry - sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1',
+  '',
+  '#14 exporting cache to registry',
+  '#14 ERROR: error writing layer blob: context canceled',
+].join('\n');
+
+describe('a push that lost a registry upload race', () => {
+  it.each([
+    ['distribution, buildx', DISTRIBUTION_RACE, 'provided digest did not match uploaded content'],
+    [
+      'distribution, buildctl',
+      'error: failed to solve: failed to push r.example/m:v1: blob unknown: blob unknown to registry',
+      'blob unknown to registry',
+    ],
+    [
+      'Nexus',
+      '#9 ERROR: failed to push nexus.example/m:v1: unexpected status from PUT request to https://nexus.example/v2/m/blobs/uploads/1?digest=sha256%3Aab: 400 Bad Request\n{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob upload invalid"}]}',
+      'blob upload invalid',
+    ],
+    [
+      "containerd's pusher",
+      'ERROR: failed to push r.example/m:v1: failed commit on ref "layer-sha256:5f": unexpected commit digest sha256:e5, expected sha256:5f: failed precondition',
+      'unexpected commit digest',
+    ],
+  ])('is recognised (%s)', (_registry, log, answer) => {
+    expect(registryUploadRace(log)).toBe(answer);
+  });
+
+  it.each([
+    [
+      'access denied',
+      '#13 ERROR: failed to push r.example/m:v1: push access denied, repository does not exist or may require authorization: server message: insufficient_scope',
+    ],
+    ['unauthorized', 'ERROR: failed to push r.example/m:v1: 401 Unauthorized'],
+    [
+      'a RUN step that printed the words',
+      '#7 0.3 blob unknown to registry\n#7 ERROR: process "/bin/sh -c ./fetch" did not complete successfully: exit code: 3',
+    ],
+    [
+      'a RUN step that printed them before a denied push',
+      '#7 0.3 blob unknown to registry\n#7 DONE 0.4s\n#9 ERROR: failed to push r.example/m:v1: denied: requested access to the resource is denied',
+    ],
+    [
+      'no registry at all',
+      'ERROR: failed to push r.example/m:v1: dial tcp 10.0.0.1:443: connect: connection refused',
+    ],
+  ])('is not mistaken for one (%s)', (_case, log) => {
+    expect(registryUploadRace(log)).toBeUndefined();
+  });
+
+  it("names the first error and the registry's answer lines under it", () => {
+    expect(firstBuildError(DISTRIBUTION_RACE)).toBe(
+      'failed to push localhost:5000/acme/layers:v1: errors: unknown: provided digest did not match uploaded content unknown: blob unknown to registry - sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1',
+    );
+    expect(firstBuildError('#5 DONE 0.1s\n')).toBeUndefined();
+  });
+
+  /** buildctl that fails its first FAILURES calls with `$LOG` and then builds; it counts its calls. */
+  const FLAKY_BUILDCTL = [
+    '#!/bin/sh',
+    'echo x >> "$RECORD/calls"',
+    'if [ "$(wc -l < "$RECORD/calls")" -le "$FAILURES" ]; then printf "%s\\n" "$LOG" >&2; exit 1; fi',
+    'while [ $# -gt 0 ]; do',
+    '  if [ "$1" = --metadata-file ]; then',
+    `    echo '{"containerimage.digest": "sha256:${'b'.repeat(64)}"}' > "$2"`,
+    '  fi',
+    '  shift',
+    'done',
+  ].join('\n');
+
+  const withFlakyBuildctl = async (failures: number, log: string) => {
+    const dir = mkdtempSync(join(base, 'flaky-'));
+    writeFileSync(join(dir, 'buildctl'), FLAKY_BUILDCTL);
+    chmodSync(join(dir, 'buildctl'), 0o755);
+    const saved = { PATH: process.env['PATH'], RECORD: process.env['RECORD'] };
+    Object.assign(process.env, {
+      PATH: `${dir}:${saved.PATH}`,
+      RECORD: dir,
+      FAILURES: String(failures),
+      LOG: log,
+    });
+    const printed: string[] = [];
+    const sink = new Writable({ write: (chunk, _encoding, done) => (printed.push(String(chunk)), done()) });
+    try {
+      const outcome = await runBuild({ ...REQUEST, registryAuth: undefined, log: sink }).catch(
+        (error: Error) => error,
+      );
+      return { outcome, calls: readFileSync(join(dir, 'calls'), 'utf8').split('\n').length - 1, printed };
+    } finally {
+      process.env['PATH'] = saved.PATH;
+      if (saved.RECORD === undefined) delete process.env['RECORD'];
+      else process.env['RECORD'] = saved.RECORD;
+      delete process.env['FAILURES'];
+      delete process.env['LOG'];
+    }
+  };
+
+  it.each([1, 2])('builds again after %i lost race(s) and hands on the digest', async (failures) => {
+    const { outcome, calls, printed } = await withFlakyBuildctl(failures, DISTRIBUTION_RACE);
+    expect(outcome).toMatchObject({ digest: `sha256:${'b'.repeat(64)}` });
+    expect(calls).toBe(failures + 1);
+    // The failed attempts' logs stay in the build's log.
+    expect(printed.join('').match(/provided digest did not match/g)).toHaveLength(failures);
+  });
+
+  it("gives up after three attempts, naming the registry's answer", async () => {
+    const { outcome, calls } = await withFlakyBuildctl(5, DISTRIBUTION_RACE);
+    expect(calls).toBe(3);
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toMatch(
+      /^buildctl build failed with exit code 1: failed to push localhost:5000\/acme\/layers:v1: errors: unknown: provided digest did not match uploaded content/,
+    );
+  });
+
+  it('does not build again when the registry denied the push', async () => {
+    const denied = '#13 ERROR: failed to push r.example/m:v1: push access denied, repository does not exist';
+    const { outcome, calls } = await withFlakyBuildctl(1, denied);
+    expect(calls).toBe(1);
+    expect((outcome as Error).message).toBe(
+      'buildctl build failed with exit code 1: failed to push r.example/m:v1: push access denied, repository does not exist (its log is above)',
+    );
   });
 });
