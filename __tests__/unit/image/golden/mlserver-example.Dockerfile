@@ -10,7 +10,7 @@ RUN --mount=type=bind,from=model,source=requirements.txt,target=/tmp/model-canar
     --mount=type=cache,id=model-canary-pip,target=/root/.cache/pip \
     python3 -m pip install --disable-pip-version-check -r /tmp/model-canary/requirements.txt
 USER 1000
-COPY --link --from=model ["model.onnx", "/mnt/models/tiny-mlp/"]
+COPY --link --from=model-weights ["model.onnx", "/mnt/models/tiny-mlp/"]
 COPY --link --from=model ["model-settings.json", "runtime.py", "/mnt/models/tiny-mlp/"]
 ENV MLSERVER_MODELS_DIR=/mnt/models MLSERVER_HTTP_PORT=8080 MLSERVER_PARALLEL_WORKERS=0
 EXPOSE 8080 8081 8082

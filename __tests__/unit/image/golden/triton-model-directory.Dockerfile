@@ -4,8 +4,8 @@
 
 FROM nvcr.io/nvidia/tritonserver:25.01-py3
 ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
-COPY --link --from=model ["1/model.pt", "/models/bert/1/"]
-COPY --link --from=model ["2/model.pt", "/models/bert/2/"]
+COPY --link --from=model-weights ["1/model.pt", "/models/bert/1/"]
+COPY --link --from=model-weights ["2/model.pt", "/models/bert/2/"]
 COPY --link --from=model ["config.pbtxt", "/models/bert/"]
 EXPOSE 8000 8001 8002
 CMD ["tritonserver", "--model-repository=/models", "--http-port=8000", "--strict-readiness=true"]

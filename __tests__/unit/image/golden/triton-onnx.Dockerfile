@@ -4,7 +4,7 @@
 
 FROM nvcr.io/nvidia/tritonserver:25.01-py3
 ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
-COPY --link --from=model ["resnet50.onnx", "/models/resnet50/1/model.onnx"]
+COPY --link --from=model-weights ["resnet50.onnx", "/models/resnet50/1/model.onnx"]
 COPY --link --from=model ["labels.txt", "/models/resnet50/"]
 COPY --link ["config.pbtxt", "/models/resnet50/config.pbtxt"]
 EXPOSE 8000 8001 8002

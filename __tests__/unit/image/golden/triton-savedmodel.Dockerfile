@@ -4,8 +4,8 @@
 
 FROM nvcr.io/nvidia/tritonserver:25.01-py3
 ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
-COPY --link --from=model ["saved_model.pb", "/models/classifier/1/model.savedmodel/"]
-COPY --link --from=model ["variables/variables.data-00000-of-00001", "variables/variables.index", "/models/classifier/1/model.savedmodel/variables/"]
+COPY --link --from=model-weights ["saved_model.pb", "/models/classifier/1/model.savedmodel/"]
+COPY --link --from=model-weights ["variables/variables.data-00000-of-00001", "variables/variables.index", "/models/classifier/1/model.savedmodel/variables/"]
 COPY --link ["config.pbtxt", "/models/classifier/config.pbtxt"]
 EXPOSE 8000 8001 8002
 CMD ["tritonserver", "--model-repository=/models", "--http-port=8000", "--strict-readiness=true"]

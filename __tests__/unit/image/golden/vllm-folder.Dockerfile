@@ -4,7 +4,7 @@
 
 FROM vllm/vllm-openai:v0.10.1.1
 ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
-COPY --link --from=model ["model.safetensors", "/models/qwen2-0.5b/"]
+COPY --link --from=model-weights ["model.safetensors", "/models/qwen2-0.5b/"]
 COPY --link --from=model ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "/models/qwen2-0.5b/"]
 ENV HF_HUB_OFFLINE=1
 EXPOSE 8000
