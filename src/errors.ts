@@ -80,6 +80,8 @@ export interface ConnectionFailure {
   description: string;
   /** The server's TLS certificate was refused: a CA is missing or the name does not match. */
   tls: boolean;
+  /** The system or undici error code, when there is one (ECONNRESET, UND_ERR_SOCKET, …). */
+  code?: string;
 }
 
 /**
@@ -107,10 +109,10 @@ export function connectionFailureOf(error: unknown, url: string): ConnectionFail
     code !== undefined &&
     (code.startsWith('ERR_TLS') || /CERT|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))
   ) {
-    return { description: `${tried}: its TLS certificate was refused (${code})`, tls: true };
+    return { description: `${tried}: its TLS certificate was refused (${code})`, tls: true, code };
   }
   if (code !== undefined && code in CONNECTION_FAILURES) {
-    return { description: `${tried}: ${CONNECTION_FAILURES[code]} (${code})`, tls: false };
+    return { description: `${tried}: ${CONNECTION_FAILURES[code]} (${code})`, tls: false, code };
   }
   if (timedOut) return { description: `${tried}: no answer before the time limit`, tls: false };
   const first = chain[0];

@@ -7,8 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../../src/kube/labels.ts';
 import { FIXTURE_REPOSITORY } from '../fixtures/rollout/images.ts';
-import { FIXTURE_SHA } from '../fixtures/rollout/rollout-context.ts';
+import { FIXTURE_SHA, fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
 import { KUBECONFIG_PATH, REPO_ROOT } from '../integration/local-cluster.ts';
 import { runnerEnvironment, type RunnerStep } from '../support/runner-step.ts';
 
@@ -73,4 +75,34 @@ export async function until(condition: () => boolean, what: string, timeoutMs: n
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** What a target looks like after a run, read with the admin kubeconfig: what a run must not leave. */
+export interface TargetState {
+  /** Canary Deployments and Services left. */
+  canary: string[];
+  stableImage?: string;
+  stableAvailable?: number;
+  /** The target's Lease still exists (a run releases it by deleting it). */
+  lease: boolean;
+}
+
+export async function targetState(config: KubeConfig, namespace: string, name: string): Promise<TargetState> {
+  const ctx = recordedContext(config, fixtureSettings({ namespace, name }));
+  const selector = `${LABELS.target}=${name},${LABELS.track}=canary`;
+  const [deployments, services] = await Promise.all([
+    ctx.cluster.apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
+    ctx.cluster.core.listNamespacedService({ namespace, labelSelector: selector }),
+  ]);
+  const stable = await ctx.cluster.apps.readNamespacedDeployment({ name, namespace });
+  const lease = await ctx.cluster.coordination
+    .readNamespacedLease({ name: ctx.plan.objects.lease, namespace })
+    .then(() => true)
+    .catch(() => false);
+  return {
+    canary: [...deployments.items, ...services.items].map((o) => o.metadata!.name!),
+    stableImage: stable.spec!.template.spec!.containers[0]!.image!,
+    stableAvailable: stable.status!.availableReplicas ?? 0,
+    lease,
+  };
 }

@@ -2,7 +2,8 @@
  * The main step's rollout half as the runner runs it (INPUT_* environment, GITHUB_STATE file):
  * deploy-canary in the session main.ts opens, then an analysis that takes as long as the test needs
  * to kill us, then decide. The image comes from MODEL_CANARY_TEST_IMAGE, standing in for the build
- * stage. With MODEL_CANARY_TEST_VERDICT=promote the analysis passes at once and decide promotes.
+ * stage. With MODEL_CANARY_TEST_VERDICT=promote (or revert) the analysis ends at once with that
+ * verdict, and decide promotes (or reverts); the step then prints `chaos: decided <decision>`.
  */
 import { judgeStep } from '../../src/checks/step.ts';
 import { readInputs } from '../../src/inputs/read.ts';
@@ -23,12 +24,13 @@ let run: Run = { settings, plan, analyses: [], image };
 run = { ...run, rollout: await openSession(run) };
 run = { ...run, ...(await deployCanaryStage(run)) };
 process.stdout.write('chaos: canary deployed, analysing\n');
-if (process.env['MODEL_CANARY_TEST_VERDICT'] === 'promote') {
-  // A passed first step, as the analyse stage would hand it on (no requests measured).
-  const passed: StepAnalysis = {
+const verdict = process.env['MODEL_CANARY_TEST_VERDICT'];
+if (verdict === 'promote' || verdict === 'revert') {
+  // A judged first step, as the analyse stage would hand it on (no requests measured).
+  const judged: StepAnalysis = {
     step: canaryStep(run.rollout!.ctx, run.canary!, 0),
     judgement: judgeStep({ canary: { latenciesMs: [], errors: 0, requests: 0 }, gate: settings.gate }),
-    verdict: { decision: 'promote', reason: 'test verdict' },
+    verdict: { decision: verdict, reason: `test verdict ${verdict}` },
     load: {
       arms: {},
       generator: {
@@ -46,9 +48,9 @@ if (process.env['MODEL_CANARY_TEST_VERDICT'] === 'promote') {
       measuredMs: 0,
     },
   };
-  const { failure } = await runStages({ ...run, analyses: [passed] }, ['decide']);
+  const { run: decided, failure } = await runStages({ ...run, analyses: [judged] }, ['decide']);
   if (failure !== undefined) throw failure.error;
-  process.stdout.write('chaos: decided\n');
+  process.stdout.write(`chaos: decided ${decided.outcome?.decision}\n`);
 } else {
   // An analysis that outlasts the test's patience: the test kills this process.
   await new Promise((resolve) => setTimeout(resolve, 600_000));

@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { LABELS } from '../../src/kube/labels.ts';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
 import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
 import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
@@ -16,7 +15,7 @@ import {
   deleteTestNamespace,
   requireLocalCluster,
 } from '../integration/local-cluster.ts';
-import { chaosStep, startMainStep, until } from './main-step-process.ts';
+import { chaosStep, startMainStep, targetState, until } from './main-step-process.ts';
 
 let config: KubeConfig;
 let namespace: string;
@@ -33,28 +32,6 @@ afterAll(async () => {
   if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
 });
 
-async function leftovers(
-  name: string,
-): Promise<{ canary: string[]; stableImage?: string; stableAvailable?: number; lease: boolean }> {
-  const ctx = recordedContext(config, fixtureSettings({ namespace, name }));
-  const selector = `${LABELS.target}=${name},${LABELS.track}=canary`;
-  const [deployments, services] = await Promise.all([
-    ctx.cluster.apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
-    ctx.cluster.core.listNamespacedService({ namespace, labelSelector: selector }),
-  ]);
-  const stable = await ctx.cluster.apps.readNamespacedDeployment({ name, namespace });
-  const lease = await ctx.cluster.coordination
-    .readNamespacedLease({ name: ctx.plan.objects.lease, namespace })
-    .then(() => true)
-    .catch(() => false);
-  return {
-    canary: [...deployments.items, ...services.items].map((o) => o.metadata!.name!),
-    stableImage: stable.spec!.template.spec!.containers[0]!.image!,
-    stableAvailable: stable.status!.availableReplicas ?? 0,
-    lease,
-  };
-}
-
 async function firstVersion(name: string): Promise<void> {
   const ctx = recordedContext(config, fixtureSettings({ namespace, name }));
   await promoteCanary(ctx, await deployCanary(ctx, v1.reference));
@@ -66,7 +43,7 @@ describe('the main step killed mid-canary', () => {
     const { env, stateFile } = chaosStep(namespace, 'term', 501, 1);
     const main = startMainStep(env, v2.reference);
     await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
-    expect((await leftovers('term')).canary.length).toBeGreaterThan(0);
+    expect((await targetState(config, namespace, 'term')).canary.length).toBeGreaterThan(0);
     main.child.kill('SIGTERM');
     await exited(main.child);
 
@@ -80,7 +57,7 @@ describe('the main step killed mid-canary', () => {
     expect(post.output).toMatch(/post: canary removed, traffic back on stable/);
     expect(post.output).not.toMatch(/::error/);
     expect(post.code).toBe(0);
-    expect(await leftovers('term')).toEqual({
+    expect(await targetState(config, namespace, 'term')).toEqual({
       canary: [],
       stableImage: v1.reference,
       stableAvailable: 1,
@@ -96,13 +73,13 @@ describe('the main step killed mid-canary', () => {
     main.child.kill('SIGKILL');
     await exited(main.child);
     // The killed attempt still holds the Lease; the next attempt of the same run takes it over.
-    expect((await leftovers('kill')).lease).toBe(true);
+    expect((await targetState(config, namespace, 'kill')).lease).toBe(true);
 
     const again = chaosStep(namespace, 'kill', 502, 2);
     const rerun = startMainStep(again.env, v2.reference, 'promote');
     expect(await exited(rerun.child)).toBe(0);
     expect(rerun.output()).toMatch(/chaos: decided/);
-    expect(await leftovers('kill')).toEqual({
+    expect(await targetState(config, namespace, 'kill')).toEqual({
       canary: [],
       stableImage: v2.pinned,
       stableAvailable: 1,

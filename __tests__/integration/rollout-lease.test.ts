@@ -5,8 +5,9 @@
  * workflow run, is taken over at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
+import { V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { ClusterError } from '../../src/errors.ts';
+import { statusOf } from '../../src/kube/cluster.ts';
 import { acquireLease } from '../../src/kube/lease.ts';
 import { runIdentity } from '../../src/kube/manifests.ts';
 import { deployCanary, promoteCanary, type RolloutChange } from '../../src/kube/rollout.ts';
@@ -100,6 +101,33 @@ describe('the Lease on a target', () => {
     } finally {
       await held.release();
     }
+  }, 60_000);
+
+  /**
+   * Takes Lease `name` as org/repo/9/1, changes it behind the held copy (renewed by `holder`), then
+   * releases it; the Lease as it is afterwards, or the error reading it.
+   */
+  async function releaseAfterChange(name: string, holder: string): Promise<unknown> {
+    const ctx = recordedContext(config, fixtureSettings({ namespace, name }));
+    const where = { namespace, name: `model-canary-${name}` };
+    const held = await acquireLease(ctx.cluster, { ...where, holder: 'org/repo/9/1' });
+    const seen = await ctx.cluster.coordination.readNamespacedLease(where);
+    await ctx.cluster.coordination.replaceNamespacedLease({
+      ...where,
+      body: { ...seen, spec: { ...seen.spec, holderIdentity: holder, renewTime: new V1MicroTime() } },
+    });
+    await held.release();
+    return ctx.cluster.coordination.readNamespacedLease(where).catch((error: unknown) => error);
+  }
+
+  it('is deleted on release even when a renewal changed it behind our copy', async () => {
+    // As a renewal whose answer the connection lost: the Lease changed, our copy did not see it.
+    expect(statusOf(await releaseAfterChange('lost-answer', 'org/repo/9/1'))).toBe(404);
+  }, 60_000);
+
+  it('is left alone on release once another run holds it', async () => {
+    const after = (await releaseAfterChange('taken-meanwhile', 'org/repo/11/1')) as V1Lease;
+    expect(after.spec?.holderIdentity).toBe('org/repo/11/1');
   }, 60_000);
 
   it('takes over a stale Lease and one held by an earlier attempt of the same run', async () => {

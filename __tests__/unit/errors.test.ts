@@ -18,6 +18,7 @@ describe('connectionFailureOf', () => {
       description:
         'could not connect to https://registry.example.com:5000 at 10.1.2.3:5000: the connection was refused (nothing listens at that address) (ECONNREFUSED)',
       tls: false,
+      code: 'ECONNREFUSED',
     });
     expect(connectionFailureOf(fetchFailed('ENOTFOUND'), url)?.description).toBe(
       'could not connect to https://registry.example.com:5000: the host name does not resolve (DNS) (ENOTFOUND)',

@@ -13,6 +13,10 @@
  *   target; `concurrent_interleavings` counts pairs of runs whose writes overlapped. A run that
  *   neither completed nor waited out its bound, or a completed run whose writes the watch missed,
  *   fails the part.
+ * - faults (cluster): __tests__/chaos/fault-runs.ts, twenty canary runs (promoting and reverting
+ *   verdicts in turn) through a proxy that faults 5 % of API requests; `fault_runs_correct` counts
+ *   those that reached the fault-free decision and left the cluster consistent. Fault-free control
+ *   runs that do not reach their verdicts' decisions fail the part.
  *
  * `publish` renders docs/reliability.md's table from the results file this run wrote, so the page
  * shows only figures that were measured, with their date and commit.
@@ -24,6 +28,7 @@ import { BAD_INPUT_CASES } from '../../__tests__/fixtures/bad-inputs.ts';
 import { runBadInputCases, wrongsOf } from '../../__tests__/support/bad-input-run.ts';
 import { runSecretScan } from '../../__tests__/chaos/secret-scan.ts';
 import { runConcurrentRuns } from '../../__tests__/chaos/concurrent-runs.ts';
+import { runFaultRuns } from '../../__tests__/chaos/fault-runs.ts';
 import type { Metric, Publish, ResultsDocument, Suite, SuiteResults } from '../results.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -95,10 +100,41 @@ async function concurrency(): Promise<SuiteResults> {
   };
 }
 
+async function faults(): Promise<SuiteResults> {
+  const { control, runs, faults: injected } = await runFaultRuns(20, 0.05);
+  const wrongControl = control.filter((run) => !run.correct);
+  if (wrongControl.length > 0)
+    throw new Error(
+      `the fault-free runs did not decide as their verdicts:\n${wrongControl.map((run) => run.log).join('\n')}`,
+    );
+  for (const [index, run] of runs.entries()) {
+    const count = Object.values(run.faults).reduce((a, b) => a + b, 0);
+    console.log(
+      `run ${index + 1} (${run.verdict}): ${run.correct ? 'correct' : 'WRONG'}, ${run.decision ?? 'no decision'}, ${count} faults in ${run.requests} requests`,
+    );
+    if (!run.correct) console.log(run.log);
+  }
+  const correct = runs.filter((run) => run.correct).length;
+  const total = Object.values(injected).reduce((a, b) => a + b, 0);
+  const requests = runs.reduce((sum, run) => sum + run.requests, 0);
+  console.log(
+    `faults: ${correct} of ${runs.length} runs correct; ${total} faults in ${requests} requests (${Object.entries(
+      injected,
+    )
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(', ')})`,
+  );
+  return {
+    fault_runs_correct: { value: correct, unit: `of ${runs.length} runs` },
+    fault_injected: { value: total, unit: `faults in ${requests} API requests` },
+  };
+}
+
 const PARTS: Record<string, () => Promise<SuiteResults>> = {
   'bad-inputs': badInputs,
   secrets,
   concurrency,
+  faults,
 };
 
 export const run: Suite = async () => {

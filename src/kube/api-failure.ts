@@ -157,14 +157,16 @@ export function describeKubeFailure(
   server: string,
   request: { method: string; url: string },
   failure: KubeFailure,
+  sends = 1,
 ): KubeApiError {
   const target = kubeRequestTarget(request.method, request.url);
   const asked = `${target.verb} ${objectOf(target)}`;
+  const tries = sends > 1 ? ` (sent ${sends} times)` : '';
   if ('status' in failure) {
     const said = statusMessageOf(failure.body);
     const advice = adviceFor(failure.status, target);
     const detail =
-      `the Kubernetes API server ${server} refused to ${asked} (HTTP ${failure.status}${said !== '' ? `: ${said}` : ''})` +
+      `the Kubernetes API server ${server} refused to ${asked}${tries} (HTTP ${failure.status}${said !== '' ? `: ${said}` : ''})` +
       (advice !== '' ? `; ${advice}` : '');
     return new KubeApiError(objectOf(target), detail, target, said, failure.status);
   }
@@ -175,31 +177,92 @@ export function describeKubeFailure(
   const advice = connection?.tls
     ? "check the kubeconfig's certificate-authority-data and that server names the API server's certificate"
     : "check the kubeconfig's server address and that the runner can reach it (firewall, VPN; a proxy goes in HTTPS_PROXY/NO_PROXY or the kubeconfig's proxy-url)";
-  const detail = `could not ${asked} on the Kubernetes API server ${server}: ${said}; ${advice}`;
+  const detail = `could not ${asked} on the Kubernetes API server ${server}${tries}: ${said}; ${advice}`;
   return new KubeApiError(objectOf(target), detail, target, said);
 }
 
+/** How often one request is sent at most while its failures look transient. */
+export const MAX_SENDS = 5;
+/** A Retry-After longer than this is not waited out in full: the run has deadlines of its own. */
+const RETRY_AFTER_CAP_MS = 10_000;
+/** Statuses an API server (or the load balancer before it) gives for a moment's trouble. */
+const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
+/** Connection failures that a second try may not meet (not DNS names or certificates). */
+const TRANSIENT_CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
+
 /**
- * The HTTP library every API client of a Cluster sends through: an error status or a failed
- * connection becomes a KubeApiError that names the server, the request and what to do, rather
- * than client-node's ApiException, whose message is a raw dump of the answer.
+ * Pure: how long to wait before sending a request again after `failure`, its `sends`-th; undefined
+ * when it must not be sent again. 429 and 5xx wait the server's Retry-After (seconds) when it gives
+ * one, as client-go does; otherwise, and after a dropped connection, 0.2 s doubling. Every method
+ * is retried, since every write of ours is safe to send twice: apply patches and scales set values,
+ * deletes carry a uid precondition (a repeat answers 404, read as already gone), and creates and
+ * Lease replaces answer a repeat with 409, which their callers read as "changed meanwhile" and
+ * read again.
  */
-export function describingHttpLibrary(
-  server: string,
-  inner: HttpLibrary = new IsomorphicFetchHttpLibrary(),
-): HttpLibrary {
+export function retryDelayMs(
+  failure: { status: number; retryAfter?: string } | { error: unknown },
+  sends: number,
+): number | undefined {
+  if (sends >= MAX_SENDS) return undefined;
+  const backoff = 200 * 2 ** (sends - 1);
+  if ('status' in failure) {
+    if (!TRANSIENT_STATUSES.has(failure.status)) return undefined;
+    const seconds = /^\s*\d+\s*$/.test(failure.retryAfter ?? '') ? Number(failure.retryAfter) : undefined;
+    return seconds !== undefined ? Math.min(seconds * 1000, RETRY_AFTER_CAP_MS) : backoff;
+  }
+  const code = connectionFailureOf(failure.error, '')?.code;
+  return code !== undefined && TRANSIENT_CONNECTION_CODES.has(code) ? backoff : undefined;
+}
+
+/** How a Cluster's HTTP library sends; tests give their own inner library and pause. */
+export interface SendingOptions {
+  inner?: HttpLibrary;
+  pause?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The HTTP library every API client of a Cluster sends through. A transient failure (retryDelayMs)
+ * is sent again, so a busy or restarting API server, or a load balancer dropping a connection,
+ * costs a few seconds rather than the run. What still fails becomes a KubeApiError that names the
+ * server, the request and what to do, rather than client-node's ApiException, whose message is a
+ * raw dump of the answer.
+ */
+export function describingHttpLibrary(server: string, options: SendingOptions = {}): HttpLibrary {
+  const inner = options.inner ?? new IsomorphicFetchHttpLibrary();
+  const pause = options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   return wrapHttpLibrary({
     async send(request: RequestContext): Promise<ResponseContext> {
       const described = { method: String(request.getHttpMethod()), url: request.getUrl() };
-      let response: ResponseContext;
-      try {
-        response = await inner.send(request).toPromise();
-      } catch (error) {
-        throw describeKubeFailure(server, described, { error });
+      for (let sends = 1; ; sends++) {
+        let failure: KubeFailure;
+        let delay: number | undefined;
+        try {
+          const response = await inner.send(request).toPromise();
+          if (response.httpStatusCode < 400) return response;
+          const body = await response.body.text().catch(() => '');
+          failure = { status: response.httpStatusCode, body };
+          delay = retryDelayMs(
+            { status: failure.status, retryAfter: response.headers['retry-after'] },
+            sends,
+          );
+        } catch (error) {
+          failure = { error };
+          delay = retryDelayMs(failure, sends);
+        }
+        if (delay === undefined || request.getSignal()?.aborted) {
+          throw describeKubeFailure(server, described, failure, sends);
+        }
+        await pause(delay);
       }
-      if (response.httpStatusCode < 400) return response;
-      const body = await response.body.text().catch(() => '');
-      throw describeKubeFailure(server, described, { status: response.httpStatusCode, body });
     },
   });
 }

@@ -288,14 +288,23 @@ function renew(
       wake?.();
       await renewing;
       if (lostTo !== undefined) return;
-      try {
-        await cluster.coordination.deleteNamespacedLease({
-          name,
-          namespace,
-          body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } },
-        });
-      } catch (error) {
-        if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+      // A 409 means our copy is stale: a renewal whose answer was lost did change it. Read it
+      // again, and delete it only while it is still ours, so the next run need not wait it out.
+      for (let tries = 1; ; tries++) {
+        try {
+          await cluster.coordination.deleteNamespacedLease({
+            name,
+            namespace,
+            body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } },
+          });
+          return;
+        } catch (error) {
+          if (statusOf(error) === 404) return;
+          if (statusOf(error) !== 409) throw error;
+        }
+        const seen = await unlessNotFound(cluster.coordination.readNamespacedLease({ name, namespace }));
+        if (seen === undefined || seen.spec?.holderIdentity !== holder || tries >= 3) return;
+        current = seen;
       }
     },
   };

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeApiError, describeKubeFailure, kubeRequestTarget } from '../../../src/kube/api-failure.ts';
+import {
+  KubeApiError,
+  MAX_SENDS,
+  describeKubeFailure,
+  kubeRequestTarget,
+  retryDelayMs,
+} from '../../../src/kube/api-failure.ts';
 import { Cluster, statusOf, unlessNotFound } from '../../../src/kube/cluster.ts';
 
 describe('kubeRequestTarget', () => {
@@ -130,6 +136,42 @@ describe('describeKubeFailure', () => {
   });
 });
 
+/** fetch's error for a connection that failed with `code`. */
+function fetchFailed(code: string): TypeError {
+  return Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
+}
+
+describe('retryDelayMs', () => {
+  it("waits the server's Retry-After for 429 and 5xx, capped at 10 s", () => {
+    expect(retryDelayMs({ status: 429, retryAfter: '2' }, 1)).toBe(2000);
+    expect(retryDelayMs({ status: 503, retryAfter: ' 0 ' }, 3)).toBe(0);
+    expect(retryDelayMs({ status: 500, retryAfter: '3600' }, 1)).toBe(10_000);
+  });
+
+  it('backs off from 0.2 s, doubling, when there is no usable Retry-After', () => {
+    const delays = [1, 2, 3, 4].map((sends) => retryDelayMs({ status: 502 }, sends));
+    expect(delays).toEqual([200, 400, 800, 1600]);
+    // An HTTP date is not read: the backoff stands in for it.
+    expect(retryDelayMs({ status: 429, retryAfter: 'Wed, 21 Oct 2015 07:28:00 GMT' }, 2)).toBe(400);
+    expect(retryDelayMs({ error: fetchFailed('ECONNRESET') }, 1)).toBe(200);
+    expect(retryDelayMs({ error: fetchFailed('UND_ERR_SOCKET') }, 2)).toBe(400);
+  });
+
+  it('gives up after MAX_SENDS sends', () => {
+    expect(retryDelayMs({ status: 503 }, MAX_SENDS - 1)).toBeDefined();
+    expect(retryDelayMs({ status: 503 }, MAX_SENDS)).toBeUndefined();
+    expect(retryDelayMs({ error: fetchFailed('ECONNRESET') }, MAX_SENDS)).toBeUndefined();
+  });
+
+  it('does not retry answers and failures that a second try meets again', () => {
+    for (const status of [400, 401, 403, 404, 409, 410, 422, 501])
+      expect(retryDelayMs({ status, retryAfter: '1' }, 1)).toBeUndefined();
+    for (const code of ['ENOTFOUND', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'])
+      expect(retryDelayMs({ error: fetchFailed(code) }, 1)).toBeUndefined();
+    expect(retryDelayMs({ error: new Error('not a connection failure') }, 1)).toBeUndefined();
+  });
+});
+
 describe("a Cluster's clients describe their failures", () => {
   const servers: Server[] = [];
   afterEach(async () => {
@@ -173,6 +215,44 @@ describe("a Cluster's clients describe their failures", () => {
     expect(await attempt.catch(statusOf)).toBe(403);
   });
 
+  it('sends again after transient answers and dropped connections, and the request arrives whole', async () => {
+    // Each request's fate in turn: a reset connection, 503, 429 with Retry-After 0, then the answer.
+    const fates = ['reset', 503, 429, 200];
+    const bodies: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        bodies.push(body);
+        const fate = fates.shift();
+        if (fate === 'reset') {
+          response.socket?.destroy();
+          return;
+        }
+        response.writeHead(fate as number, { 'content-type': 'application/json', 'retry-after': '0' });
+        response.end(JSON.stringify(fate === 200 ? { metadata: { name: 'ml' } } : { message: 'busy' }));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const namespace = await clusterAt(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ).core.createNamespace({
+      body: { metadata: { name: 'ml' } },
+    });
+    expect(namespace.metadata?.name).toBe('ml');
+    expect(bodies).toHaveLength(4);
+    expect(new Set(bodies)).toEqual(new Set([JSON.stringify({ metadata: { name: 'ml' } })]));
+  });
+
+  it('a failure that stays transient names how often it was sent', async () => {
+    const server = await apiServer(503, { kind: 'Status', message: 'the server is shutting down' });
+    const attempt = clusterAt(server).core.readNamespace({ name: 'ml' });
+    await expect(attempt).rejects.toThrow(
+      `refused to get namespaces ml (sent ${MAX_SENDS} times) (HTTP 503: the server is shutting down)`,
+    );
+  });
+
   it('a missing object is still a 404 to unlessNotFound', async () => {
     const server = await apiServer(404, { kind: 'Status', message: 'not found' });
     expect(await unlessNotFound(clusterAt(server).core.readNamespace({ name: 'ml' }))).toBeUndefined();
@@ -184,7 +264,7 @@ describe("a Cluster's clients describe their failures", () => {
     const attempt = clusterAt(server).core.listNamespacedPod({ namespace: 'ml' });
     await expect(attempt).rejects.toThrow(
       new RegExp(
-        `could not list pods in namespace ml on the Kubernetes API server ${server}: could not connect to ${server} at 127\\.0\\.0\\.1:\\d+: the connection was refused`,
+        `could not list pods in namespace ml on the Kubernetes API server ${server} \\(sent ${MAX_SENDS} times\\): could not connect to ${server} at 127\\.0\\.0\\.1:\\d+: the connection was refused`,
       ),
     );
     await expect(attempt).rejects.not.toThrow(/t0ken/);
