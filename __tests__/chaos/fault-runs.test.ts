@@ -5,6 +5,7 @@
  * consistent. fault-runs.ts says how; the reliability benchmark runs twenty at 5 %.
  */
 import { describe, expect, it } from '@jest/globals';
+import { faultTotal } from '../support/fault-proxy.ts';
 import { runFaultRuns } from './fault-runs.ts';
 
 describe('canary runs through an unreliable API server', () => {
@@ -16,9 +17,9 @@ describe('canary runs through an unreliable API server', () => {
       const failed = [...control, ...runs].filter((run) => !run.correct);
       expect(failed.map((run) => run.log)).toEqual([]);
       expect(control.map((run) => run.decision)).toEqual(['promoted', 'reverted']);
-      expect(control.map((run) => Object.values(run.faults).reduce((a, b) => a + b, 0))).toEqual([0, 0]);
+      expect(control.map((run) => faultTotal(run.faults))).toEqual([0, 0]);
       // The runs did meet faults, of most kinds (which requests meet which is up to chance).
-      const injected = Object.values(faults).reduce((a, b) => a + b, 0);
+      const injected = faultTotal(faults);
       expect(injected).toBeGreaterThanOrEqual(10);
       expect(Object.values(faults).filter((count) => count > 0).length).toBeGreaterThanOrEqual(4);
     },

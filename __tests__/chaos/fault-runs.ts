@@ -20,7 +20,7 @@ import {
   deleteTestNamespace,
   requireLocalCluster,
 } from '../integration/local-cluster.ts';
-import { FAULT_KINDS, startFaultProxy, type FaultKind } from '../support/fault-proxy.ts';
+import { FAULT_KINDS, noFaults, startFaultProxy, type FaultKind } from '../support/fault-proxy.ts';
 import { exited } from '../support/runner-step.ts';
 import { chaosStep, startMainStep, targetState, type TargetState } from './main-step-process.ts';
 
@@ -138,7 +138,7 @@ export async function runFaultRuns(count: number, rate = 0.05, seed = 15): Promi
     const faulted = runs
       .slice(2)
       .map((run) => ({ ...run, correct: run.consistent && run.decision === decisionOf.get(run.verdict) }));
-    const faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>;
+    const faults = noFaults();
     for (const run of faulted) for (const kind of FAULT_KINDS) faults[kind] += run.faults[kind];
     return { control, runs: faulted, faults };
   } finally {

@@ -28,6 +28,16 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** A count of zero faults of every kind. */
+export function noFaults(): Record<FaultKind, number> {
+  return Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>;
+}
+
+/** Faults of all kinds together. */
+export function faultTotal(faults: Record<FaultKind, number>): number {
+  return Object.values(faults).reduce((a, b) => a + b, 0);
+}
+
 export interface FaultProxy {
   /** https://127.0.0.1:port */
   server: string;
@@ -83,7 +93,7 @@ export async function startFaultProxy(
   const random = seeded(options.seed ?? 15);
   let rate = options.rate;
   let requests = 0;
-  let faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>;
+  let faults = noFaults();
   let log: string[] = [];
   const sockets = new Set<Socket>();
 
@@ -194,7 +204,7 @@ export async function startFaultProxy(
     counts: () => ({ requests, faults: { ...faults }, log: [...log] }),
     reset() {
       requests = 0;
-      faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>;
+      faults = noFaults();
       log = [];
     },
     setRate(next: number) {

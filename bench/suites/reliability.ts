@@ -29,6 +29,7 @@ import { runBadInputCases, wrongsOf } from '../../__tests__/support/bad-input-ru
 import { runSecretScan } from '../../__tests__/chaos/secret-scan.ts';
 import { runConcurrentRuns } from '../../__tests__/chaos/concurrent-runs.ts';
 import { runFaultRuns } from '../../__tests__/chaos/fault-runs.ts';
+import { faultTotal } from '../../__tests__/support/fault-proxy.ts';
 import type { Metric, Publish, ResultsDocument, Suite, SuiteResults } from '../results.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -108,14 +109,14 @@ async function faults(): Promise<SuiteResults> {
       `the fault-free runs did not decide as their verdicts:\n${wrongControl.map((run) => run.log).join('\n')}`,
     );
   for (const [index, run] of runs.entries()) {
-    const count = Object.values(run.faults).reduce((a, b) => a + b, 0);
+    const count = faultTotal(run.faults);
     console.log(
       `run ${index + 1} (${run.verdict}): ${run.correct ? 'correct' : 'WRONG'}, ${run.decision ?? 'no decision'}, ${count} faults in ${run.requests} requests`,
     );
     if (!run.correct) console.log(run.log);
   }
   const correct = runs.filter((run) => run.correct).length;
-  const total = Object.values(injected).reduce((a, b) => a + b, 0);
+  const total = faultTotal(injected);
   const requests = runs.reduce((sum, run) => sum + run.requests, 0);
   console.log(
     `faults: ${correct} of ${runs.length} runs correct; ${total} faults in ${requests} requests (${Object.entries(

@@ -223,12 +223,6 @@ export function retryDelayMs(
   return code !== undefined && TRANSIENT_CONNECTION_CODES.has(code) ? backoff : undefined;
 }
 
-/** How a Cluster's HTTP library sends; tests give their own inner library and pause. */
-export interface SendingOptions {
-  inner?: HttpLibrary;
-  pause?: (ms: number) => Promise<void>;
-}
-
 /**
  * The HTTP library every API client of a Cluster sends through. A transient failure (retryDelayMs)
  * is sent again, so a busy or restarting API server, or a load balancer dropping a connection,
@@ -236,9 +230,10 @@ export interface SendingOptions {
  * server, the request and what to do, rather than client-node's ApiException, whose message is a
  * raw dump of the answer.
  */
-export function describingHttpLibrary(server: string, options: SendingOptions = {}): HttpLibrary {
-  const inner = options.inner ?? new IsomorphicFetchHttpLibrary();
-  const pause = options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+export function describingHttpLibrary(
+  server: string,
+  inner: HttpLibrary = new IsomorphicFetchHttpLibrary(),
+): HttpLibrary {
   return wrapHttpLibrary({
     async send(request: RequestContext): Promise<ResponseContext> {
       const described = { method: String(request.getHttpMethod()), url: request.getUrl() };
@@ -261,7 +256,7 @@ export function describingHttpLibrary(server: string, options: SendingOptions = 
         if (delay === undefined || request.getSignal()?.aborted) {
           throw describeKubeFailure(server, described, failure, sends);
         }
-        await pause(delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     },
   });
