@@ -26,7 +26,7 @@ const STAGES: Record<StageName, () => Promise<Stage>> = {
   analyse: async () => (await import('./stages/analyse.ts')).analyseStage,
   decide: async () => (await import('./stages/decide.ts')).decideStage,
   'report-preview': async () => (await import('./stages/report-preview.ts')).reportPreviewStage,
-  'cleanup-preview': async () => (await import('./stages/cleanup-preview.ts')).cleanupPreviewStage,
+  cleanup: async () => (await import('./stages/cleanup.ts')).cleanupStage,
   promote: async () => (await import('./stages/promote.ts')).promoteStage,
   revert: async () => (await import('./stages/revert.ts')).revertStage,
 };

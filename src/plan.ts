@@ -15,7 +15,7 @@ export type StageName =
   | 'analyse'
   | 'decide'
   | 'report-preview'
-  | 'cleanup-preview'
+  | 'cleanup'
   | 'promote'
   | 'revert'
   | 'tag-release';
@@ -24,7 +24,7 @@ export type StageName =
 export const STAGES_BY_MODE: Readonly<Record<Mode, readonly StageName[]>> = {
   canary: ['build', 'deploy-canary', 'analyse', 'decide'],
   preview: ['build', 'deploy-preview', 'analyse', 'report-preview'],
-  cleanup: ['cleanup-preview'],
+  cleanup: ['cleanup'],
   promote: ['promote'],
   revert: ['revert'],
   release: ['tag-release', 'deploy-canary', 'analyse', 'decide'],
@@ -37,7 +37,7 @@ export const STAGES_BY_MODE: Readonly<Record<Mode, readonly StageName[]>> = {
 export const STAGES_CHANGING_THE_CLUSTER: ReadonlySet<StageName> = new Set<StageName>([
   'deploy-canary',
   'deploy-preview',
-  'cleanup-preview',
+  'cleanup',
   'promote',
   'revert',
 ]);
@@ -116,8 +116,10 @@ export interface PodTemplatePlan {
 
 /** Decides names, labels, image tags and stages for a run; no I/O. */
 export function planRun(settings: Settings): Plan {
-  const preview =
-    settings.mode === 'preview' || settings.mode === 'cleanup' ? `pr-${settings.run.pullRequest}` : undefined;
+  // Cleanup outside a pull request is for the canary target itself (stages/cleanup.ts).
+  const forPullRequest =
+    settings.mode === 'preview' || (settings.mode === 'cleanup' && settings.run.pullRequest !== undefined);
+  const preview = forPullRequest ? `pr-${settings.run.pullRequest}` : undefined;
   const target = preview === undefined ? settings.name : `${settings.name}-${preview}`;
   const image = settings.build.image === undefined ? undefined : planImage(settings, settings.build.image);
   const podTemplate = settings.workload.podTemplate;

@@ -2,17 +2,23 @@
  * The post step (runs always, also after cancellation): undoes what the main step left
  * unfinished, from the record it saved, with the same undo a failed run uses (kube/rollout.ts
  * undoChanges). Must not be able to make things worse: it only reads that record and removes what
- * it says we created (found again by our labels).
+ * it says we created (found again by our labels). The undo is tried a few times (an API server
+ * restarting is back within seconds); whatever it did, the GitHub Deployment is closed.
  */
 import * as runner from './github/runner.ts';
 import { reportFailure } from './github/annotations.ts';
 import { loadBuildScratch, loadPending } from './github/step-state.ts';
+import { InputError } from './errors.ts';
 import { readInputs } from './inputs/read.ts';
 import type { Settings } from './inputs/settings.ts';
+import type { PendingChanges } from './kube/rollout.ts';
 import { planRun } from './plan.ts';
 
 /** How long the post step waits for the Lease (its own run's, normally free at once). */
 const POST_LEASE_WAIT_SECONDS = 120;
+/** Tries of the whole undo, the first wait between them, doubled each time (2 + 4 + 8 + 16 s). */
+const UNDO_ATTEMPTS = 5;
+const FIRST_RETRY_MS = 2000;
 
 /** Runs the action's post step. */
 export async function run(): Promise<void> {
@@ -27,31 +33,57 @@ export async function run(): Promise<void> {
         runner.info("post: removed the unfinished build's credentials");
     }
     const pending = loadPending();
-    if (pending === undefined) {
+    if (pending === undefined)
       runner.info('model-canary post: nothing pending, no canary was left unfinished.');
-    } else {
-      runner.warning(
-        `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
-      );
-      const { openStepSession } = await import('./step-session.ts');
+    else await undoPending(settingsOf, pending);
+  } catch (error) {
+    reportFailure(error);
+  }
+  // A cancelled job must not leave its GitHub Deployment "in progress" for ever (never throws).
+  const { closeAbandonedDeployment } = await import('./github/run-reporting.ts');
+  await closeAbandonedDeployment(settingsOf);
+}
+
+/** Undoes the record under the main step's Lease holder, trying again with backoff. */
+async function undoPending(settingsOf: () => Settings, pending: PendingChanges): Promise<void> {
+  runner.warning(
+    `The main step left ${pending.changes.join(', ')} of ${pending.namespace}/${pending.target} unfinished; undoing it.`,
+  );
+  const { openStepSession } = await import('./step-session.ts');
+  for (let attempt = 1, waitMs = FIRST_RETRY_MS; ; attempt++, waitMs *= 2) {
+    try {
       const current = settingsOf();
       const session = await openStepSession(
         current,
         { ...planRun(current), namespace: pending.namespace },
         { pending, waitSeconds: POST_LEASE_WAIT_SECONDS, logPrefix: 'post: ' },
       );
-      await session.undo('the main step did not finish');
-      await session.close();
+      try {
+        await session.undo('the main step did not finish');
+      } finally {
+        // Keeps the Lease, with its record, when the undo did not finish.
+        await session.close().catch(() => undefined);
+      }
       runner.info(
         pending.changes.includes('first')
           ? 'post: removed the unfinished first version'
           : 'post: canary removed, traffic back on stable',
       );
+      return;
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (attempt >= UNDO_ATTEMPTS) {
+        throw new Error(
+          `post: the undo failed ${attempt} times (last: ${reason}). The target's Lease keeps the record of ` +
+            'what is unfinished: the next run on the target, or mode cleanup, undoes it',
+          { cause: error },
+        );
+      }
+      runner.warning(
+        `post: undo attempt ${attempt} of ${UNDO_ATTEMPTS} failed (${reason}); trying again in ${waitMs / 1000}s`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
-    // A cancelled job must not leave its GitHub Deployment "in progress" for ever.
-    const { closeAbandonedDeployment } = await import('./github/run-reporting.ts');
-    await closeAbandonedDeployment(settingsOf);
-  } catch (error) {
-    reportFailure(error);
   }
 }

@@ -74,7 +74,7 @@ export interface Run {
   readonly analyses: readonly StepAnalysis[];
   /** report-preview. */
   readonly previewUrl?: string;
-  /** decide, promote, revert, cleanup-preview. */
+  /** decide, promote, revert, cleanup. */
   readonly outcome?: Outcome;
 }
 

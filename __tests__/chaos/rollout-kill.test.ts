@@ -3,9 +3,12 @@
  * as the runner runs it (`node dist/index.js`, STATE_* from the saved state file, isPost among
  * them): stable keeps serving and no canary remains. SIGKILL (no chance to clean up), then a re-run
  * of the job (next attempt): it converges to the new version promoted, with nothing left over.
+ * SIGKILL with neither (the runner machine died): the record on the target's Lease lets a later
+ * run of another workflow, here `mode: cleanup` on a push, undo the orphaned canary.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { ANNOTATIONS } from '../../src/kube/labels.ts';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
 import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
 import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
@@ -91,5 +94,39 @@ describe('the main step killed mid-canary', () => {
       ...stateVariables(again.stateFile),
     });
     expect(post.output).toMatch(/nothing pending/);
+  }, 300_000);
+
+  it('SIGKILL and no post step: a later run of mode cleanup finds the orphaned canary on the Lease and undoes it', async () => {
+    await firstVersion('orphan');
+    const dead = chaosStep(namespace, 'orphan', 503, 1);
+    const main = startMainStep(dead.env, v2.reference);
+    await until(() => main.output().includes('chaos: canary deployed'), 'the canary to be deployed', 120_000);
+    main.child.kill('SIGKILL');
+    await exited(main.child);
+    // What the dead runner's disk held is on the Lease too.
+    const ctx = recordedContext(config, fixtureSettings({ namespace, name: 'orphan' }));
+    const lease = await ctx.cluster.coordination.readNamespacedLease({
+      name: ctx.plan.objects.lease,
+      namespace,
+    });
+    const record = JSON.parse(lease.metadata!.annotations![ANNOTATIONS.pending]!);
+    expect(record).toMatchObject({ target: 'orphan', changes: ['canary'] });
+    expect(record.holder).toMatch(/\/503\/1$/);
+
+    // Another workflow's run: it waits for the dead holder's Lease to run out, then undoes.
+    const later = chaosStep(namespace, 'orphan', 504, 1);
+    const cleanup = await runProcess(process.execPath, [BUNDLE], { ...later.env, INPUT_MODE: 'cleanup' });
+    expect(cleanup.output).toMatch(/run \S+\/503\/1 left canary unfinished/);
+    expect(cleanup.output).toMatch(
+      /undid the canary run \S+\/503\/1 left unfinished; stable serves all traffic/,
+    );
+    expect(cleanup.output).not.toMatch(/::error/);
+    expect(cleanup.code).toBe(0);
+    expect(await targetState(config, namespace, 'orphan')).toEqual({
+      canary: [],
+      stableImage: v1.reference,
+      stableAvailable: 1,
+      lease: false,
+    });
   }, 300_000);
 });

@@ -94,7 +94,7 @@ describe('rollout stages', () => {
     expect(await stableImage('web')).toBe(v1.reference);
 
     const cleanup = fixtureSettings({ namespace, name: 'web', mode: 'cleanup' }, 2, 1, pr);
-    await stagesOf(cleanup, ['cleanup-preview']);
+    await stagesOf(cleanup, ['cleanup']);
     expect(await namesWith(`${LABELS.preview}=pr-17`)).toEqual([]);
     expect(await namesWith(`${LABELS.target}=web`)).toEqual(['web', 'web', 'web-stable']);
   }, 300_000);

@@ -74,6 +74,18 @@ describe('planRun', () => {
     );
   });
 
+  it('cleans up the preview of a pull request, and the canary target itself elsewhere', () => {
+    const onPullRequest = plan(
+      { ...CANARY, mode: 'cleanup' },
+      { ...RUN, eventName: 'pull_request', pullRequest: 8 },
+    );
+    expect([onPullRequest.target, onPullRequest.preview]).toEqual(['resnet-pr-8', 'pr-8']);
+    const onPush = plan({ ...CANARY, mode: 'cleanup' }, RUN);
+    expect([onPush.target, onPush.preview]).toEqual(['resnet', undefined]);
+    expect(onPush.objects.lease).toBe(plan(CANARY, RUN).objects.lease);
+    expect(onPush.stages).toEqual(['cleanup']);
+  });
+
   it('gives a release its semver tags and no build', () => {
     const p = plan({ ...CANARY, mode: 'release' }, { ...RUN, ref: 'refs/tags/v2.5.1' });
     expect(p.image?.releaseTags).toEqual(['v2.5.1', 'v2.5', 'v2']);

@@ -130,7 +130,7 @@ export function checkModeNeeds(
       `mode ${mode} tags the image with the commit SHA, but GITHUB_SHA is '${run.sha}'; run it from a GitHub workflow`,
     );
   }
-  if ((mode === 'preview' || mode === 'cleanup') && run.pullRequest === undefined) {
+  if (mode === 'preview' && run.pullRequest === undefined) {
     read.problem(
       'mode',
       `mode ${mode} runs on a pull_request event (this run's event is '${run.eventName || 'unknown'}')`,

@@ -43,6 +43,11 @@ export const ANNOTATIONS = {
    * replica slots, autoscaler), so a promotion or an undo in any later run keeps to it.
    */
   gpuBudget: 'model-canary.dev/gpu-budget',
+  /**
+   * On the target's Lease: the holder's record of pending changes (JSON), written ahead of each
+   * change, so a run whose runner died (no post step) is undone by the next run on the target.
+   */
+  pending: 'model-canary.dev/pending',
 } as const;
 
 /**

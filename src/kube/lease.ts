@@ -10,11 +10,16 @@
  * fails is retried with backoff; the lease counts as lost only when a read that succeeded shows
  * another holder, and a run that could not renew within the lease's duration may no longer
  * change anything (`assertHeld`), since another run may by then have taken over.
+ *
+ * The Lease also carries its holder's record of pending changes (annotation
+ * `model-canary.dev/pending`, see kube/session.ts): it outlives the runner, so whoever takes the
+ * Lease next finds what a run that died left half-done (`inherited`). A Lease with a record is
+ * kept on release; one without is deleted.
  */
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.ts';
 import { apiMessage, statusOf, unlessNotFound, type Cluster } from './cluster.ts';
-import { LABELS, MANAGED_BY_VALUE } from './labels.ts';
+import { ANNOTATIONS, LABELS, MANAGED_BY_VALUE } from './labels.ts';
 
 export interface LeaseOptions {
   namespace: string;
@@ -33,13 +38,23 @@ export interface HeldLease {
   readonly holder: string;
   /** Set when a read showed another holder: whoever holds it now. */
   readonly lostTo: string | undefined;
+  /** The record of pending changes the Lease carried when this run took it (an earlier holder's). */
+  readonly inherited: string | undefined;
+  /**
+   * Writes (or, with undefined, removes) this run's record of pending changes on the Lease, in turn
+   * with the renewals; throws a ClusterError when it could not, or when the Lease is no longer ours.
+   */
+  record(text: string | undefined): Promise<void>;
   /**
    * Throws (a ClusterError naming the Lease) unless the lease is still ours: not lost, and renewed
    * within its duration. Called before every change, reverts included.
    */
   assertHeld(): void;
-  /** Stops renewing and deletes the lease if it is still ours. */
-  release(): Promise<void>;
+  /**
+   * Stops renewing and deletes the lease if it is still ours, unless `keepRecord` (default: the
+   * lease carries a record of pending changes): then it stays for the post step or the next run.
+   */
+  release(options?: { keepRecord?: boolean }): Promise<void>;
 }
 
 const DEFAULT_DURATION_SECONDS = 30;
@@ -194,6 +209,7 @@ function renew(
   const name = lease.metadata!.name!;
   const namespace = lease.metadata!.namespace!;
   const holder = lease.spec!.holderIdentity!;
+  const inherited = lease.metadata?.annotations?.[ANNOTATIONS.pending];
   const where = `Lease ${namespace}/${name}`;
   const periodMs = Math.max(1000, (duration * 1000) / 3);
   let wake: (() => void) | undefined;
@@ -203,52 +219,105 @@ function renew(
       timer = setTimeout(resolve, ms);
       timer.unref();
     });
+  // Renewals and record writes replace the same object: one at a time, each on the copy the last left.
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(write: () => Promise<T>): Promise<T> => {
+    const next = turn.then(write);
+    turn = next.catch(() => undefined);
+    return next;
+  };
+
+  /** Replaces the lease with `annotations` (default: as they are) and a fresh renewTime. */
+  const replace = async (annotations = current.metadata?.annotations): Promise<void> => {
+    current = await cluster.coordination.replaceNamespacedLease({
+      name,
+      namespace,
+      body: {
+        ...current,
+        metadata: { ...current.metadata, annotations: annotations ?? {} },
+        spec: { ...current.spec, renewTime: new V1MicroTime() },
+      },
+    });
+    renewedAt = Date.now();
+  };
+
+  /**
+   * After a failed write: reads the lease and learns who holds it. 'ours' (our copy is now the fresh
+   * one), 'lost', 'gone' (deleted under us), or 'unknown' when it could not be read.
+   */
+  const reread = async (error: unknown): Promise<'ours' | 'lost' | 'gone' | 'unknown'> => {
+    let seen: V1Lease | undefined;
+    try {
+      seen = await unlessNotFound(cluster.coordination.readNamespacedLease({ name, namespace }));
+    } catch {
+      return 'unknown';
+    }
+    if (seen === undefined) return 'gone';
+    if (seen.spec?.holderIdentity !== holder) {
+      lostTo = seen.spec?.holderIdentity || 'nobody';
+      log(`${where} was lost to ${lostTo}: ${apiMessage(error)}`);
+      return 'lost';
+    }
+    current = seen;
+    return 'ours';
+  };
+
+  /** Creates the lease again, ours, with our copy's annotations (the record among them). */
+  const recreate = async (): Promise<void> => {
+    const now = new V1MicroTime();
+    current = await cluster.coordination.createNamespacedLease({
+      namespace,
+      body: {
+        metadata: {
+          name,
+          namespace,
+          labels: { ...labels, [LABELS.managedBy]: MANAGED_BY_VALUE },
+          annotations: current.metadata?.annotations ?? {},
+        },
+        spec: { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now },
+      },
+    });
+    renewedAt = Date.now();
+  };
 
   /** One renewal; false when it failed. Learns from a read who holds the lease when it did. */
   const renewOnce = async (): Promise<boolean> => {
     try {
-      current = await cluster.coordination.replaceNamespacedLease({
-        name,
-        namespace,
-        body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime() } },
-      });
-      renewedAt = Date.now();
+      await replace();
       return true;
     } catch (error) {
-      let seen: V1Lease | undefined;
-      try {
-        seen = await unlessNotFound(cluster.coordination.readNamespacedLease({ name, namespace }));
-      } catch {
-        // Unreadable too (API server away): nothing learnt, retried.
-        log(`${where}: renewal failed (${apiMessage(error)}); retrying`);
-        return false;
-      }
-      if (seen === undefined) {
-        const now = new V1MicroTime();
-        current = await cluster.coordination
-          .createNamespacedLease({
-            namespace,
-            body: {
-              metadata: { name, namespace, labels: { ...labels, [LABELS.managedBy]: MANAGED_BY_VALUE } },
-              spec: {
-                holderIdentity: holder,
-                leaseDurationSeconds: duration,
-                acquireTime: now,
-                renewTime: now,
-              },
-            },
-          })
-          .catch(() => current);
-        return false;
-      }
-      if (seen.spec?.holderIdentity !== holder) {
-        lostTo = seen.spec?.holderIdentity || 'nobody';
-        log(`${where} was lost to ${lostTo}: ${apiMessage(error)}`);
-        return false;
-      }
-      // Still ours (an update conflicted with a stale copy): renew the fresh one.
-      current = seen;
+      const seen = await reread(error);
+      // Unreadable too (API server away): nothing learnt, retried.
+      if (seen === 'unknown') log(`${where}: renewal failed (${apiMessage(error)}); retrying`);
+      if (seen === 'gone') await recreate().catch(() => undefined);
+      // 'ours': an update conflicted with a stale copy; the fresh one is renewed next time.
       return false;
+    }
+  };
+
+  const record = async (text: string | undefined): Promise<void> => {
+    for (let tries = 1; ; tries++) {
+      if (lostTo !== undefined)
+        throw new ClusterError(where, `was taken by ${lostTo}; this run changes nothing more`);
+      const others = Object.entries(current.metadata?.annotations ?? {}).filter(
+        ([key]) => key !== ANNOTATIONS.pending,
+      );
+      const annotations = Object.fromEntries(
+        text === undefined ? others : [...others, [ANNOTATIONS.pending, text]],
+      );
+      try {
+        await replace(annotations);
+        return;
+      } catch (error) {
+        const seen = tries < 3 ? await reread(error) : 'unknown';
+        if (seen === 'gone') await recreate().catch(() => undefined);
+        // 'lost' ends at the top of the loop, naming the new holder.
+        if (seen !== 'unknown') continue;
+        throw new ClusterError(
+          where,
+          `could not be given this run's record of pending changes (${apiMessage(error)}); nothing was changed after it`,
+        );
+      }
     }
   };
 
@@ -257,7 +326,7 @@ function renew(
       await pause(periodMs);
       let backoff = RENEW_BACKOFF_MS;
       const due = Date.now() + periodMs;
-      while (!stopped && lostTo === undefined && !(await renewOnce()) && Date.now() + backoff < due) {
+      while (!stopped && lostTo === undefined && !(await inTurn(renewOnce)) && Date.now() + backoff < due) {
         await pause(backoff);
         backoff = Math.min(backoff * 2, periodMs);
       }
@@ -270,6 +339,8 @@ function renew(
     get lostTo() {
       return lostTo;
     },
+    inherited,
+    record: (text) => inTurn(() => record(text)),
     assertHeld() {
       if (lostTo !== undefined)
         throw new ClusterError(where, `was taken by ${lostTo}; this run changes nothing more`);
@@ -282,12 +353,17 @@ function renew(
         );
       }
     },
-    async release() {
+    async release({ keepRecord } = {}) {
       stopped = true;
       clearTimeout(timer);
       wake?.();
       await renewing;
+      await turn;
       if (lostTo !== undefined) return;
+      if (keepRecord ?? current.metadata?.annotations?.[ANNOTATIONS.pending] !== undefined) {
+        log(`${where} kept: it records changes still to undo`);
+        return;
+      }
       // A 409 means our copy is stale: a renewal whose answer was lost did change it. Read it
       // again, and delete it only while it is still ours, so the next run need not wait it out.
       for (let tries = 1; ; tries++) {

@@ -195,7 +195,7 @@ export async function pauseCanary(
   };
   const canary = await readCanary(ctx);
   if (canary === undefined) throw new ClusterError(where, 'disappeared before it could be paused');
-  note(ctx, `annotate ${where} ${ANNOTATIONS.paused}`, 'none');
+  await note(ctx, `annotate ${where} ${ANNOTATIONS.paused}`, 'none');
   try {
     await cluster.objects.patch(
       {

@@ -80,8 +80,11 @@ export interface RolloutContext {
   serving: ServingSpec;
   log: (line: string) => void;
   warn: (line: string) => void;
-  /** Called before each change to the cluster, so the record of what to undo is written first. */
-  onChange?: (change: RolloutChange) => void;
+  /**
+   * Called before each change to the cluster, so the record of what to undo is written first (on
+   * the step state and the Lease); the change waits for it, and is not made when it throws.
+   */
+  onChange?: (change: RolloutChange) => Promise<void>;
   /** Pre-flight checks (namespace, RBAC, free GPUs); on unless a test provokes what they prevent. */
   preflight?: boolean;
 }
@@ -188,13 +191,13 @@ export interface CanaryStep {
 }
 
 /** Announces a change before it is made, so the record of pending changes covers it (onChange). */
-export function note(
+export async function note(
   ctx: RolloutContext,
   action: string,
   pending: RolloutChange['pending'],
   extra: Pick<RolloutChange, 'router' | 'restore'> = {},
-): void {
-  ctx.onChange?.({ action, pending, ...extra, at: Date.now() });
+): Promise<void> {
+  await ctx.onChange?.({ action, pending, ...extra, at: Date.now() });
 }
 
 /** Applies one of the target's objects (kube/apply.ts: ours, or adopted with input adopt). */
@@ -407,7 +410,7 @@ export async function deployCanary(
   if (gpuProduct !== undefined) ctx.log(`canary pinned to ${gpuProduct}, the GPU stable runs on`);
 
   await applyPullSecret(ctx, pull, 'canary');
-  note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
+  await note(ctx, `apply Service ${plan.namespace}/${plan.objects.canaryService}`, 'canary', { router });
   for (const role of ['user', 'stable', 'canary'] as const) {
     await apply(ctx, renderService(plan, serving, role, router.kind));
   }
@@ -422,7 +425,7 @@ export async function deployCanary(
     ...(gpuProduct !== undefined ? { gpuProduct } : {}),
     ...(stableImage !== undefined ? { previousImage: stableImage } : {}),
   });
-  note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`, 'canary');
+  await note(ctx, `apply Deployment ${plan.namespace}/${plan.objects.canaryDeployment}`, 'canary');
   await apply(ctx, deployment);
   if ((leftover?.spec?.replicas ?? 0) > 0) {
     // A killed attempt's canary pods hold GPUs the moves below count as free.
@@ -539,7 +542,7 @@ async function scaleArm(
 ): Promise<void> {
   const { cluster, plan } = ctx;
   const name = deploymentOf(plan, track);
-  note(ctx, `scale Deployment ${plan.namespace}/${name} to ${replicas}`, pending);
+  await note(ctx, `scale Deployment ${plan.namespace}/${name} to ${replicas}`, pending);
   try {
     await cluster.apps.replaceNamespacedDeploymentScale({
       name,
@@ -583,7 +586,7 @@ async function deployFirstVersion(
   const pending = previous === undefined ? 'first' : 'promotion';
   const restore = previous === undefined ? {} : { restore: previous };
   await applyPullSecret(ctx, pull, pending);
-  note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
+  await note(ctx, `apply Service ${plan.namespace}/${plan.objects.service}`, pending, { router, ...restore });
   for (const role of ['user', 'stable'] as const) {
     await apply(ctx, renderService(plan, serving, role, router.kind));
   }
@@ -654,9 +657,14 @@ export async function setCanaryWeight(
   const { stable: stableReplicas, canary: canaryReplicas } = replicas;
   let achievedPercent: number;
   if (state.router.kind === 'gateway-api') {
-    note(ctx, `route HTTPRoute ${plan.namespace}/${state.router.route} ${weight}% to canary`, 'canary', {
-      router: state.router,
-    });
+    await note(
+      ctx,
+      `route HTTPRoute ${plan.namespace}/${state.router.route} ${weight}% to canary`,
+      'canary',
+      {
+        router: state.router,
+      },
+    );
     await routeCanaryWeight(ctx, state.router.route, weight);
     achievedPercent = weight;
     ctx.log(`HTTPRoute ${state.router.route}: ${100 - weight}% stable, ${weight}% canary`);
@@ -944,7 +952,7 @@ async function handOverReplicas(ctx: RolloutContext, stable: V1Deployment): Prom
   );
   if (!ownedByOurApply || stable.spec?.replicas === undefined) return;
   const name = plan.objects.stableDeployment;
-  note(ctx, `hand the replicas of Deployment ${plan.namespace}/${name} to its autoscaler`, 'none');
+  await note(ctx, `hand the replicas of Deployment ${plan.namespace}/${name} to its autoscaler`, 'none');
   try {
     await cluster.objects.patch(
       {
@@ -972,7 +980,7 @@ async function handOverReplicas(ctx: RolloutContext, stable: V1Deployment): Prom
 export async function removeCanary(ctx: RolloutContext, router: Router | undefined): Promise<void> {
   const { plan } = ctx;
   if (router?.kind === 'gateway-api') {
-    note(ctx, `restore HTTPRoute ${plan.namespace}/${router.route}`, 'none');
+    await note(ctx, `restore HTTPRoute ${plan.namespace}/${router.route}`, 'none');
     await restoreRoute(ctx, router.route);
   }
   await deleteLabelled(ctx, trackSelector(plan.target, 'canary', plan.preview));
@@ -987,7 +995,7 @@ export async function removeTarget(ctx: RolloutContext): Promise<void> {
   const secret =
     ctx.settings.workload.imagePullSecret === undefined ? await ourPullSecret(cluster, plan) : undefined;
   if (secret !== undefined) {
-    note(ctx, `delete Secret ${plan.namespace}/${pullSecretName(plan)}`, 'none');
+    await note(ctx, `delete Secret ${plan.namespace}/${pullSecretName(plan)}`, 'none');
     await deleteObject(cluster, { ...secret, apiVersion: 'v1', kind: 'Secret' });
   }
 }
@@ -1004,7 +1012,7 @@ async function applyPullSecret(
 ): Promise<void> {
   const { cluster, plan } = ctx;
   if (pull === undefined || ctx.settings.workload.imagePullSecret !== undefined) return;
-  note(ctx, `apply Secret ${plan.namespace}/${pullSecretName(plan)}`, pending);
+  await note(ctx, `apply Secret ${plan.namespace}/${pullSecretName(plan)}`, pending);
   await applyObject(cluster, renderPullSecret(plan, pull));
   ctx.log(
     `image pull secret ${pullSecretName(plan)}: ${pull.registry} needs credentials to pull; both arms use it`,
@@ -1035,7 +1043,7 @@ async function applyPodMonitor(ctx: RolloutContext, pending: PendingChange): Pro
   const { plan } = ctx;
   const monitor = renderPodMonitor(plan, ctx.serving);
   if (monitor === undefined || !(await servesPodMonitors(ctx))) return;
-  note(ctx, `apply PodMonitor ${plan.namespace}/${monitor.metadata!.name}`, pending);
+  await note(ctx, `apply PodMonitor ${plan.namespace}/${monitor.metadata!.name}`, pending);
   try {
     await apply(ctx, monitor);
     ctx.log(`PodMonitor ${plan.namespace}/${monitor.metadata!.name}: Prometheus scrapes both arms' metrics`);
@@ -1088,7 +1096,7 @@ async function deleteLabelled(ctx: RolloutContext, selector: string, podMonitors
     ...services.map((s) => ({ apiVersion: 'v1', kind: 'Service', metadata: s.metadata! })),
     ...(podMonitors ? await labelledPodMonitors(ctx, selector) : []),
   ]) {
-    note(ctx, `delete ${object.kind} ${plan.namespace}/${object.metadata.name}`, 'none');
+    await note(ctx, `delete ${object.kind} ${plan.namespace}/${object.metadata.name}`, 'none');
     await deleteObject(cluster, object);
   }
 }

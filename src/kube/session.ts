@@ -1,16 +1,25 @@
 /**
  * A rollout session: the target's Lease held, a rollout context on one connection, and the record
- * of pending changes written ahead of each change (to `journal`, which keeps it where the post step
- * finds it). main.ts opens one before the first stage that changes the cluster, and undoes or
- * closes it at the end; the post step opens one on the record a killed run left.
+ * of pending changes written ahead of each change, twice: to `journal` (the step state, where the
+ * post step finds it) and onto the Lease (where the next run finds it when the runner died and no
+ * post step ran). main.ts opens one before the first stage that changes the cluster, and undoes or
+ * closes it at the end; the post step opens one on the record a killed run left. Opening a session
+ * on a Lease that still records another run's unfinished changes undoes them first.
  */
 import { ClusterError } from '../errors.ts';
 import type { Settings } from '../inputs/settings.ts';
 import type { Plan } from '../plan.ts';
 import type { Cluster } from './cluster.ts';
+import { ANNOTATIONS } from './labels.ts';
 import { acquireLease, type HeldLease } from './lease.ts';
 import type { ServingSpec } from './manifests.ts';
-import { recordChange, undoChanges, type PendingChanges, type RolloutContext } from './rollout.ts';
+import {
+  recordChange,
+  undoChanges,
+  type PendingChanges,
+  type RolloutChange,
+  type RolloutContext,
+} from './rollout.ts';
 
 /** How long a run waits for another run's Lease on the same target before failing. */
 const LEASE_WAIT_SECONDS = 600;
@@ -32,13 +41,21 @@ export interface SessionOptions {
   warn: (line: string) => void;
 }
 
+/** Changes of a run that died, found on the Lease and undone before this run went on. */
+export interface OrphanRecovery {
+  holder: string;
+  changes: PendingChanges['changes'];
+}
+
 export interface RolloutSession {
   readonly ctx: RolloutContext;
   readonly lease: HeldLease;
   /** What is pending now: the changes made and not yet finished. */
   pending(): PendingChanges;
   /** The changes are finished work (promoted, preview up, removed): nothing is left to undo. */
-  settle(): void;
+  settle(): Promise<void>;
+  /** Set when opening the session undid an earlier run's unfinished changes (its record on the Lease). */
+  readonly recovered: OrphanRecovery | undefined;
   /** Undoes the pending changes, if any (undoChanges); true when there were some. */
   undo(cause: string): Promise<boolean>;
   /** Gives the Lease back and says how many API requests the session made. */
@@ -74,41 +91,93 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
     serving,
   };
   let record = options.pending ?? empty;
-  const ctx: RolloutContext = {
+  const onChange = async (change: RolloutChange): Promise<void> => {
+    // Every change, an undo's too, only while the Lease is surely ours: else another run may be
+    // changing the target, and the next run (or the post step) undoes ours from the record.
+    lease.assertHeld();
+    const next = recordChange(record, change);
+    if (next !== record) {
+      options.journal(next);
+      await lease.record(JSON.stringify(next));
+    }
+    record = next;
+  };
+  const contextFor = (servingOf: ServingSpec): RolloutContext => ({
     cluster,
     plan,
     settings: options.settings,
-    serving,
+    serving: servingOf,
     log,
     warn: options.warn,
-    onChange: (change) => {
-      // Every change, an undo's too, only while the Lease is surely ours: else another run may be
-      // changing the target, and the next run (or the post step) undoes ours from the record.
-      lease.assertHeld();
-      const next = recordChange(record, change);
-      if (next !== record) options.journal(next);
-      record = next;
-    },
-  };
-  const settle = () => {
+    onChange,
+  });
+  const ctx = contextFor(serving);
+  const settle = async (): Promise<void> => {
     record = empty;
     options.journal(undefined);
+    await lease.record(undefined);
   };
+
+  // A record on the Lease that the step state did not bring: a run that died (no post step) left
+  // it, and its holder's Lease ran out before ours was granted. Undone from that record, first.
+  const orphan = options.pending === undefined ? orphanRecord(lease, holder) : undefined;
+  if (orphan !== undefined) {
+    options.warn(
+      `${plan.namespace}/${plan.target}: run ${orphan.holder ?? '(unnamed)'} left ${orphan.changes.join(', ')} unfinished ` +
+        '(it stopped without undoing them, its Lease ran out); undoing them before this run goes on',
+    );
+    record = orphan;
+    await undoChanges(
+      contextFor(orphan.serving ?? serving),
+      orphan,
+      `run ${orphan.holder ?? '(unnamed)'} did not finish`,
+    );
+    await settle();
+  }
+
   return {
     ctx,
     lease,
     pending: () => record,
     settle,
+    recovered:
+      orphan !== undefined
+        ? { holder: orphan.holder ?? 'an earlier run', changes: orphan.changes }
+        : undefined,
     async undo(cause) {
       if (record.changes.length === 0) return false;
       lease.assertHeld();
       await undoChanges(ctx, record, cause);
-      settle();
+      await settle();
       return true;
     },
     async close() {
-      await lease.release();
+      await lease.release({ keepRecord: record.changes.length > 0 });
       log(`${cluster.requests} Kubernetes API requests in this run`);
     },
   };
+}
+
+/**
+ * The record of unfinished changes the Lease carried when this run took it, when it is another
+ * run's and not empty; one that cannot be read is reported, never guessed at.
+ */
+export function orphanRecord(
+  lease: Pick<HeldLease, 'inherited'>,
+  holder: string,
+): PendingChanges | undefined {
+  if (lease.inherited === undefined) return undefined;
+  let record: PendingChanges;
+  try {
+    record = JSON.parse(lease.inherited) as PendingChanges;
+  } catch {
+    throw new ClusterError(
+      "the target's Lease",
+      `carries a record of pending changes that is not JSON (annotation ${ANNOTATIONS.pending}); ` +
+        'check the target by hand, then delete the Lease',
+    );
+  }
+  if (record.holder === holder || !Array.isArray(record.changes) || record.changes.length === 0)
+    return undefined;
+  return record;
 }

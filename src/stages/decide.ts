@@ -53,7 +53,7 @@ export async function decideStage(
     const point = { step: pauseIndex + 1, steps: steps.length };
     const paused = await pauseCanary(session.ctx, canary, point, session.lease.holder);
     // A pause is this run's finished work, not a change cut short: the post step leaves it serving.
-    session.settle();
+    await session.settle();
     return {
       canary,
       analyses,
@@ -67,7 +67,7 @@ export async function decideStage(
     };
   }
   const pinned = await promoteCanary(session.ctx, canary);
-  session.settle();
+  await session.settle();
   const tags = await moveReleaseTags(run);
   return {
     canary,

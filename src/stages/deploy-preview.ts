@@ -16,6 +16,6 @@ export async function deployPreviewStage(run: Run): Promise<{ canary: CanaryStat
   const pull = await imagePullCredentials(run.settings, run.image.reference);
   const canary = await deployPreview(session.ctx, run.image.reference, pull);
   // Finished work, not a pending change: a later failure (analysis, report) leaves it up.
-  session.settle();
+  await session.settle();
   return { canary };
 }

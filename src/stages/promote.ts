@@ -29,7 +29,7 @@ export async function promoteStage(run: Run): Promise<{ outcome: Outcome }> {
   }
   session.ctx.log(`promoting the canary ${describePause(paused)}`);
   const image = await promotePausedCanary(session.ctx, paused);
-  session.settle();
+  await session.settle();
   return {
     outcome: {
       decision: 'promoted',

@@ -32,7 +32,7 @@ export async function revertStage(run: Run): Promise<{ outcome: Outcome }> {
       },
       'reverted by mode revert',
     );
-    session.settle();
+    await session.settle();
     return {
       outcome: {
         decision: 'reverted',
@@ -44,6 +44,6 @@ export async function revertStage(run: Run): Promise<{ outcome: Outcome }> {
     };
   }
   const image = await revertPromotion(ctx);
-  session.settle();
+  await session.settle();
   return { outcome: { decision: 'reverted', reason: `stable returned to ${image}`, image } };
 }

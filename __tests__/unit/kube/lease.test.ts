@@ -8,8 +8,9 @@ import { ApiException, type V1Lease } from '@kubernetes/client-node';
 import { ClusterError } from '../../../src/errors.ts';
 import type { Cluster } from '../../../src/kube/cluster.ts';
 import { acquireLease } from '../../../src/kube/lease.ts';
+import { ANNOTATIONS } from '../../../src/kube/labels.ts';
 import { v2Serving } from '../../../src/kube/manifests.ts';
-import { openRolloutSession } from '../../../src/kube/session.ts';
+import { openRolloutSession, orphanRecord } from '../../../src/kube/session.ts';
 import { planRun } from '../../../src/plan.ts';
 import { fixtureSettings } from '../../fixtures/rollout/rollout-context.ts';
 
@@ -19,7 +20,7 @@ type Answer = 'ok' | 'fail' | { holder: string };
 function standIn() {
   let stored: V1Lease | undefined;
   const script = { replace: [] as Answer[], read: [] as Answer[] };
-  const calls = { replace: 0, read: 0 };
+  const calls = { replace: 0, read: 0, delete: 0 };
   const unavailable = () => new ApiException(503, 'unavailable', {}, {});
   const coordination = {
     readNamespacedLease: async () => {
@@ -39,9 +40,14 @@ function standIn() {
       if (answer === 'fail') throw unavailable();
       return (stored = body);
     },
-    deleteNamespacedLease: async () => ({}),
+    deleteNamespacedLease: async () => {
+      calls.delete++;
+      stored = undefined;
+      return {};
+    },
   };
-  return { cluster: { coordination, requests: 0 } as unknown as Cluster, script, calls };
+  const pendingOnLease = () => stored?.metadata?.annotations?.[ANNOTATIONS.pending];
+  return { cluster: { coordination, requests: 0 } as unknown as Cluster, script, calls, pendingOnLease };
 }
 
 const OPTIONS = { namespace: 'ml', name: 'model-canary-resnet', holder: 'o/r/1/1', durationSeconds: 3 };
@@ -106,7 +112,7 @@ describe('a rollout session whose Lease is lost', () => {
       log: () => undefined,
       warn: () => undefined,
     });
-    session.ctx.onChange!({ action: 'apply Deployment ml/resnet-canary', pending: 'canary', at: 0 });
+    await session.ctx.onChange!({ action: 'apply Deployment ml/resnet-canary', pending: 'canary', at: 0 });
     script.replace.push('fail');
     script.read.push({ holder: 'o/r/2/1' });
     // The default duration is 30 s: the renewal is due after 10 s.
@@ -117,5 +123,98 @@ describe('a rollout session whose Lease is lost', () => {
     await expect(undo).rejects.toThrow(/was taken by o\/r\/2\/1/);
     expect(session.pending().changes).toEqual(['canary']);
     await session.close();
+  });
+});
+
+describe('the record of pending changes on the Lease', () => {
+  const sessionOn = (cluster: Cluster, journal: (record: unknown) => void = () => undefined) => {
+    const settings = fixtureSettings({ name: 'resnet', namespace: 'ml' });
+    return openRolloutSession({
+      cluster,
+      plan: planRun(settings),
+      settings,
+      serving: v2Serving('resnet'),
+      holder: 'o/r/1/1',
+      journal,
+      log: () => undefined,
+      warn: () => undefined,
+    });
+  };
+
+  it('is written before each change, to the step state and then the Lease, and cleared when settled', async () => {
+    const { cluster, pendingOnLease, calls } = standIn();
+    const journal: unknown[] = [];
+    const session = await sessionOn(cluster, (record) => journal.push(record));
+    expect(pendingOnLease()).toBeUndefined();
+    await session.ctx.onChange!({ action: 'apply Service ml/resnet-canary', pending: 'canary', at: 0 });
+    const written = JSON.parse(pendingOnLease()!);
+    expect(written).toMatchObject({
+      namespace: 'ml',
+      target: 'resnet',
+      changes: ['canary'],
+      holder: 'o/r/1/1',
+    });
+    expect(journal).toEqual([written]);
+    // A further scale step of the same canary adds nothing: no write.
+    const writes = calls.replace;
+    await session.ctx.onChange!({
+      action: 'scale Deployment ml/resnet-canary to 2',
+      pending: 'canary',
+      at: 1,
+    });
+    expect(calls.replace).toBe(writes);
+    await session.settle();
+    expect(pendingOnLease()).toBeUndefined();
+    expect(journal.at(-1)).toBeUndefined();
+    await session.close();
+    expect(calls.delete).toBe(1);
+  });
+
+  it('keeps the Lease, with its record, when the session closes with changes still pending', async () => {
+    const { cluster, pendingOnLease, calls } = standIn();
+    const session = await sessionOn(cluster);
+    await session.ctx.onChange!({ action: 'apply Deployment ml/resnet-canary', pending: 'canary', at: 0 });
+    await session.close();
+    expect(calls.delete).toBe(0);
+    expect(JSON.parse(pendingOnLease()!).changes).toEqual(['canary']);
+  });
+
+  it("is written again on a fresh copy after a conflict, and refused once the Lease is another run's", async () => {
+    const { cluster, script, pendingOnLease } = standIn();
+    const session = await sessionOn(cluster);
+    script.replace.push('fail');
+    await session.ctx.onChange!({ action: 'apply Deployment ml/resnet-canary', pending: 'canary', at: 0 });
+    expect(JSON.parse(pendingOnLease()!).changes).toEqual(['canary']);
+
+    script.replace.push('fail');
+    script.read.push({ holder: 'o/r/2/1' });
+    const change = session.ctx.onChange!({ action: 'apply Service ml/resnet', pending: 'promotion', at: 1 });
+    await expect(change).rejects.toThrow(/Lease ml\/model-canary-resnet: was taken by o\/r\/2\/1/);
+    // Not recorded, so not made: the record still says what was done.
+    expect(session.pending().changes).toEqual(['canary']);
+    await session.close();
+  });
+});
+
+describe('a record an earlier run left on the Lease', () => {
+  const record = (holder: string, changes: string[]) =>
+    JSON.stringify({ namespace: 'ml', target: 'resnet', changes, holder });
+
+  it("is another run's unfinished work only when it names another holder and some change", () => {
+    expect(orphanRecord({ inherited: record('o/r/1/1', ['canary', 'promotion']) }, 'o/r/2/1')).toMatchObject({
+      holder: 'o/r/1/1',
+      changes: ['canary', 'promotion'],
+    });
+    // An earlier attempt of the same run is another holder too: a re-run after SIGKILL recovers it.
+    expect(orphanRecord({ inherited: record('o/r/1/1', ['first']) }, 'o/r/1/2')?.changes).toEqual(['first']);
+    expect(orphanRecord({ inherited: record('o/r/1/1', ['canary']) }, 'o/r/1/1')).toBeUndefined();
+    expect(orphanRecord({ inherited: record('o/r/1/1', []) }, 'o/r/2/1')).toBeUndefined();
+    expect(orphanRecord({ inherited: undefined }, 'o/r/2/1')).toBeUndefined();
+  });
+
+  it('that cannot be read stops the run, naming the annotation', () => {
+    expect(() => orphanRecord({ inherited: '{"changes": [' }, 'o/r/2/1')).toThrow(
+      /Lease.*model-canary\.dev\/pending.*delete the Lease/,
+    );
   });
 });
