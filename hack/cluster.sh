@@ -6,6 +6,8 @@
 #   hack/cluster.sh down      stop everything `up` started (by PID); caches and cluster state stay
 #   hack/cluster.sh down --purge   also forget the cluster state (etcd data, certificates)
 #   hack/cluster.sh status    one line per component; non-zero exit when any is down
+#   hack/cluster.sh restart-apiserver   stop kube-apiserver and start it again (the chaos suite's
+#                             API server restart); waits until it is ready
 set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HACK_DIR/lib/common.sh"
@@ -140,5 +142,11 @@ case "${1:-}" in
   up) cluster_up ;;
   down) cluster_down "${2:-}" ;;
   status) cluster_status ;;
-  *) echo "usage: $0 up|down [--purge]|status" >&2; exit 2 ;;
+  restart-apiserver)
+    daemon_running kube-apiserver || die "kube-apiserver is not running; start the cluster with: npm run cluster:up"
+    stop_daemon kube-apiserver
+    KUBE="$(kube_bin_dir)/kube"
+    apiserver_up
+    ;;
+  *) echo "usage: $0 up|down [--purge]|status|restart-apiserver" >&2; exit 2 ;;
 esac

@@ -4,7 +4,9 @@
  * to kill us, then decide. The image comes from MODEL_CANARY_TEST_IMAGE, standing in for the build
  * stage. With MODEL_CANARY_TEST_VERDICT=promote (or revert) the analysis ends at once with that
  * verdict, and decide promotes (or reverts); the step then prints `chaos: decided <decision>`.
+ * With MODEL_CANARY_TEST_ANALYSIS_UNTIL (a file path) that analysis lasts until the file exists.
  */
+import { existsSync } from 'node:fs';
 import { judgeStep } from '../../src/checks/step.ts';
 import { readInputs } from '../../src/inputs/read.ts';
 import { canaryStep } from '../../src/kube/rollout.ts';
@@ -26,6 +28,8 @@ run = { ...run, ...(await deployCanaryStage(run)) };
 process.stdout.write('chaos: canary deployed, analysing\n');
 const verdict = process.env['MODEL_CANARY_TEST_VERDICT'];
 if (verdict === 'promote' || verdict === 'revert') {
+  const until = process.env['MODEL_CANARY_TEST_ANALYSIS_UNTIL'];
+  while (until !== undefined && !existsSync(until)) await new Promise((resolve) => setTimeout(resolve, 200));
   // A judged first step, as the analyse stage would hand it on (no requests measured).
   const judged: StepAnalysis = {
     step: canaryStep(run.rollout!.ctx, run.canary!, 0),

@@ -60,8 +60,9 @@ export interface HeldLease {
 const DEFAULT_DURATION_SECONDS = 30;
 const DEFAULT_WAIT_SECONDS = 600;
 const RETRY_MS = 1000;
-/** First wait before a failed renewal is tried again; doubled each time, up to a renewal period. */
+/** First wait before a failed renewal is tried again; doubled each time, up to 2 s (or a renewal period). */
 const RENEW_BACKOFF_MS = 200;
+const RENEW_BACKOFF_MAX_MS = 2000;
 
 /** What this run saw of another holder's lease, and when (by its own clock) that last changed. */
 export interface LeaseObservation {
@@ -191,8 +192,8 @@ export async function acquireLease(cluster: Cluster, options: LeaseOptions): Pro
 
 /**
  * Renews the lease every third of its duration until released. A failed renewal is retried with
- * backoff until the next one is due; the lease is lost only when a read shows another holder (a
- * lease deleted under us is created again).
+ * backoff (0.2 s doubling, at most 2 s apart) until one succeeds; the lease is lost only when a read
+ * shows another holder (a lease deleted under us is created again).
  */
 function renew(
   cluster: Cluster,
@@ -324,11 +325,11 @@ function renew(
   const loop = async (): Promise<void> => {
     while (!stopped && lostTo === undefined) {
       await pause(periodMs);
-      let backoff = RENEW_BACKOFF_MS;
-      const due = Date.now() + periodMs;
-      while (!stopped && lostTo === undefined && !(await inTurn(renewOnce)) && Date.now() + backoff < due) {
+      // Until one succeeds, never a whole period apart: after an API server restart the Lease is
+      // renewed within seconds, before its duration runs out.
+      for (let backoff = RENEW_BACKOFF_MS; !stopped && lostTo === undefined && !(await inTurn(renewOnce));) {
         await pause(backoff);
-        backoff = Math.min(backoff * 2, periodMs);
+        backoff = Math.min(backoff * 2, RENEW_BACKOFF_MAX_MS, periodMs);
       }
     }
   };
