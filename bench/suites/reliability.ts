@@ -17,6 +17,11 @@
  *   verdicts in turn) through a proxy that faults 5 % of API requests; `fault_runs_correct` counts
  *   those that reached the fault-free decision and left the cluster consistent. Fault-free control
  *   runs that do not reach their verdicts' decisions fail the part.
+ * - kills (cluster): __tests__/chaos/kill-runs.ts, twenty kill points over every stage, each
+ *   followed by the post step (SIGTERM), the next attempt or mode cleanup from another run
+ *   (SIGKILL); `kill_cases_clean` counts the cases that ended with stable serving and nothing of
+ *   ours left. `orphan_recovered` is 1 when every case where mode cleanup found a dead run's record
+ *   on the Lease undid it (and there was such a case), else 0.
  *
  * `publish` renders docs/reliability.md's table from the results file this run wrote, so the page
  * shows only figures that were measured, with their date and commit.
@@ -29,6 +34,7 @@ import { runBadInputCases, wrongsOf } from '../../__tests__/support/bad-input-ru
 import { runSecretScan } from '../../__tests__/chaos/secret-scan.ts';
 import { runConcurrentRuns } from '../../__tests__/chaos/concurrent-runs.ts';
 import { runFaultRuns } from '../../__tests__/chaos/fault-runs.ts';
+import { runKillCases } from '../../__tests__/chaos/kill-runs.ts';
 import { faultTotal } from '../../__tests__/support/fault-proxy.ts';
 import type { Metric, Publish, ResultsDocument, Suite, SuiteResults } from '../results.ts';
 
@@ -131,11 +137,35 @@ async function faults(): Promise<SuiteResults> {
   };
 }
 
+async function kills(): Promise<SuiteResults> {
+  const cases = await runKillCases();
+  for (const c of cases) {
+    console.log(
+      `case ${c.index + 1} ${c.point.stage} (${c.point.verdict}), ${c.recovery}: ${c.clean ? 'clean' : 'NOT CLEAN'}; pending at kill ${c.pendingAtKill.join(', ') || 'none'}${c.exitedBeforeKill ? '; had exited before the kill' : ''}`,
+    );
+    if (!c.clean) console.log(c.log);
+  }
+  const clean = cases.filter((c) => c.clean).length;
+  const orphans = cases.filter((c) => c.recovery === 'cleanup' && c.pendingAtKill.length > 0);
+  const undone = orphans.filter((c) => c.clean && c.recoveredOrphan).length;
+  console.log(
+    `kills: ${clean} of ${cases.length} clean; ${undone} of ${orphans.length} orphaned records undone`,
+  );
+  return {
+    kill_cases_clean: { value: clean, unit: `of ${cases.length} cases` },
+    orphan_recovered: {
+      value: orphans.length > 0 && undone === orphans.length ? 1 : 0,
+      unit: `(${undone} of ${orphans.length} orphaned canaries undone by mode cleanup from another run)`,
+    },
+  };
+}
+
 const PARTS: Record<string, () => Promise<SuiteResults>> = {
   'bad-inputs': badInputs,
   secrets,
   concurrency,
   faults,
+  kills,
 };
 
 export const run: Suite = async () => {
