@@ -8,6 +8,8 @@
  *   (`--license '[id].licenses.txt'`): given one file name it lets each chunk overwrite the last.
  *   Every chunk's file lists the packages of all the chunks (the plugin pools unnamed chunks),
  *   which holds only while the entry file itself holds no package, so they must all be the same.
+ * - Writes OUT/post.js, the post step's entry (action.yml runs.post): it imports OUT/index.js, which
+ *   knows from the file the runner started that it is the post step (src/index.ts).
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,4 +38,8 @@ if (licenses.size !== 1) {
   );
 }
 writeFileSync(join(out, 'licenses.txt'), [...licenses][0]!);
+writeFileSync(
+  join(out, 'post.js'),
+  "// The post step's entry (action.yml runs.post): the bundle, started as the post step (src/index.ts).\nimport './index.js';\n",
+);
 for (const name of licenseFiles) rmSync(join(out, name));

@@ -35,6 +35,7 @@ export async function run(): Promise<void> {
     const pending = loadPending();
     if (pending === undefined)
       runner.info('model-canary post: nothing pending, no canary was left unfinished.');
+    else if (pending.changes.length === 0) await giveBack(settingsOf(), pending);
     else await undoPending(settingsOf, pending);
   } catch (error) {
     reportFailure(error);
@@ -42,6 +43,26 @@ export async function run(): Promise<void> {
   // A cancelled job must not leave its GitHub Deployment "in progress" for ever (never throws).
   const { closeAbandonedDeployment } = await import('./github/run-reporting.ts');
   await closeAbandonedDeployment(settingsOf);
+}
+
+/** The main step stopped with nothing unfinished, maybe still holding the target's Lease: gives it back. */
+async function giveBack(settings: Settings, pending: PendingChanges): Promise<void> {
+  const [{ clusterOf }, { giveBackLease }] = await Promise.all([
+    import('./kube/cluster.ts'),
+    import('./kube/lease.ts'),
+  ]);
+  const plan = planRun(settings);
+  const name = plan.objects.lease;
+  const given = await giveBackLease(clusterOf(settings), {
+    namespace: pending.namespace,
+    name,
+    holder: pending.holder ?? '',
+  });
+  runner.info(
+    given
+      ? `post: nothing was left unfinished; gave back the Lease ${pending.namespace}/${name} the main step still held`
+      : 'model-canary post: nothing pending, no canary was left unfinished.',
+  );
 }
 
 /** Undoes the record under the main step's Lease holder, trying again with backoff. */

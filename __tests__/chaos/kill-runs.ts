@@ -28,7 +28,7 @@ import {
   deleteTestNamespace,
   requireLocalCluster,
 } from '../integration/local-cluster.ts';
-import { BUNDLE, exited, runProcess, stateVariables } from '../support/runner-step.ts';
+import { BUNDLE, exited, POST_BUNDLE, runProcess, stateVariables } from '../support/runner-step.ts';
 import { chaosStep, startMainStep, targetState, type TargetState } from './main-step-process.ts';
 
 export type Recovery = 'post' | 'rerun' | 'cleanup';
@@ -171,7 +171,7 @@ async function oneCase(
 
   let recovered: { code: number | null; output: string };
   if (recovery === 'post') {
-    recovered = await runProcess(process.execPath, [BUNDLE], { ...step.env, ...state });
+    recovered = await runProcess(process.execPath, [POST_BUNDLE], { ...step.env, ...state });
   } else if (recovery === 'rerun') {
     const again = chaosStep(namespace, name, runId, 2);
     const rerun = startMainStep(again.env, v2, 'promote');

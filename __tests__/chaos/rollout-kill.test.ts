@@ -1,7 +1,6 @@
 /**
  * Killing the main step mid-canary. SIGTERM (the runner's cancellation), then the post step run
- * as the runner runs it (`node dist/index.js`, STATE_* from the saved state file, isPost among
- * them): stable keeps serving and no canary remains. SIGKILL (no chance to clean up), then a re-run
+ * as the runner runs it (`node dist/post.js`, STATE_* from the saved state file): stable keeps serving and no canary remains. SIGKILL (no chance to clean up), then a re-run
  * of the job (next attempt): it converges to the new version promoted, with nothing left over.
  * SIGKILL with neither (the runner machine died): the record on the target's Lease lets a later
  * run of another workflow, here `mode: cleanup` on a push, undo the orphaned canary.
@@ -12,7 +11,7 @@ import { ANNOTATIONS } from '../../src/kube/labels.ts';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
 import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
 import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
-import { BUNDLE, exited, runProcess, stateVariables } from '../support/runner-step.ts';
+import { BUNDLE, exited, POST_BUNDLE, runProcess, stateVariables } from '../support/runner-step.ts';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -51,12 +50,11 @@ describe('the main step killed mid-canary', () => {
     await exited(main.child);
 
     const state = stateVariables(stateFile);
-    expect(state['STATE_isPost']).toBe('true');
     expect(JSON.parse(state['STATE_model-canary-pending']!)).toMatchObject({
       target: 'term',
       changes: ['canary'],
     });
-    const post = await runProcess(process.execPath, [BUNDLE], { ...env, ...state });
+    const post = await runProcess(process.execPath, [POST_BUNDLE], { ...env, ...state });
     expect(post.output).toMatch(/post: canary removed, traffic back on stable/);
     expect(post.output).not.toMatch(/::error/);
     expect(post.code).toBe(0);
@@ -89,7 +87,7 @@ describe('the main step killed mid-canary', () => {
       lease: false,
     });
     // The re-run finished cleanly, so its post step has nothing to undo.
-    const post = await runProcess(process.execPath, [BUNDLE], {
+    const post = await runProcess(process.execPath, [POST_BUNDLE], {
       ...again.env,
       ...stateVariables(again.stateFile),
     });

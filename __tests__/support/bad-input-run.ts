@@ -31,7 +31,7 @@ import {
   type BadInputCase,
   type WorkspaceEntry,
 } from '../fixtures/bad-inputs.ts';
-import { BUNDLE, commandFileValues, runnerEnvironment, stateVariables } from './runner-step.ts';
+import { BUNDLE, commandFileValues, POST_BUNDLE, runnerEnvironment, stateVariables } from './runner-step.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '../..');
 
@@ -145,10 +145,10 @@ function standInTools(root: string): string {
   return bin;
 }
 
-/** Runs a step of the bundle to its end, or kills it after STEP_LIMIT_MS. */
-function runStep(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+/** Runs a step of the bundle (`entry`: its main or its post file) to its end, or kills it after STEP_LIMIT_MS. */
+function runStep(entry: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BUNDLE], {
+    const child = spawn(process.execPath, [entry], {
       env,
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -254,9 +254,9 @@ export async function runBadInputCase(testCase: BadInputCase): Promise<CaseRun> 
         ...Object.fromEntries(Object.entries(testCase.env ?? {}).map(([k, v]) => [k, substitute(v, places)])),
       },
     });
-    const main = await runStep(step.env);
+    const main = await runStep(BUNDLE, step.env);
     const outputs = commandFileValues(step.outputFile);
-    const post = await runStep({ ...step.env, ...stateVariables(step.stateFile) });
+    const post = await runStep(POST_BUNDLE, { ...step.env, ...stateVariables(step.stateFile) });
     const log = shownLog(main.output);
     const postLog = shownLog(post.output);
     const toolCalls = readFileSync(toolLog, { encoding: 'utf8', flag: 'a+' }).split('\n').filter(Boolean);

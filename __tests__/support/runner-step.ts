@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const BUNDLE = join(REPO_ROOT, 'dist/index.js');
+/** The post step's entry, as action.yml's runs.post names it. */
+export const POST_BUNDLE = join(REPO_ROOT, 'dist/post.js');
 
 export interface RunnerStep {
   env: NodeJS.ProcessEnv;
@@ -127,7 +129,7 @@ export interface ActionJob {
 export async function runActionJob(options: RunnerStepOptions): Promise<ActionJob> {
   const step = runnerEnvironment(options);
   const main = await runProcess(process.execPath, [BUNDLE], step.env);
-  const post = await runProcess(process.execPath, [BUNDLE], {
+  const post = await runProcess(process.execPath, [POST_BUNDLE], {
     ...step.env,
     ...stateVariables(step.stateFile),
   });

@@ -126,7 +126,7 @@ describe('dist/index.js as the runner runs it', () => {
   });
 });
 
-describe('dist/index.js as the runner runs it for the post step', () => {
+describe('the post step, as the runner starts it (dist/post.js) and by hand (dist/index.js with the state)', () => {
   it('reports that nothing is pending after a main step that changed nothing', () => {
     const main = runStep('dist/index.js', { model: 'hack', image: 'localhost:5000/demo', 'dry-run': 'true' });
     expect(main.status).toBe(0);
@@ -137,8 +137,15 @@ describe('dist/index.js as the runner runs it for the post step', () => {
     const post = runStep('dist/index.js', {}, savedState);
     expect(post.status).toBe(0);
     expect(post.stdout).toContain('nothing pending');
+    // action.yml's post entry is the post step whatever the state holds: even with none saved
+    // (a main step killed before its first line), it never runs the main step.
+    const runnersPost = runStep('dist/post.js', {}, {});
+    expect(runnersPost.status).toBe(0);
+    expect(runnersPost.stdout).toContain('nothing pending');
     // The post step, not the main step again: no plan, no outputs.
-    expect(post.stdout).not.toContain('model-canary: plan');
-    expect(post.outputs).toEqual({});
+    for (const step of [post, runnersPost]) {
+      expect(step.stdout).not.toContain('model-canary: plan');
+      expect(step.outputs).toEqual({});
+    }
   });
 });

@@ -386,3 +386,28 @@ function renew(
     },
   };
 }
+
+/**
+ * Deletes the target's Lease when `holder` holds it: what the post step does for a main step killed
+ * while it held the Lease with nothing unfinished. True when it was deleted; false when another run
+ * holds it, or it is gone.
+ */
+export async function giveBackLease(
+  cluster: Cluster,
+  { namespace, name, holder }: Pick<LeaseOptions, 'namespace' | 'name' | 'holder'>,
+): Promise<boolean> {
+  const lease = await unlessNotFound(cluster.coordination.readNamespacedLease({ name, namespace }));
+  if (lease === undefined || lease.spec?.holderIdentity !== holder) return false;
+  try {
+    await cluster.coordination.deleteNamespacedLease({
+      name,
+      namespace,
+      body: { preconditions: { uid: lease.metadata?.uid, resourceVersion: lease.metadata?.resourceVersion } },
+    });
+    return true;
+  } catch (error) {
+    // Gone, or changed since it was read (then it is not ours to delete any more).
+    if (statusOf(error) === 404 || statusOf(error) === 409) return false;
+    throw new ClusterError(`Lease ${namespace}/${name}`, `could not be given back: ${apiMessage(error)}`);
+  }
+}

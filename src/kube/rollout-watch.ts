@@ -98,6 +98,27 @@ export function podFailure(pod: V1Pod): CanaryFailed | undefined {
   return undefined;
 }
 
+/**
+ * How long the kubelet retries an anonymous pull it made before its Secret cache held the pod's pull
+ * Secret (the node authorizer links a new pod to its Secrets a moment after it is bound): its back-off
+ * is 10 s, so a refusal that outlasts 20 s is the credentials'.
+ */
+const PULL_AUTH_GRACE_MS = 20_000;
+const AUTH_REFUSED = /\b(401|403)\b|unauthori[sz]ed|authentication required|access denied|denied|forbidden/i;
+
+/**
+ * Pure: how long `failure` must last before it counts (0: at once). An unschedulable pod may get
+ * room when other pods go; a pod with pull Secrets refused by the registry may have pulled before
+ * the kubelet could read them.
+ */
+export function failureGraceMs(failure: CanaryFailed, pod: V1Pod, unschedulableGraceMs: number): number {
+  if (failure.kind === 'FailedScheduling') return unschedulableGraceMs;
+  const withSecrets = (pod.spec?.imagePullSecrets ?? []).length > 0;
+  if (failure.kind === 'ImagePullFailed' && withSecrets && AUTH_REFUSED.test(failure.message))
+    return PULL_AUTH_GRACE_MS;
+  return 0;
+}
+
 /** Pure: the rollout of this Deployment revision is complete and every replica is available. */
 export function rolloutComplete(deployment: V1Deployment): boolean {
   const spec = deployment.spec;
@@ -130,8 +151,8 @@ export async function waitForRollout(cluster: Cluster, target: RolloutTarget): P
   const pods = new Map<string, V1Pod>();
   /** First time each pod's container was seen running (ms), for the never-ready deadline. */
   const firstStart = new Map<string, number>();
-  /** When each pod was first seen unschedulable (ms). */
-  const unschedulableSince = new Map<string, number>();
+  /** When each pod was first seen failing in a way Kubernetes may still resolve, and how (ms). */
+  const passingSince = new Map<string, { kind: string; since: number }>();
   const unschedulableGraceMs = (target.unschedulableGraceSeconds ?? 5) * 1000;
   let deployment: V1Deployment | undefined;
   const aborts: AbortController[] = [];
@@ -160,12 +181,15 @@ export async function waitForRollout(cluster: Cluster, target: RolloutTarget): P
       for (const pod of newRevisionPods()) {
         const failure = podFailure(pod);
         const name = pod.metadata?.name ?? '';
-        if (failure?.kind !== 'FailedScheduling') unschedulableSince.delete(name);
+        const graceMs = failure === undefined ? 0 : failureGraceMs(failure, pod, unschedulableGraceMs);
+        if (graceMs === 0) passingSince.delete(name);
         if (failure === undefined) continue;
-        if (failure.kind === 'FailedScheduling') {
-          const since = unschedulableSince.get(name) ?? Date.now();
-          unschedulableSince.set(name, since);
-          if (releasing || Date.now() - since < unschedulableGraceMs) continue;
+        if (graceMs > 0) {
+          const seen = passingSince.get(name);
+          const since = seen?.kind === failure.kind ? seen.since : Date.now();
+          passingSince.set(name, { kind: failure.kind, since });
+          // Pods being released may free the room an unschedulable one waits for.
+          if ((releasing && failure.kind === 'FailedScheduling') || Date.now() - since < graceMs) continue;
         }
         return finish({ error: failure });
       }

@@ -32,7 +32,10 @@ export interface SessionOptions {
   serving: ServingSpec;
   /** Lease holder identity (runIdentity of the run; the killed run's own for the post step). */
   holder: string;
-  /** Keeps the record of pending changes (undefined: nothing pending) where the post step reads it. */
+  /**
+   * Keeps the record of pending changes where the post step reads it: from before the Lease is asked
+   * for until it is given back (empty when nothing is pending), undefined once the session closed.
+   */
   journal: (record: PendingChanges | undefined) => void;
   /** A record left by an earlier, killed main step, to undo. */
   pending?: PendingChanges;
@@ -65,6 +68,17 @@ export interface RolloutSession {
 /** Takes the target's Lease (creating the namespace on a first deploy) and starts the record. */
 export async function openRolloutSession(options: SessionOptions): Promise<RolloutSession> {
   const { cluster, plan, holder, log } = options;
+  const serving = options.pending?.serving ?? options.serving;
+  const empty: PendingChanges = {
+    namespace: plan.namespace,
+    target: plan.target,
+    changes: [],
+    holder,
+    serving,
+  };
+  // Before the Lease is asked for: a step killed from now on leaves its post step a record, empty
+  // or not, and the post step gives back the Lease it may hold.
+  if (options.pending === undefined) options.journal(empty);
   const leaseOptions = {
     namespace: plan.namespace,
     name: plan.objects.lease,
@@ -82,14 +96,6 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
   });
   log(`Lease ${plan.namespace}/${plan.objects.lease} held by ${holder}`);
 
-  const serving = options.pending?.serving ?? options.serving;
-  const empty: PendingChanges = {
-    namespace: plan.namespace,
-    target: plan.target,
-    changes: [],
-    holder,
-    serving,
-  };
   let record = options.pending ?? empty;
   const onChange = async (change: RolloutChange): Promise<void> => {
     // Every change, an undo's too, only while the Lease is surely ours: else another run may be
@@ -114,24 +120,22 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
   const ctx = contextFor(serving);
   const settle = async (): Promise<void> => {
     record = empty;
-    options.journal(undefined);
+    options.journal(empty);
     await lease.record(undefined);
   };
 
   // A record on the Lease that the step state did not bring: a run that died (no post step) left
-  // it, and its holder's Lease ran out before ours was granted. Undone from that record, first.
-  const orphan = options.pending === undefined ? orphanRecord(lease, holder) : undefined;
+  // it, and its holder's Lease ran out before ours was granted. Undone from that record, first,
+  // recorded as this run's own pending work meanwhile (a kill now leaves it to our post step).
+  const leaseName = `Lease ${plan.namespace}/${plan.objects.lease}`;
+  const orphan = options.pending === undefined ? orphanRecord(lease, holder, leaseName) : undefined;
   if (orphan !== undefined) {
     options.warn(
-      `${plan.namespace}/${plan.target}: run ${orphan.holder ?? '(unnamed)'} left ${orphan.changes.join(', ')} unfinished ` +
+      `${plan.namespace}/${plan.target}: run ${orphan.holder} left ${orphan.changes.join(', ')} unfinished ` +
         '(it stopped without undoing them, its Lease ran out); undoing them before this run goes on',
     );
-    record = orphan;
-    await undoChanges(
-      contextFor(orphan.serving ?? serving),
-      orphan,
-      `run ${orphan.holder ?? '(unnamed)'} did not finish`,
-    );
+    record = { ...orphan, holder };
+    await undoChanges(contextFor(orphan.serving ?? serving), record, `run ${orphan.holder} did not finish`);
     await settle();
   }
 
@@ -140,10 +144,7 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
     lease,
     pending: () => record,
     settle,
-    recovered:
-      orphan !== undefined
-        ? { holder: orphan.holder ?? 'an earlier run', changes: orphan.changes }
-        : undefined,
+    recovered: orphan !== undefined ? { holder: orphan.holder, changes: orphan.changes } : undefined,
     async undo(cause) {
       if (record.changes.length === 0) return false;
       lease.assertHeld();
@@ -152,7 +153,10 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
       return true;
     },
     async close() {
-      await lease.release({ keepRecord: record.changes.length > 0 });
+      const keepRecord = record.changes.length > 0;
+      await lease.release({ keepRecord });
+      // What is left for the post step: the record when it keeps the Lease, else nothing.
+      if (!keepRecord) options.journal(undefined);
       log(`${cluster.requests} Kubernetes API requests in this run`);
     },
   };
@@ -165,19 +169,20 @@ export async function openRolloutSession(options: SessionOptions): Promise<Rollo
 export function orphanRecord(
   lease: Pick<HeldLease, 'inherited'>,
   holder: string,
-): PendingChanges | undefined {
+  leaseName: string,
+): (PendingChanges & { holder: string }) | undefined {
   if (lease.inherited === undefined) return undefined;
   let record: PendingChanges;
   try {
     record = JSON.parse(lease.inherited) as PendingChanges;
   } catch {
     throw new ClusterError(
-      "the target's Lease",
+      leaseName,
       `carries a record of pending changes that is not JSON (annotation ${ANNOTATIONS.pending}); ` +
         'check the target by hand, then delete the Lease',
     );
   }
   if (record.holder === holder || !Array.isArray(record.changes) || record.changes.length === 0)
     return undefined;
-  return record;
+  return { ...record, holder: record.holder ?? 'an earlier run' };
 }

@@ -40,11 +40,11 @@ describe('action.yml', () => {
     );
   });
 
-  it('runs on node24 with a post step that always runs, from the same bundle', () => {
+  it('runs on node24 with a post step that always runs, from its own entry into the same bundle', () => {
     expect(action.runs).toEqual({
       using: 'node24',
       main: 'dist/index.js',
-      post: 'dist/index.js',
+      post: 'dist/post.js',
       'post-if': 'always()',
     });
   });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { ApiException, type V1Lease } from '@kubernetes/client-node';
 import { ClusterError } from '../../../src/errors.ts';
 import type { Cluster } from '../../../src/kube/cluster.ts';
-import { acquireLease } from '../../../src/kube/lease.ts';
+import { acquireLease, giveBackLease } from '../../../src/kube/lease.ts';
 import { ANNOTATIONS } from '../../../src/kube/labels.ts';
 import { v2Serving } from '../../../src/kube/manifests.ts';
 import { openRolloutSession, orphanRecord } from '../../../src/kube/session.ts';
@@ -145,6 +145,8 @@ describe('the record of pending changes on the Lease', () => {
     const { cluster, pendingOnLease, calls } = standIn();
     const journal: unknown[] = [];
     const session = await sessionOn(cluster, (record) => journal.push(record));
+    // Written empty before the Lease was asked for: a kill now still tells the post step to give it back.
+    expect(journal).toEqual([expect.objectContaining({ changes: [], holder: 'o/r/1/1' })]);
     expect(pendingOnLease()).toBeUndefined();
     await session.ctx.onChange!({ action: 'apply Service ml/resnet-canary', pending: 'canary', at: 0 });
     const written = JSON.parse(pendingOnLease()!);
@@ -154,7 +156,7 @@ describe('the record of pending changes on the Lease', () => {
       changes: ['canary'],
       holder: 'o/r/1/1',
     });
-    expect(journal).toEqual([written]);
+    expect(journal.at(-1)).toEqual(written);
     // A further scale step of the same canary adds nothing: no write.
     const writes = calls.replace;
     await session.ctx.onChange!({
@@ -165,18 +167,22 @@ describe('the record of pending changes on the Lease', () => {
     expect(calls.replace).toBe(writes);
     await session.settle();
     expect(pendingOnLease()).toBeUndefined();
-    expect(journal.at(-1)).toBeUndefined();
+    expect(journal.at(-1)).toMatchObject({ changes: [] });
     await session.close();
     expect(calls.delete).toBe(1);
+    expect(journal.at(-1)).toBeUndefined();
   });
 
   it('keeps the Lease, with its record, when the session closes with changes still pending', async () => {
     const { cluster, pendingOnLease, calls } = standIn();
-    const session = await sessionOn(cluster);
+    const journal: unknown[] = [];
+    const session = await sessionOn(cluster, (record) => journal.push(record));
     await session.ctx.onChange!({ action: 'apply Deployment ml/resnet-canary', pending: 'canary', at: 0 });
     await session.close();
     expect(calls.delete).toBe(0);
     expect(JSON.parse(pendingOnLease()!).changes).toEqual(['canary']);
+    // The step state keeps it too, for the post step.
+    expect(journal.at(-1)).toMatchObject({ changes: ['canary'] });
   });
 
   it("is written again on a fresh copy after a conflict, and refused once the Lease is another run's", async () => {
@@ -197,24 +203,44 @@ describe('the record of pending changes on the Lease', () => {
 });
 
 describe('a record an earlier run left on the Lease', () => {
+  const LEASE = 'Lease ml/model-canary-resnet';
   const record = (holder: string, changes: string[]) =>
     JSON.stringify({ namespace: 'ml', target: 'resnet', changes, holder });
 
   it("is another run's unfinished work only when it names another holder and some change", () => {
-    expect(orphanRecord({ inherited: record('o/r/1/1', ['canary', 'promotion']) }, 'o/r/2/1')).toMatchObject({
+    expect(
+      orphanRecord({ inherited: record('o/r/1/1', ['canary', 'promotion']) }, 'o/r/2/1', LEASE),
+    ).toMatchObject({
       holder: 'o/r/1/1',
       changes: ['canary', 'promotion'],
     });
     // An earlier attempt of the same run is another holder too: a re-run after SIGKILL recovers it.
-    expect(orphanRecord({ inherited: record('o/r/1/1', ['first']) }, 'o/r/1/2')?.changes).toEqual(['first']);
-    expect(orphanRecord({ inherited: record('o/r/1/1', ['canary']) }, 'o/r/1/1')).toBeUndefined();
-    expect(orphanRecord({ inherited: record('o/r/1/1', []) }, 'o/r/2/1')).toBeUndefined();
-    expect(orphanRecord({ inherited: undefined }, 'o/r/2/1')).toBeUndefined();
+    expect(orphanRecord({ inherited: record('o/r/1/1', ['first']) }, 'o/r/1/2', LEASE)?.changes).toEqual([
+      'first',
+    ]);
+    expect(orphanRecord({ inherited: record('o/r/1/1', ['canary']) }, 'o/r/1/1', LEASE)).toBeUndefined();
+    expect(orphanRecord({ inherited: record('o/r/1/1', []) }, 'o/r/2/1', LEASE)).toBeUndefined();
+    expect(orphanRecord({ inherited: undefined }, 'o/r/2/1', LEASE)).toBeUndefined();
   });
 
   it('that cannot be read stops the run, naming the annotation', () => {
-    expect(() => orphanRecord({ inherited: '{"changes": [' }, 'o/r/2/1')).toThrow(
-      /Lease.*model-canary\.dev\/pending.*delete the Lease/,
+    expect(() => orphanRecord({ inherited: '{"changes": [' }, 'o/r/2/1', LEASE)).toThrow(
+      /^Lease ml\/model-canary-resnet: .*model-canary\.dev\/pending.*delete the Lease/,
     );
+  });
+});
+
+describe('giving back the Lease a killed main step held', () => {
+  it('deletes it only while that step is its holder', async () => {
+    const { cluster, calls } = standIn();
+    const held = await acquireLease(cluster, OPTIONS);
+    const target = { namespace: 'ml', name: 'model-canary-resnet' };
+    expect(await giveBackLease(cluster, { ...target, holder: 'o/r/2/1' })).toBe(false);
+    expect(calls.delete).toBe(0);
+    expect(await giveBackLease(cluster, { ...target, holder: 'o/r/1/1' })).toBe(true);
+    expect(calls.delete).toBe(1);
+    // Gone now: nothing more to give back.
+    expect(await giveBackLease(cluster, { ...target, holder: 'o/r/1/1' })).toBe(false);
+    await held.release();
   });
 });

@@ -19,7 +19,12 @@ import {
 } from '../../../src/kube/manifests.ts';
 import { gpuCapacity } from '../../../src/kube/preflight.ts';
 import { pinnedFromImageId } from '../../../src/kube/rollout.ts';
-import { podFailure, progressDeadlineExceeded, rolloutComplete } from '../../../src/kube/rollout-watch.ts';
+import {
+  failureGraceMs,
+  podFailure,
+  progressDeadlineExceeded,
+  rolloutComplete,
+} from '../../../src/kube/rollout-watch.ts';
 import { planRun } from '../../../src/plan.ts';
 
 const SHA = 'fedcba9876543210fedcba9876543210fedcba98';
@@ -268,6 +273,54 @@ describe('traffic shares', () => {
 function pod(status: V1Pod['status'], name = 'p'): V1Pod {
   return { metadata: { name }, spec: { containers: [{ name: 'model', image: 'img' }] }, status };
 }
+
+describe('failureGraceMs', () => {
+  const pulling = (message: string, pullSecrets: string[]): V1Pod => ({
+    metadata: { name: 'p' },
+    spec: {
+      containers: [{ name: 'model', image: 'registry.example:5443/m:v1' }],
+      imagePullSecrets: pullSecrets.map((name) => ({ name })),
+    },
+    status: {
+      containerStatuses: [
+        {
+          name: 'model',
+          image: 'registry.example:5443/m:v1',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ErrImagePull', message } },
+        },
+      ],
+    },
+  });
+  const graceOf = (target: V1Pod) => failureGraceMs(podFailure(target)!, target, 5000);
+
+  it('waits out the kubelet reading a pull Secret late when the registry refused the pull', () => {
+    for (const refusal of [
+      'failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized',
+      'pull access denied, repository does not exist or may require authorization',
+      'failed to fetch oauth token: unexpected status from GET request: 403 Forbidden',
+      'authentication required',
+    ]) {
+      expect(graceOf(pulling(refusal, ['m-registry']))).toBe(20_000);
+      // Without a pull Secret, nothing can arrive late: a refusal is certain at once.
+      expect(graceOf(pulling(refusal, []))).toBe(0);
+    }
+  });
+
+  it('counts other pull failures at once, and gives unschedulable pods their own grace', () => {
+    expect(graceOf(pulling('manifest unknown: manifest unknown', ['m-registry']))).toBe(0);
+    expect(graceOf(pulling('dial tcp 10.0.0.1:5443: connect: connection refused', ['m-registry']))).toBe(0);
+    const unschedulable: V1Pod = {
+      metadata: { name: 'p' },
+      status: {
+        conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1' }],
+      },
+    };
+    expect(graceOf(unschedulable)).toBe(5000);
+  });
+});
 
 describe('podFailure', () => {
   it('names a crash loop with the last exit code', () => {
