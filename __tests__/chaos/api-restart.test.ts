@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { deployCanary, promoteCanary } from '../../src/kube/rollout.ts';
 import { fixtureImage, type FixtureImage } from '../fixtures/rollout/images.ts';
 import { fixtureSettings, recordedContext } from '../fixtures/rollout/rollout-context.ts';
@@ -40,15 +40,30 @@ afterAll(async () => {
   if (config !== undefined && namespace !== undefined) await deleteTestNamespace(config, namespace);
 });
 
-/** Waits until every node is Ready and carries no not-ready or unreachable taint. */
-async function nodesReady(): Promise<void> {
+/**
+ * Waits until every node is Ready, carries no not-ready or unreachable taint, and has renewed its
+ * node Lease since `since`: its kubelet talks to the restarted server, so the node is not marked
+ * NotReady later, under the next test.
+ */
+async function nodesReady(since: number): Promise<void> {
   const core = config.makeApiClient(CoreV1Api);
+  const coordination = config.makeApiClient(CoordinationV1Api);
   for (const deadline = Date.now() + 180_000; ;) {
     const nodes = await core.listNode().catch(() => undefined);
+    const leases = await coordination
+      .listNamespacedLease({ namespace: 'kube-node-lease' })
+      .catch(() => undefined);
+    const renewed = (name: string) =>
+      leases?.items.some(
+        (lease) => lease.metadata?.name === name && new Date(lease.spec?.renewTime ?? 0).getTime() > since,
+      ) === true;
     const ready = nodes?.items.every(
       (node) =>
         node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
-        !(node.spec?.taints ?? []).some((t) => /^node\.kubernetes\.io\/(not-ready|unreachable)$/.test(t.key)),
+        !(node.spec?.taints ?? []).some((t) =>
+          /^node\.kubernetes\.io\/(not-ready|unreachable)$/.test(t.key),
+        ) &&
+        renewed(node.metadata!.name!),
     );
     if (ready === true) return;
     if (Date.now() > deadline)
@@ -72,7 +87,7 @@ it('a canary run converges across a restart of kube-apiserver during its analysi
   const restart = await runProcess('bash', ['hack/cluster.sh', 'restart-apiserver'], process.env);
   expect(restart.output).toMatch(/stopped kube-apiserver[\s\S]*started kube-apiserver/);
   expect(restart.code).toBe(0);
-  await nodesReady();
+  await nodesReady(Date.now());
   writeFileSync(analysed, '');
 
   const code = await exited(main.child);
