@@ -19,6 +19,7 @@ const POST_LEASE_WAIT_SECONDS = 120;
 /** Tries of the whole undo, the first wait between them, doubled each time (2 + 4 + 8 + 16 s). */
 const UNDO_ATTEMPTS = 5;
 const FIRST_RETRY_MS = 2000;
+const NOTHING_PENDING = 'model-canary post: nothing pending, no canary was left unfinished.';
 
 /** Runs the action's post step. */
 export async function run(): Promise<void> {
@@ -33,8 +34,7 @@ export async function run(): Promise<void> {
         runner.info("post: removed the unfinished build's credentials");
     }
     const pending = loadPending();
-    if (pending === undefined)
-      runner.info('model-canary post: nothing pending, no canary was left unfinished.');
+    if (pending === undefined) runner.info(NOTHING_PENDING);
     else if (pending.changes.length === 0) await giveBack(settingsOf(), pending);
     else await undoPending(settingsOf, pending);
   } catch (error) {
@@ -61,7 +61,7 @@ async function giveBack(settings: Settings, pending: PendingChanges): Promise<vo
   runner.info(
     given
       ? `post: nothing was left unfinished; gave back the Lease ${pending.namespace}/${name} the main step still held`
-      : 'model-canary post: nothing pending, no canary was left unfinished.',
+      : NOTHING_PENDING,
   );
 }
 

@@ -114,6 +114,19 @@ export function sameRunEarlierAttempt(a: string, b: string): boolean {
   return runA === runB && Number.isFinite(attemptA) && Number.isFinite(attemptB) && attemptA < attemptB;
 }
 
+/** A Lease `holder` acquires and renews now, labelled as ours (with `annotations`, e.g. its record). */
+function newLease(
+  { namespace, name, holder, labels }: Pick<LeaseOptions, 'namespace' | 'name' | 'holder' | 'labels'>,
+  duration: number,
+  annotations: Record<string, string> = {},
+): V1Lease {
+  const now = new V1MicroTime();
+  return {
+    metadata: { name, namespace, labels: { ...labels, [LABELS.managedBy]: MANAGED_BY_VALUE }, annotations },
+    spec: { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now },
+  };
+}
+
 /** Takes the target's Lease, waiting for another holder up to the bound; renews it until released. */
 export async function acquireLease(cluster: Cluster, options: LeaseOptions): Promise<HeldLease> {
   const duration = options.durationSeconds ?? DEFAULT_DURATION_SECONDS;
@@ -131,19 +144,7 @@ export async function acquireLease(cluster: Cluster, options: LeaseOptions): Pro
       if (existing === undefined) {
         const created = await cluster.coordination.createNamespacedLease({
           namespace,
-          body: {
-            metadata: {
-              name,
-              namespace,
-              labels: { ...options.labels, [LABELS.managedBy]: MANAGED_BY_VALUE },
-            },
-            spec: {
-              holderIdentity: holder,
-              leaseDurationSeconds: duration,
-              acquireTime: now,
-              renewTime: now,
-            },
-          },
+          body: newLease({ namespace, name, holder, labels: options.labels }, duration),
         });
         return renew(cluster, created, duration, log, options.labels);
       }
@@ -265,18 +266,9 @@ function renew(
 
   /** Creates the lease again, ours, with our copy's annotations (the record among them). */
   const recreate = async (): Promise<void> => {
-    const now = new V1MicroTime();
     current = await cluster.coordination.createNamespacedLease({
       namespace,
-      body: {
-        metadata: {
-          name,
-          namespace,
-          labels: { ...labels, [LABELS.managedBy]: MANAGED_BY_VALUE },
-          annotations: current.metadata?.annotations ?? {},
-        },
-        spec: { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now },
-      },
+      body: newLease({ namespace, name, holder, labels }, duration, current.metadata?.annotations),
     });
     renewedAt = Date.now();
   };
