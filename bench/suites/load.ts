@@ -355,7 +355,7 @@ async function tokenAccuracy(): Promise<{ ttft: number[]; itl: number[] }> {
       result.ttft.push(ttft.error);
       result.itl.push(itl.error);
       console.log(
-        `  tokens #${repeat + 1}: ${ours.ttft.length} matched streams; TTFT p99 generator ${ttft.ours.toFixed(3)} server ${ttft.theirs.toFixed(3)} ms; inter-token p99 generator ${itl.ours.toFixed(3)} server ${itl.theirs.toFixed(3)} ms`,
+        `  tokens #${repeat + 1}: ${ours.ttft.length} matched streams; TTFT p99 generator ${ttft.ours.toFixed(3)} server ${ttft.theirs.toFixed(3)} ms; inter-token p99 generator ${itl.ours.toFixed(3)} server ${itl.theirs.toFixed(3)} ms; scheduling lag p99 ${run.health.schedulingLagP99Ms.toFixed(3)} ms`,
       );
     });
   }

@@ -25,6 +25,11 @@ const NS_PER_S = 1e9;
 export interface LoadClock {
   now(): number;
   sleepUntil(ns: number): Promise<void>;
+  /**
+   * Keeps the event loop from sleeping until the returned release is called, so reads that arrive
+   * meanwhile are stamped without a wake-up's delay (optional: a fake clock has nothing to wake).
+   */
+  stayAwake?(): () => void;
   /** Releases what the clock holds (a timer thread); it may be used again afterwards. */
   close?(): Promise<void>;
 }
@@ -419,22 +424,44 @@ const TIMER_THREAD = `
   }`;
 
 /**
- * The real clock: process.hrtime in ns. A timer thread wakes the event loop `spinMs` before the
- * moment (the loop sleeps, so a busy machine's scheduler favours it on wake-up), then it yields
- * turn by turn (I/O keeps flowing) so requests leave within microseconds of their intended time.
- * `close()` stops the thread; a later sleep starts it again.
+ * How long one turn of the spin holds the event loop in a busy wait before it yields to I/O. A
+ * bare setImmediate turn lasts a few µs and leaves an Immediate behind: spinning that way made
+ * ~20 scavenges a second at 200 req/s, and 80–90 % of the sends late by over 0.25 ms were late
+ * behind one (send lateness p99 0.39–0.47 ms; with 20 µs turns 0.01–0.06 ms, a tenth of the
+ * scavenges). I/O that arrives meanwhile waits at most this long.
+ */
+const SPIN_TURN_NS = 20_000;
+
+/**
+ * The real clock, in ns on process.hrtime's scale. A timer thread wakes the event loop `spinMs`
+ * before the moment (the loop sleeps, so a busy machine's scheduler favours it on wake-up), then
+ * the loop spins in turns of SPIN_TURN_NS, serving I/O between them, so requests leave within
+ * microseconds of their intended time. `stayAwake()` keeps it spinning for as long as it is held:
+ * a read whose arrival is the measurement (a stream's tokens) is otherwise stamped when a sleeping
+ * loop has woken, late by up to 0.5 ms at p99 on a 2-core VM (TTFT error per answer p99 0.68–0.82
+ * ms asleep, 0.12–0.24 ms awake; bench/suites/load.ts token set-up). `close()` stops the thread; a
+ * later sleep starts it again.
  *
  * Why 1 ms: on a 2-core VM the wake-up itself was late by more than 0.3 ms often enough to be the
  * generator's p99 error (send lateness p99 0.9–1.6 ms with 0.3 ms, 0.18–0.25 ms with 1 ms; p99
  * error 1.4–2.4 ms against 0.4–0.6 ms; bench/suites/load.ts accuracy set-up). The price is CPU:
- * at 20 req/s the loop spins 2 % of the time, from 1,000 req/s on it spins all the time.
+ * at 20 req/s the loop spins 2 % of the time, from 1,000 req/s on it spins all the time, and
+ * while any stream is in flight it spins too.
  */
-export function hrtimeClock(spinMs = 1): LoadClock & { close(): Promise<void> } {
-  const now = (): number => Number(process.hrtime.bigint());
+export function hrtimeClock(spinMs = 1): Required<LoadClock> {
+  // performance.now() reads hrtime's clock without a BigInt per reading (the spin reads it
+  // thousands of times a millisecond); the offset puts it on hrtime's scale, which the timer
+  // thread reads.
+  const offsetNs = Number(process.hrtime.bigint()) - performance.now() * NS_PER_MS;
+  const now = (): number => performance.now() * NS_PER_MS + offsetNs;
   const generation = new Int32Array(new SharedArrayBuffer(4));
   const target = new Float64Array(new SharedArrayBuffer(8));
   let thread: Worker | undefined;
   let waiting: { generation: number; wake: () => void } | undefined;
+  /** The sleep the spin serves; `awake` is true when it ended early so the loop may sleep again. */
+  let due: { ns: number; end: (awake: boolean) => void } | undefined;
+  let holds = 0;
+  let spinning = false;
 
   const timerThread = (): Worker => {
     if (thread === undefined) {
@@ -453,32 +480,63 @@ export function hrtimeClock(spinMs = 1): LoadClock & { close(): Promise<void> } 
     return thread;
   };
 
+  const sleepOnThread = async (wakeAt: number): Promise<void> => {
+    const worker = timerThread();
+    waiting?.wake();
+    target[0] = wakeAt;
+    const next = Atomics.add(generation, 0, 1) + 1;
+    Atomics.notify(generation, 0);
+    worker.ref();
+    await new Promise<void>((wake) => (waiting = { generation: next, wake }));
+    // Idle between sleeps, the thread must not keep a finished process alive.
+    worker.unref();
+  };
+
+  const endDue = (awake: boolean): void => {
+    const ending = due!;
+    due = undefined;
+    ending.end(awake);
+  };
+
+  const spinTurn = (): void => {
+    const until = Math.min(due?.ns ?? Infinity, now() + SPIN_TURN_NS);
+    while (now() < until);
+    if (due !== undefined && now() >= due.ns) endDue(false);
+    // The last hold went while the sleep is still far off: back to the timer thread.
+    else if (due !== undefined && holds === 0 && due.ns - now() > spinMs * NS_PER_MS) endDue(true);
+    if (due === undefined && holds === 0) spinning = false;
+    else setImmediate(spinTurn);
+  };
+
+  const spin = (): void => {
+    if (spinning) return;
+    spinning = true;
+    setImmediate(spinTurn);
+  };
+
   return {
     now,
     async sleepUntil(ns: number): Promise<void> {
-      const wakeAt = ns - spinMs * NS_PER_MS;
-      if (wakeAt > now()) {
-        const worker = timerThread();
-        waiting?.wake();
-        target[0] = wakeAt;
-        const next = Atomics.add(generation, 0, 1) + 1;
-        Atomics.notify(generation, 0);
-        worker.ref();
-        await new Promise<void>((wake) => (waiting = { generation: next, wake }));
-        // Idle between sleeps, the thread must not keep a finished process alive.
-        worker.unref();
-      }
-      // Turn by turn (I/O is served in between); one promise per sleep, not one per turn, so the
-      // spin leaves little garbage behind.
-      if (now() < ns) {
-        await new Promise<void>((due) => {
-          const check = (): void => {
-            if (now() >= ns) due();
-            else setImmediate(check);
-          };
-          setImmediate(check);
+      for (;;) {
+        const wakeAt = ns - spinMs * NS_PER_MS;
+        if (holds === 0 && wakeAt > now()) await sleepOnThread(wakeAt);
+        if (now() >= ns) return;
+        const awake = await new Promise<boolean>((end) => {
+          if (due !== undefined) endDue(false);
+          due = { ns, end };
+          spin();
         });
+        if (!awake) return;
       }
+    },
+    stayAwake(): () => void {
+      holds++;
+      spin();
+      let held = true;
+      return () => {
+        if (held) holds--;
+        held = false;
+      };
     },
     async close(): Promise<void> {
       const stopping = thread;
@@ -662,12 +720,15 @@ export function httpSender(
     let lastTokenNs = 0;
     const kept: Buffer[] | undefined = answers?.wanted(pair) === true ? [] : undefined;
     let keptBytes = 0;
+    // A stream's tokens are timed as they arrive, so the loop stays awake until it ends.
+    const release = scanner === undefined ? undefined : clock.stayAwake?.();
     const handler: ExchangeHandler = {
       end: (status) => {
+        const doneNs = clock.now();
+        release?.();
         if (kept !== undefined && status >= 200 && status <= 299) {
           answers!.take(arm, pair, Buffer.concat(kept).toString('utf8'));
         }
-        const doneNs = clock.now();
         if (timing === undefined) {
           done({ kind: 'response', status, doneNs });
           return;
@@ -679,7 +740,10 @@ export function httpSender(
         timing.tokens = reported ?? timing.contentEvents;
         done({ kind: 'response', status, doneNs, stream: timing });
       },
-      fail: (kind, message) => done(kind === 'timeout' ? { kind } : { kind, message }),
+      fail: (kind, message) => {
+        release?.();
+        done(kind === 'timeout' ? { kind } : { kind, message });
+      },
     };
     const keep = (chunk: Buffer): void => {
       if (kept === undefined || keptBytes >= answers!.maxBytes) return;

@@ -357,6 +357,61 @@ describe('hrtimeClock', () => {
     expect(clock.now()).toBeGreaterThanOrEqual(moment);
     await clock.close();
   });
+
+  it("reads on the timer thread's scale: process.hrtime in ns", () => {
+    const clock = hrtimeClock();
+    const before = Number(process.hrtime.bigint());
+    const reading = clock.now();
+    const after = Number(process.hrtime.bigint());
+    // The clock's offset is taken between two readings; a microsecond covers that.
+    expect(reading).toBeGreaterThanOrEqual(before - 1000);
+    expect(reading).toBeLessThanOrEqual(after + 1000);
+  });
+
+  /** The spin's turns are Immediates: one is queued whenever the loop is kept from sleeping. */
+  const spinning = (): boolean => process.getActiveResourcesInfo().includes('Immediate');
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('keeps the loop turning while any hold lasts; a release counts once', async () => {
+    const clock = hrtimeClock();
+    expect(spinning()).toBe(false);
+    const first = clock.stayAwake();
+    const second = clock.stayAwake();
+    await pause(5);
+    expect(spinning()).toBe(true);
+    first();
+    first();
+    await pause(5);
+    expect(spinning()).toBe(true);
+    second();
+    await pause(5);
+    expect(spinning()).toBe(false);
+    await clock.close();
+  });
+
+  it('spins through a sleep while held, and goes back to the timer thread when the last hold ends early', async () => {
+    const clock = hrtimeClock();
+    const release = clock.stayAwake();
+    const moment = clock.now() + 60 * MS;
+    let woke = false;
+    const sleep = clock.sleepUntil(moment).then(() => (woke = true));
+    await pause(5);
+    expect(spinning()).toBe(true);
+    release();
+    // 55 ms before the moment, far beyond the 1 ms spin: the loop sleeps on the thread again.
+    await pause(5);
+    expect(spinning()).toBe(false);
+    expect(woke).toBe(false);
+    await sleep;
+    expect(clock.now()).toBeGreaterThanOrEqual(moment);
+    // A hold taken while a sleep is already spinning ends with the sleep's moment, not before.
+    const held = clock.stayAwake();
+    const soon = clock.now() + 3 * MS;
+    await clock.sleepUntil(soon);
+    expect(clock.now()).toBeGreaterThanOrEqual(soon);
+    held();
+    await clock.close();
+  });
 });
 
 /** One request through a sender, as a promise of its outcome. */
@@ -438,6 +493,44 @@ describe('httpSender against a loopback server', () => {
       tokens: 2,
       tokensFromUsage: false,
     });
+  });
+
+  it('keeps the clock awake while a stream is in flight, and only then', async () => {
+    const clock = hrtimeClock();
+    let holds = 0;
+    const counted: LoadClock = {
+      now: clock.now,
+      sleepUntil: clock.sleepUntil,
+      stayAwake: () => {
+        holds++;
+        const release = clock.stayAwake();
+        return () => {
+          holds--;
+          release();
+        };
+      },
+    };
+    const send = (path: string, stream: boolean, timeoutMs: number) =>
+      promised(
+        httpSender(
+          [{ pool, pathPrefix: '', headers: {} }],
+          [{ method: 'GET', path, headers: {}, ...(stream ? { stream: openAiStreamScanner } : {}) }],
+          { timeoutMs, clock: counted },
+        ),
+      )(0, 0);
+    const streamed = send('/stream', true, 2000);
+    expect(holds).toBe(1);
+    expect(await streamed).toMatchObject({ kind: 'response', status: 200 });
+    expect(holds).toBe(0);
+    const plain = send('/ok', false, 2000);
+    expect(holds).toBe(0);
+    await plain;
+    // A stream that fails lets go too.
+    const hung = send('/hang-stream', true, 100);
+    expect(holds).toBe(1);
+    expect(await hung).toEqual({ kind: 'timeout' });
+    expect(holds).toBe(0);
+    await clock.close();
   });
 
   it('reports a refused connection as a network error', async () => {
