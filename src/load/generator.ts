@@ -426,7 +426,7 @@ const TIMER_THREAD = `
 /**
  * How long one turn of the spin holds the event loop in a busy wait before it yields to I/O. A
  * bare setImmediate turn lasts a few µs and leaves an Immediate behind: spinning that way made
- * ~20 scavenges a second at 200 req/s, and 80–90 % of the sends late by over 0.25 ms were late
+ * ~20 scavenges a second at 200 req/s, and 83–91 % of the sends late by over 0.25 ms were late
  * behind one (send lateness p99 0.39–0.47 ms; with 20 µs turns 0.01–0.06 ms, a tenth of the
  * scavenges). I/O that arrives meanwhile waits at most this long.
  */
@@ -458,8 +458,8 @@ export function hrtimeClock(spinMs = 1): Required<LoadClock> {
   const target = new Float64Array(new SharedArrayBuffer(8));
   let thread: Worker | undefined;
   let waiting: { generation: number; wake: () => void } | undefined;
-  /** The sleep the spin serves; `awake` is true when it ended early so the loop may sleep again. */
-  let due: { ns: number; end: (awake: boolean) => void } | undefined;
+  /** The sleep the spin serves; `early` when it ends before its moment so the loop may sleep again. */
+  let due: { ns: number; end: (early: boolean) => void } | undefined;
   let holds = 0;
   let spinning = false;
 
@@ -492,10 +492,10 @@ export function hrtimeClock(spinMs = 1): Required<LoadClock> {
     worker.unref();
   };
 
-  const endDue = (awake: boolean): void => {
+  const endDue = (early: boolean): void => {
     const ending = due!;
     due = undefined;
-    ending.end(awake);
+    ending.end(early);
   };
 
   const spinTurn = (): void => {
@@ -521,12 +521,12 @@ export function hrtimeClock(spinMs = 1): Required<LoadClock> {
         const wakeAt = ns - spinMs * NS_PER_MS;
         if (holds === 0 && wakeAt > now()) await sleepOnThread(wakeAt);
         if (now() >= ns) return;
-        const awake = await new Promise<boolean>((end) => {
+        const early = await new Promise<boolean>((end) => {
           if (due !== undefined) endDue(false);
           due = { ns, end };
           spin();
         });
-        if (!awake) return;
+        if (!early) return;
       }
     },
     stayAwake(): () => void {
